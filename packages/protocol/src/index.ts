@@ -1,0 +1,9 @@
+export * from './admin.js';
+export * from './mapping.js';
+export * from './names.js';
+export * from './report.js';
+export * from './status.js';
+
+/** The managed block's markers in a hosts file. Part of the contract: agents of every version find them. */
+export const BLOCK_BEGIN = '# BEGIN pullover — managed by pullover-agent, edits inside this block are overwritten';
+export const BLOCK_END = '# END pullover';

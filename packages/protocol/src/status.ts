@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { Address, Hostname, Name } from './names.js';
+import { MasterReachability } from './report.js';
+
+export const ServerStatus = z.strictObject({
+  name: Name,
+  address: Address,
+  role: z.enum(['master', 'replica']),
+  candidate: z.boolean(),
+  no_master: z.boolean(),
+});
+
+export const ClusterStatus = z.strictObject({
+  name: Name,
+  master: Name,
+  hostnames: z.array(Hostname),
+  servers: z.array(ServerStatus),
+});
+
+export const AgentStatus = z.strictObject({
+  name: Name,
+  applied_version: z.number().int().min(0),
+  /** applied_version equals the controller's current version. */
+  current: z.boolean(),
+  block_hash: z.string(),
+  hosts_file: z.string(),
+  last_report_at: z.iso.datetime({ offset: true }),
+  /** Seconds since the last report: a silent agent is a stale answer to "has everyone switched?". */
+  last_report_age_s: z.number().min(0),
+  masters: z.array(MasterReachability),
+  error: z.string().optional(),
+  remote_address: z.string(),
+});
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+/** GET /v1/status */
+export const Status = z.strictObject({
+  version: z.number().int().min(1),
+  issued_at: z.iso.datetime({ offset: true }),
+  clusters: z.array(ClusterStatus),
+  agents: z.array(AgentStatus),
+  agents_current: z.number().int().min(0),
+  agents_total: z.number().int().min(0),
+});
+export type Status = z.infer<typeof Status>;
