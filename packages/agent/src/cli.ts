@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, mappingEntries } from '@pullover/protocol';
+import { type AgentConfig, loadAgentConfig } from './config.js';
+import { planHostsFile } from './hosts/block.js';
+import { readHostsFile } from './hosts/write.js';
+import { createAgent, createLogger } from './setup.js';
+import { appliedVersion, StateFile } from './state.js';
+
+const USAGE = `usage: pullover-agent <command> --config FILE
+  run      follow the controller: long-poll, keep the hosts file's block current, report
+  sync     one-shot: fetch, apply, report; exit 0 only when the file holds the controller's mapping
+  status   what this machine's hosts file holds, from the local state (no network)`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (!values.config) throw new UsageError('--config FILE is required');
+  const config = loadAgentConfig(values.config);
+  switch (command) {
+    case 'run':
+      return run(values.config, config);
+    case 'sync':
+      return sync(values.config, config);
+    case 'status':
+      return status(config, values.json === true);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function run(file: string, config: AgentConfig): Promise<number> {
+  const logger = createLogger(config);
+  const agent = createAgent(file, config, logger);
+  await agent.init();
+  const stop = (signal: string) => {
+    logger.info(`${signal}: stopping; the hosts file keeps version ${agent.appliedVersion}`);
+    void agent.close();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  logger.info(
+    { controllers: config.controllers, hosts_file: config.hosts_file },
+    `pullover-agent ${config.name} following ${config.controllers.join(', ')} for ${config.hosts_file}`,
+  );
+  await agent.run();
+  return 0;
+}
+
+async function sync(file: string, config: AgentConfig): Promise<number> {
+  const agent = createAgent(file, config);
+  try {
+    await agent.init();
+    const mapping = await agent.syncOnce();
+    await agent.report();
+    const ok = agent.appliedVersion === mapping.version;
+    console.log(
+      ok
+        ? `${config.hosts_file} holds version ${mapping.version}`
+        : `${config.hosts_file} does not hold version ${mapping.version}`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await agent.close();
+  }
+}
+
+async function status(config: AgentConfig, json: boolean): Promise<number> {
+  const state = await new StateFile(config.state_dir).load();
+  const mapping = state.mapping;
+  const file = await readHostsFile(config.hosts_file);
+  const inFile = mapping ? !planHostsFile(file, mappingEntries(mapping)).changed : false;
+  if (json) {
+    console.log(
+      JSON.stringify({ name: config.name, hosts_file: config.hosts_file, applied_version: appliedVersion(state), in_file: inFile, ...state }),
+    );
+  } else {
+    console.log(`agent ${config.name}`);
+    if (!mapping) console.log('  no mapping applied yet');
+    else {
+      console.log(`  version     ${mapping.version}, applied ${state.applied_at} from ${state.controller}`);
+      console.log(`  hosts file  ${config.hosts_file}: ${inFile ? 'block matches' : 'BLOCK DIFFERS from the applied mapping'}`);
+      for (const cluster of mapping.clusters) {
+        for (const entry of cluster.entries) {
+          console.log(`  ${entry.hostname} → ${entry.address}  (${cluster.name} master ${cluster.master})`);
+        }
+      }
+    }
+  }
+  return inFile ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`pullover-agent: ${(err as Error).message}`);
+      if (err instanceof UsageError) console.error(USAGE);
+      process.exitCode = 2;
+      return;
+    }
+    console.error(`pullover-agent: ${(err as Error).message}`);
+    process.exitCode = 1;
+  },
+);

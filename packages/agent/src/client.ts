@@ -1,0 +1,148 @@
+import {
+  type AgentReport,
+  describeIssues,
+  MAX_MAPPING_BYTES,
+  Mapping,
+} from '@pullover/protocol';
+import { Agent, type Dispatcher } from 'undici';
+import { ControllerUnavailableError, MappingRefusedError } from './errors.js';
+
+export interface ClientOptions {
+  token: string;
+  /** PEM of the CA that signed the controller's certificate. */
+  ca?: string;
+  /** Extra time over the long-poll hold for the answer's headers and body to arrive. */
+  timeoutMs: number;
+}
+
+/** One controller URL, one connection: the agent's report and long-poll take turns on it. */
+export class ControllerClient {
+  private readonly dispatcher: Agent;
+
+  constructor(
+    readonly url: string,
+    private readonly options: ClientOptions,
+  ) {
+    this.dispatcher = new Agent({
+      connections: 1,
+      keepAliveTimeout: 60_000,
+      connect: options.ca ? { ca: options.ca } : {},
+    });
+  }
+
+  /** The controller's mapping if newer than `after`, or null when the hold ended with nothing new. */
+  async fetchMapping(after: number, waitMs: number, signal?: AbortSignal): Promise<Mapping | null> {
+    const wait = Math.ceil(waitMs / 1000);
+    const response = await this.call(
+      'GET',
+      `/v1/mapping?after=${after}&wait=${wait}`,
+      undefined,
+      waitMs + this.options.timeoutMs,
+      signal,
+    );
+    if (response.statusCode === 204) {
+      await response.body.dump();
+      return null;
+    }
+    if (response.statusCode !== 200) throw await this.statusError(response);
+    // A body trickled byte by byte (slow loris) is cut by the overall deadline in call().
+    const text = await readLimited(response.body, MAX_MAPPING_BYTES, this.url);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new MappingRefusedError(this.url, 'the body is not JSON');
+    }
+    const parsed = Mapping.safeParse(json);
+    if (!parsed.success) throw new MappingRefusedError(this.url, describeIssues(parsed.error.issues).join('; '));
+    return parsed.data;
+  }
+
+  async report(name: string, report: AgentReport, signal?: AbortSignal): Promise<void> {
+    const response = await this.call(
+      'POST',
+      `/v1/agents/${encodeURIComponent(name)}/report`,
+      JSON.stringify(report),
+      this.options.timeoutMs,
+      signal,
+    );
+    if (response.statusCode >= 300) throw await this.statusError(response);
+    await response.body.dump();
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.destroy();
+  }
+
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    deadlineMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Dispatcher.ResponseData> {
+    const deadline = AbortSignal.timeout(deadlineMs);
+    try {
+      return await this.dispatcher.request({
+        origin: this.url,
+        path,
+        method,
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body,
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+        headersTimeout: deadlineMs,
+        bodyTimeout: deadlineMs,
+      });
+    } catch (err) {
+      const reason = deadline.aborted ? `no complete answer within ${deadlineMs} ms` : errorText(err);
+      throw new ControllerUnavailableError(this.url, reason);
+    }
+  }
+
+  private async statusError(response: Dispatcher.ResponseData): Promise<Error> {
+    const text = await readLimited(response.body, 4096, this.url).catch(() => '');
+    let message = '';
+    try {
+      message = String((JSON.parse(text) as { message?: unknown }).message ?? '');
+    } catch {
+      message = '';
+    }
+    const hint =
+      response.statusCode === 401 || response.statusCode === 403 ? ' (check token_file against the controller)' : '';
+    return new ControllerUnavailableError(
+      this.url,
+      `HTTP ${response.statusCode}${message ? `: ${message.slice(0, 200)}` : ''}${hint}`,
+    );
+  }
+}
+
+async function readLimited(body: Dispatcher.ResponseData['body'], limit: number, url: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        body.destroy();
+        throw new MappingRefusedError(url, `the answer is larger than ${limit} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof MappingRefusedError) throw err;
+    throw new ControllerUnavailableError(url, `the answer broke off: ${errorText(err)}`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
+    return `${code ? `${code} ` : ''}${err.message}${cause}`;
+  }
+  return String(err);
+}

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '@pullover/protocol';
+import pino, { type Logger } from 'pino';
+import { PulloverAgent } from './agent.js';
+import { ControllerClient } from './client.js';
+import type { AgentConfig } from './config.js';
+import { StateFile } from './state.js';
+
+/** The first token in a token file: one per line, blank lines and `#` comments skipped. */
+export function readToken(configFile: string, tokenFile: string): string {
+  let text: string;
+  try {
+    text = readFileSync(tokenFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(configFile, [`token_file: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code}`]);
+  }
+  const token = text
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line !== '' && !line.startsWith('#'));
+  if (!token) throw new ConfigError(configFile, [`token_file: ${tokenFile} holds no token`]);
+  return token;
+}
+
+function readCa(configFile: string, caFile: string | undefined): string | undefined {
+  if (!caFile) return undefined;
+  try {
+    return readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(configFile, [`ca_file: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code}`]);
+  }
+}
+
+export function createLogger(config: AgentConfig): Logger {
+  return pino({ level: config.log_level, base: { agent: config.name } });
+}
+
+/** Builds an agent from its validated config: reads the secrets, opens one client per controller. */
+export function createAgent(configFile: string, config: AgentConfig, logger = createLogger(config)): PulloverAgent {
+  const token = readToken(configFile, config.token_file);
+  const ca = readCa(configFile, config.ca_file);
+  const clients = config.controllers.map((url) => {
+    if (url.startsWith('http://')) logger.warn({ controller: url }, `controller ${url} is plain HTTP: the token travels in clear`);
+    return new ControllerClient(url, { token, timeoutMs: config.http_timeout, ...(ca ? { ca } : {}) });
+  });
+  return new PulloverAgent({ config, clients, stateFile: new StateFile(config.state_dir), logger });
+}

@@ -1,0 +1,55 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Mapping } from '@pullover/protocol';
+import { z } from 'zod';
+import { AgentStateError } from './errors.js';
+import { writeHostsFile } from './hosts/write.js';
+
+/**
+ * What survives an agent restart: the anti-rollback floor, and the mapping itself so that a
+ * restarted agent can repair its block before any controller answers.
+ */
+export const AgentState = z.strictObject({
+  mapping: Mapping.nullable(),
+  applied_at: z.string(),
+  controller: z.string(),
+});
+export type AgentState = z.infer<typeof AgentState>;
+
+export const EMPTY_STATE: AgentState = Object.freeze({ mapping: null, applied_at: '', controller: '' });
+
+export function appliedVersion(state: AgentState): number {
+  return state.mapping?.version ?? 0;
+}
+
+export class StateFile {
+  readonly path: string;
+  constructor(readonly dir: string) {
+    this.path = join(dir, 'agent-state.json');
+  }
+
+  async load(): Promise<AgentState> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
+      throw new AgentStateError(this.path, `cannot read: ${(err as NodeJS.ErrnoException).code}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const parsed = AgentState.safeParse(json);
+    // Never guess the floor: starting from 0 would let a replayed old mapping through.
+    if (!parsed.success) throw new AgentStateError(this.path, 'corrupt; move it aside to start from scratch');
+    return parsed.data;
+  }
+
+  async save(state: AgentState): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeHostsFile(this.path, `${JSON.stringify(state)}\n`);
+  }
+}

@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import YAML from 'yaml';
+import { ConfigError, describeCause } from '../errors.js';
+import { type DeepReadonly, deepFreeze } from '../freeze.js';
+import { issueLines, missingKeyMessage } from './issues.js';
+import { ControllerSchema, type ControllerSchemaOutput } from './schema.js';
+import { readTokens } from './tokens.js';
+
+/** controller.yaml, validated, durations in milliseconds, relative paths resolved; frozen. */
+export type ControllerConfig = DeepReadonly<ControllerSchemaOutput & { source: string }>;
+export type ClusterConfig = ControllerConfig['clusters'][number];
+export type ServerConfig = ClusterConfig['servers'][number];
+
+/** What the config's files hold. Kept apart from the keys so that logging a config never logs a secret. */
+export interface Secrets {
+  readonly agent_tokens: readonly string[];
+  readonly admin_tokens: readonly string[];
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+export type LoadedConfig = ControllerConfig & { readonly secrets: Secrets };
+
+/**
+ * Validates an already-parsed config document. `source` names it in every error; relative paths
+ * are resolved against `baseDir` (the config file's directory: systemd starts services in /).
+ */
+export function parseConfig(input: unknown, source: string, baseDir = dirname(source)): ControllerConfig {
+  const result = ControllerSchema.safeParse(input, { error: missingKeyMessage });
+  if (!result.success) throw new ConfigError(issueLines(source, result.error.issues));
+  const config = result.data;
+  const at = (path: string) => resolve(baseDir, path);
+  config.state_dir = at(config.state_dir);
+  config.auth.agent_tokens_file = at(config.auth.agent_tokens_file);
+  config.auth.admin_tokens_file = at(config.auth.admin_tokens_file);
+  if (config.tls) config.tls = { cert_file: at(config.tls.cert_file), key_file: at(config.tls.key_file) };
+  for (const cluster of config.clusters) {
+    cluster.mysql.password_file = at(cluster.mysql.password_file);
+    cluster.mysql.replication_password_file = at(cluster.mysql.replication_password_file);
+  }
+  return deepFreeze({ source, ...config });
+}
+
+/** Parses YAML text; syntax errors name the file, line and column. */
+export function parseConfigText(text: string, source: string, baseDir = dirname(source)): ControllerConfig {
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((error) => {
+        const [line, col] = [error.linePos?.[0].line ?? 0, error.linePos?.[0].col ?? 0];
+        const first = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        const hint = /\[[0-9A-Fa-f:.]*\]:\d/.test(text.split('\n')[line - 1] ?? '')
+          ? ' (quote IPv6 addresses: listen: "[::]:7420")'
+          : '';
+        return `${source}:${line}:${col}: YAML syntax: ${first}${hint}`;
+      }),
+    );
+  }
+  if (doc.contents === null) throw new ConfigError([`${source}: the file is empty`]);
+  return parseConfig(doc.toJS({ maxAliasCount: 100 }), source, baseDir);
+}
+
+/** Reads and validates controller.yaml and the token and TLS files it names; every problem at once. */
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${file}: cannot read the config: ${describeCause(error)}`]);
+  }
+  const config = parseConfigText(text, file);
+  const secrets = await loadSecrets(config);
+  return deepFreeze({ ...config, secrets });
+}
+
+async function loadSecrets(config: ControllerConfig): Promise<Secrets> {
+  const problems: string[] = [];
+  const agent = await readTokens(config.auth.agent_tokens_file);
+  const admin = await readTokens(config.auth.admin_tokens_file);
+  problems.push(...agent.problems.map((p) => `${config.source}: auth.agent_tokens_file: ${p}`));
+  problems.push(...admin.problems.map((p) => `${config.source}: auth.admin_tokens_file: ${p}`));
+  let tls: Secrets['tls'];
+  if (config.tls) {
+    const [cert, key] = await Promise.all([
+      readOrNote(config.tls.cert_file, `${config.source}: tls.cert_file`, problems),
+      readOrNote(config.tls.key_file, `${config.source}: tls.key_file`, problems),
+    ]);
+    if (cert !== undefined && key !== undefined) {
+      try {
+        // Fail at start, not at the first handshake: a mismatched pair would let the daemon run deaf.
+        createSecureContext({ cert, key });
+        tls = { cert, key };
+      } catch (error) {
+        problems.push(
+          `${config.source}: tls: ${config.tls.cert_file} and ${config.tls.key_file} are not a matching PEM certificate and key: ${describeCause(error)}`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { agent_tokens: agent.tokens, admin_tokens: admin.tokens, ...(tls ? { tls } : {}) };
+}
+
+async function readOrNote(file: string, where: string, problems: string[]): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    problems.push(`${where}: cannot read ${file}: ${describeCause(error)}`);
+    return undefined;
+  }
+}

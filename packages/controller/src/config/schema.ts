@@ -1,0 +1,80 @@
+import { Address, Hostname, Name } from '@pullover/protocol';
+import { z } from 'zod';
+import { Duration } from './duration.js';
+import { Listen } from './listen.js';
+import { checkCrossFieldRules } from './rules.js';
+
+// The keys are the public contract of controller.yaml (DESIGN "Config files"): add keys, rename none.
+// Every object is strict: a misspelt optional key ("no_mastr") would otherwise be silently ignored.
+
+const FilePath = z.string().min(1, 'expected a file path');
+const Command = z.string().min(1, 'expected a shell command');
+const Positive = (text: string) =>
+  Duration.refine((ms) => ms > 0, 'must be longer than 0').prefault(text);
+
+export const ServerSchema = z.strictObject({
+  name: Name,
+  address: Address,
+  /** Preferred among equally advanced replicas when a new master is chosen. */
+  candidate: z.boolean().default(false),
+  /** Never made the master (a backup or reporting replica). */
+  no_master: z.boolean().default(false),
+});
+
+export const MysqlSchema = z.strictObject({
+  port: z.number().int().min(1).max(65535).default(3306),
+  user: z.string().min(1),
+  password_file: FilePath,
+  replication_user: z.string().min(1),
+  replication_password_file: FilePath,
+});
+
+export const MonitorSchema = z.strictObject({
+  /** Milliseconds between two pings of the master. */
+  interval: Positive('1s'),
+  /** Milliseconds a ping may take before it counts as a failure. */
+  timeout: Positive('1s'),
+  ping: z.enum(['connect', 'select', 'insert']).default('connect'),
+  failures: z.number().int().min(1).max(1000).default(3),
+});
+
+export const HooksSchema = z.strictObject({
+  before: Command.optional(),
+  after: Command.optional(),
+});
+
+export const FailoverSchema = z.strictObject({
+  auto: z.boolean().default(true),
+  /** Milliseconds during which automatic failover stays blocked after one (anti-flapping). */
+  min_interval: Duration.prefault('8h'),
+  fence_command: Command.optional(),
+  hooks: HooksSchema.optional(),
+  mha_failover_script: FilePath.optional(),
+});
+
+export const ClusterSchema = z.strictObject({
+  name: Name,
+  master_hostnames: z.array(Hostname).min(1).max(64),
+  /** The master at the very first start only (default: the first server); then the state dir decides. */
+  master: Name.optional(),
+  mysql: MysqlSchema,
+  servers: z.array(ServerSchema).min(1).max(64),
+  monitor: MonitorSchema.prefault({}),
+  failover: FailoverSchema.prefault({}),
+});
+
+export const ControllerSchema = z
+  .strictObject({
+    listen: Listen,
+    state_dir: FilePath,
+    tls: z.strictObject({ cert_file: FilePath, key_file: FilePath }).optional(),
+    auth: z.strictObject({ agent_tokens_file: FilePath, admin_tokens_file: FilePath }),
+    clusters: z.array(ClusterSchema).min(1).max(256),
+  })
+  // when: always — the cross-field rules run even when some field is invalid, so one run reports
+  // everything; the rules read the partial value defensively.
+  .superRefine((value, ctx) => checkCrossFieldRules(value, ctx), { when: () => true });
+
+export type ServerConfig = z.output<typeof ServerSchema>;
+export type ClusterConfig = z.output<typeof ClusterSchema>;
+export type ControllerSchemaOutput = z.output<typeof ControllerSchema>;

@@ -1,0 +1,171 @@
+/**
+ * Every error the controller raises on purpose. Each has a stable `code` (clients, scripts and the
+ * CLI branch on it, so a code is never renamed) and, for the HTTP API, the status it answers with.
+ * Messages carry the fact an operator needs to act: which file, which key, which server, what to do.
+ */
+
+/** Stable codes and what they mean. A test fails when a class uses a code missing from this table. */
+export const ERROR_CODES = {
+  PULLOVER_CONFIG: 'The config file is unreadable or invalid; every line names the file, the key path and the problem.',
+  PULLOVER_USAGE: 'The command line is wrong (unknown command or flag, missing argument).',
+  PULLOVER_STATE:
+    'The state dir cannot be used as it is (unreadable, corrupt, or inconsistent with the config); it is left untouched.',
+  PULLOVER_STATE_WRITE: 'The new state could not be saved durably; nothing was changed or published.',
+  PULLOVER_BAD_REQUEST: 'A parameter, query or body failed validation; the message names the field.',
+  PULLOVER_UNAUTHORIZED: 'No bearer token, or a token that is in neither token file.',
+  PULLOVER_FORBIDDEN: 'An agent token was used on an admin endpoint.',
+  PULLOVER_NOT_FOUND: 'No such endpoint.',
+  PULLOVER_UNKNOWN_CLUSTER: 'The cluster is not in the config.',
+  PULLOVER_UNKNOWN_SERVER: 'The server is not in the cluster.',
+  PULLOVER_NOT_ELIGIBLE: 'The server is marked no_master and cannot become the master.',
+  PULLOVER_TOO_MANY_AGENTS: 'The controller already tracks the maximum number of agent names.',
+  PULLOVER_CLOSING: 'The controller is shutting down; retry against it (or another one) later.',
+  PULLOVER_UNREACHABLE: 'The CLI could not get an answer from the controller.',
+  PULLOVER_BAD_RESPONSE: 'The controller answered something that failed validation.',
+  PULLOVER_REMOTE: 'The controller refused the request; the message is its own.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class PulloverError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, statusCode: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+}
+
+/** One or more config problems, one per line, each `file: key.path: what is wrong`. */
+export class ConfigError extends PulloverError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('PULLOVER_CONFIG', 500, problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
+export class UsageError extends PulloverError {
+  constructor(message: string) {
+    super('PULLOVER_USAGE', 400, message);
+  }
+}
+
+export class StateError extends PulloverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PULLOVER_STATE', 500, message, options);
+  }
+}
+
+export class StateWriteError extends PulloverError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('PULLOVER_STATE_WRITE', 500, message, options);
+  }
+}
+
+export class BadRequest extends PulloverError {
+  constructor(message: string) {
+    super('PULLOVER_BAD_REQUEST', 400, message);
+  }
+}
+
+export class Unauthorized extends PulloverError {
+  constructor(message: string) {
+    super('PULLOVER_UNAUTHORIZED', 401, message);
+  }
+}
+
+export class Forbidden extends PulloverError {
+  constructor(message: string) {
+    super('PULLOVER_FORBIDDEN', 403, message);
+  }
+}
+
+export class NotFound extends PulloverError {
+  constructor(message: string) {
+    super('PULLOVER_NOT_FOUND', 404, message);
+  }
+}
+
+export class UnknownCluster extends PulloverError {
+  constructor(cluster: string, known: readonly string[]) {
+    super('PULLOVER_UNKNOWN_CLUSTER', 404, `unknown cluster ${cluster} (clusters: ${known.join(', ')})`);
+  }
+}
+
+export class UnknownServer extends PulloverError {
+  constructor(cluster: string, server: string, known: readonly string[]) {
+    super(
+      'PULLOVER_UNKNOWN_SERVER',
+      404,
+      `cluster ${cluster} has no server ${server} (servers: ${known.join(', ')})`,
+    );
+  }
+}
+
+export class NotEligible extends PulloverError {
+  constructor(cluster: string, server: string) {
+    super(
+      'PULLOVER_NOT_ELIGIBLE',
+      409,
+      `${server} is marked no_master in cluster ${cluster}; remove no_master from its entry in the config and restart the controller first`,
+    );
+  }
+}
+
+export class TooManyAgents extends PulloverError {
+  constructor(limit: number) {
+    super(
+      'PULLOVER_TOO_MANY_AGENTS',
+      429,
+      `the controller already tracks ${limit} agent names; restart it to forget agents that are gone`,
+    );
+  }
+}
+
+export class ControllerClosing extends PulloverError {
+  constructor() {
+    super('PULLOVER_CLOSING', 503, 'the controller is shutting down');
+  }
+}
+
+export class Unreachable extends PulloverError {
+  constructor(url: string, cause: unknown) {
+    super('PULLOVER_UNREACHABLE', 502, `cannot reach the controller at ${url}: ${describeCause(cause)}`, {
+      cause,
+    });
+  }
+}
+
+export class BadResponse extends PulloverError {
+  constructor(message: string) {
+    super('PULLOVER_BAD_RESPONSE', 502, message);
+  }
+}
+
+/** The controller's own error, relayed by the CLI. `remoteCode` is the controller's stable code. */
+export class RemoteError extends PulloverError {
+  readonly remoteCode: string;
+
+  constructor(statusCode: number, remoteCode: string, message: string) {
+    super('PULLOVER_REMOTE', statusCode, message);
+    this.remoteCode = remoteCode;
+  }
+}
+
+/** A one-line reason from any thrown value, e.g. "ECONNREFUSED 127.0.0.1:7420". */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof AggregateError && cause.errors.length > 0) {
+    return cause.errors.map(describeCause).join('; ');
+  }
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    const message = cause.message || String(code ?? cause.name);
+    return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+  }
+  return String(cause);
+}

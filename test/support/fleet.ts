@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Status } from '@pullover/protocol';
+import { AGENT_CLI, CONTROLLER_CLI, eventually, freePort, type Proc, runCli, startProcess } from './processes.js';
+
+export const HOSTNAME = 'mysql-master.myservice.com';
+/** Loopback addresses stand in for the MySQL servers: the agents' greeting probes stay on this machine. */
+export const SERVERS = [
+  { name: 'mysql1', address: '127.0.10.1' },
+  { name: 'mysql2', address: '127.0.10.2' },
+  { name: 'mysql3', address: '127.0.10.3' },
+] as const;
+
+export const ORIGINAL_HOSTS = `127.0.0.1\tlocalhost
+127.0.1.1\tapp.example\tapp
+
+# hand-written before pullover
+${SERVERS[0].address} ${HOSTNAME}
+
+::1     localhost ip6-localhost ip6-loopback
+`;
+
+export interface AgentHandle {
+  name: string;
+  configFile: string;
+  hostsFile: string;
+  stateDir: string;
+  proc?: Proc;
+}
+
+/** One controller and its agents in a temp dir, all real processes. */
+export class Fleet {
+  readonly agents: AgentHandle[] = [];
+  controller?: Proc;
+  port = 0;
+  private constructor(readonly dir: string) {}
+
+  static async create(opts: { agents?: number; mysqlPort?: number; agentExtra?: string } = {}): Promise<Fleet> {
+    const fleet = new Fleet(await mkdtemp(join(tmpdir(), 'pullover-test-')));
+    await fleet.setup(opts.agents ?? 0, opts.mysqlPort ?? 3306, opts.agentExtra ?? '');
+    return fleet;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get controllerConfig(): string {
+    return join(this.dir, 'controller.yaml');
+  }
+  get adminTokenFile(): string {
+    return join(this.dir, 'admin-tokens');
+  }
+  get agentTokenFile(): string {
+    return join(this.dir, 'agent-tokens');
+  }
+  get stateDir(): string {
+    return join(this.dir, 'controller-state');
+  }
+
+  private async setup(agents: number, mysqlPort: number, agentExtra: string): Promise<void> {
+    this.port = await freePort();
+    await writeFile(this.adminTokenFile, `${randomBytes(24).toString('hex')}\n`);
+    await writeFile(this.agentTokenFile, `${randomBytes(24).toString('hex')}\n`);
+    await writeFile(join(this.dir, 'mysql-password'), 'unused-until-failover\n');
+    await writeFile(
+      this.controllerConfig,
+      `listen: 127.0.0.1:${this.port}
+state_dir: ${this.stateDir}
+auth:
+  agent_tokens_file: ${this.agentTokenFile}
+  admin_tokens_file: ${this.adminTokenFile}
+clusters:
+  - name: myservice
+    master_hostnames: [${HOSTNAME}]
+    mysql:
+      port: ${mysqlPort}
+      user: pullover
+      password_file: ${join(this.dir, 'mysql-password')}
+      replication_user: repl
+      replication_password_file: ${join(this.dir, 'mysql-password')}
+    servers:
+${SERVERS.map((s, i) => `      - { name: ${s.name}, address: ${s.address}${i === 1 ? ', candidate: true' : ''} }`).join('\n')}
+`,
+    );
+    for (let i = 1; i <= agents; i++) await this.addAgent(`app${i}`, agentExtra);
+  }
+
+  async addAgent(name: string, extra = '', controllers = [this.url]): Promise<AgentHandle> {
+    const dir = join(this.dir, name);
+    await mkdir(dir, { recursive: true });
+    const handle: AgentHandle = {
+      name,
+      configFile: join(dir, 'agent.yaml'),
+      hostsFile: join(dir, 'hosts'),
+      stateDir: join(dir, 'state'),
+    };
+    await writeFile(handle.hostsFile, ORIGINAL_HOSTS);
+    await writeFile(
+      handle.configFile,
+      `name: ${name}
+controllers: [${controllers.join(', ')}]
+token_file: ${this.agentTokenFile}
+hosts_file: ${handle.hostsFile}
+state_dir: ${handle.stateDir}
+check_interval: 1s
+backoff: { min: 100ms, max: 500ms }
+${extra}`,
+    );
+    this.agents.push(handle);
+    return handle;
+  }
+
+  async startController(): Promise<Proc> {
+    this.controller = await startProcess(CONTROLLER_CLI, ['run', '--config', this.controllerConfig], this.dir, 'controller');
+    await eventually(async () => (await fetch(`${this.url}/healthz`)).ok, 10_000, 'the controller to listen');
+    return this.controller;
+  }
+
+  async startAgent(agent: AgentHandle): Promise<Proc> {
+    agent.proc = await startProcess(AGENT_CLI, ['run', '--config', agent.configFile], this.dir, agent.name);
+    return agent.proc;
+  }
+
+  admin(args: string[]) {
+    return runCli(CONTROLLER_CLI, [...args, '--url', this.url, '--token-file', this.adminTokenFile]);
+  }
+
+  /** An admin call straight over HTTP: quicker than spawning the CLI, for storms. */
+  async api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
+    const token = (await readFile(this.adminTokenFile, 'utf8')).trim();
+    return fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+  }
+
+  async status(): Promise<Status> {
+    const response = await this.api('GET', '/v1/status');
+    if (!response.ok) throw new Error(`status: HTTP ${response.status}`);
+    return (await response.json()) as Status;
+  }
+
+  async setMaster(server: string): Promise<void> {
+    const result = await this.admin(['set-master', '--cluster', 'myservice', server]);
+    if (result.code !== 0) throw new Error(`set-master ${server} failed: ${result.stderr}`);
+  }
+
+  /** The address the agent's hosts file gives the master hostname, read as a resolver would: first line wins. */
+  async resolve(agent: AgentHandle): Promise<string | undefined> {
+    return resolveInHosts(await readFile(agent.hostsFile, 'utf8'), HOSTNAME);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.controller, ...this.agents.map((a) => a.proc)].map((p) => p?.kill('SIGKILL')));
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** glibc's files backend, reduced: the first non-comment line naming the host wins. */
+export function resolveInHosts(content: string, host: string): string | undefined {
+  for (const raw of content.split('\n')) {
+    const [address, ...names] = (raw.split('#')[0] ?? '').trim().split(/\s+/);
+    if (address && names.some((n) => n.toLowerCase() === host)) return address;
+  }
+  return undefined;
+}
