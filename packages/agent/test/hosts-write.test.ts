@@ -174,6 +174,7 @@ describe('writeHostsFile on a bind-mounted file', () => {
     expect(seen).toBe(NEW);
     expect(await readFile(join(dir, 'src'), 'utf8')).toBe(NEW);
     expect(files).toEqual(['hosts']);
+    expect(await readFile(join(dir, 'etc', 'hosts'), 'utf8')).toBe('the file under the mount\n');
   });
 
   it('falls back to an in-place rewrite when the directory is read-only', async () => {
