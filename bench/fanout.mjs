@@ -48,27 +48,49 @@ const cleanup = async () => {
 };
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
-const controller = spawn(process.execPath, [join(root, 'packages/controller/dist/cli.js'), 'run', '--config', join(dir, 'controller.yaml')], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+const controller = spawn(
+  process.execPath,
+  [join(root, 'packages/controller/dist/cli.js'), 'run', '--config', join(dir, 'controller.yaml')],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  },
+);
 children.push(controller);
 const api = (path, init = {}) =>
-  fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' } });
-await until(async () => (await fetch(`${url}/healthz`).catch(() => ({ ok: false }))).ok, 10_000, 'controller up');
+  fetch(`${url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+  });
+await until(
+  async () => (await fetch(`${url}/healthz`).catch(() => ({ ok: false }))).ok,
+  10_000,
+  'controller up',
+);
 
 const t_start = Date.now();
 const workers = [];
 for (let w = 0; w < W; w++) {
   const from = Math.floor((w * N) / W);
   const to = Math.floor(((w + 1) * N) / W);
-  const worker = fork(join(root, 'bench/fanout-worker.mjs'), [JSON.stringify({ dir, url, token: agentToken, from, to })], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const worker = fork(
+    join(root, 'bench/fanout-worker.mjs'),
+    [JSON.stringify({ dir, url, token: agentToken, from, to })],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   children.push(worker);
   workers.push(worker);
 }
 const appliedBy = (version) =>
-  Promise.all(workers.map((w) => new Promise((done) => w.on('message', (m) => m.type === 'applied' && m.version === version && done(m.times)))));
+  Promise.all(
+    workers.map(
+      (w) =>
+        new Promise((done) =>
+          w.on('message', (m) => m.type === 'applied' && m.version === version && done(m.times)),
+        ),
+    ),
+  );
 
 await appliedBy(1);
 await until(async () => (await metric('pullover_longpoll_waiting')) >= N, 60_000, `${N} parked long-polls`);
@@ -77,14 +99,21 @@ const rssParked = await rss(controller.pid, 'VmRSS');
 
 const published = appliedBy(2);
 const t0 = Date.now();
-const response = await api('/v1/clusters/myservice/set-master', { method: 'POST', body: JSON.stringify({ server: 'mysql2' }) });
+const response = await api('/v1/clusters/myservice/set-master', {
+  method: 'POST',
+  body: JSON.stringify({ server: 'mysql2' }),
+});
 if (!response.ok) throw new Error(`set-master: HTTP ${response.status} ${await response.text()}`);
 const applied = (await published).flat().map((t) => t - t0);
 let status;
-await until(async () => {
-  status = await (await api('/v1/status')).json();
-  return status.agents_current === N;
-}, 60_000, 'every agent reported');
+await until(
+  async () => {
+    status = await (await api('/v1/status')).json();
+    return status.agents_current === N;
+  },
+  60_000,
+  'every agent reported',
+);
 const reported = status.agents.map((a) => Date.parse(a.last_report_at) - t0);
 const peak = await rss(controller.pid, 'VmHWM');
 
@@ -100,7 +129,9 @@ const fmt = (xs) => {
 console.log(`agents                 ${N} in ${W} worker processes (files in ${base}), setup ${setup} ms`);
 console.log(`publish → applied      ${fmt(applied)}  (${applied.length} agents)`);
 console.log(`publish → reported     ${fmt(reported)}  (${reported.length} agents)`);
-console.log(`controller RSS         ${(rssParked / 1024).toFixed(0)} MB with ${N} parked long-polls, peak ${(peak / 1024).toFixed(0)} MB`);
+console.log(
+  `controller RSS         ${(rssParked / 1024).toFixed(0)} MB with ${N} parked long-polls, peak ${(peak / 1024).toFixed(0)} MB`,
+);
 
 async function metric(name) {
   const text = await (await fetch(`${url}/metrics`)).text();

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +17,12 @@ function mapping(version: number, hostname: string, address: string, extra: Reco
   };
 }
 
-const json = (body: unknown): Handler => (_req, res) => {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
-};
+const json =
+  (body: unknown): Handler =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
 
 describe('a hostile or broken controller cannot damage the hosts file', () => {
   let dir: string;
@@ -67,7 +69,11 @@ probe_timeout: 200ms
   });
 
   const cases: Array<[string, () => Handler, RegExp]> = [
-    ['a newline in a hostname', () => json(mapping(6, `${HOSTNAME}\n6.6.6.6 evil.example`, '127.0.10.3')), /hostname/],
+    [
+      'a newline in a hostname',
+      () => json(mapping(6, `${HOSTNAME}\n6.6.6.6 evil.example`, '127.0.10.3')),
+      /hostname/,
+    ],
     ['a hosts line in an address', () => json(mapping(6, HOSTNAME, '127.0.10.3 evil.example')), /address/],
     ['a comment char in a hostname', () => json(mapping(6, `${HOSTNAME}#`, '127.0.10.3')), /hostname/],
     ['an unknown field', () => json(mapping(6, HOSTNAME, '127.0.10.3', { extra: 1 })), /unknown key/],
@@ -78,7 +84,11 @@ probe_timeout: 200ms
       /larger than 1048576 bytes/,
     ],
     ['an older version', () => json(mapping(4, HOSTNAME, '127.0.10.3')), /older than the applied version 5/],
-    ['the same version with other entries', () => json(mapping(5, HOSTNAME, '127.0.10.3')), /version 5 with other entries/],
+    [
+      'the same version with other entries',
+      () => json(mapping(5, HOSTNAME, '127.0.10.3')),
+      /version 5 with other entries/,
+    ],
     [
       'a slow-loris body',
       () => (_req, res) => {
@@ -96,17 +106,20 @@ probe_timeout: 200ms
     ['an HTTP 500', () => (_req, res) => res.writeHead(500).end('{"message":"boom"}'), /HTTP 500: boom/],
   ];
 
-  it.each(cases)('%s: refused with a clear message, file and state untouched', async (_name, make, message) => {
-    const before = await readFile(hostsFile, 'utf8');
-    const stateBefore = await readFile(join(dir, 'state', 'agent-state.json'), 'utf8');
-    handler = make();
-    const result = await runCli(AGENT_CLI, ['sync', '--config', configFile]);
-    expect(result.code).toBe(1);
-    expect(result.stdout + result.stderr).toMatch(message);
-    expect(await readFile(hostsFile, 'utf8')).toBe(before);
-    expect(await readFile(join(dir, 'state', 'agent-state.json'), 'utf8')).toBe(stateBefore);
-    expect(before).toContain(`127.0.10.2\t${HOSTNAME}`);
-  });
+  it.each(cases)(
+    '%s: refused with a clear message, file and state untouched',
+    async (_name, make, message) => {
+      const before = await readFile(hostsFile, 'utf8');
+      const stateBefore = await readFile(join(dir, 'state', 'agent-state.json'), 'utf8');
+      handler = make();
+      const result = await runCli(AGENT_CLI, ['sync', '--config', configFile]);
+      expect(result.code).toBe(1);
+      expect(result.stdout + result.stderr).toMatch(message);
+      expect(await readFile(hostsFile, 'utf8')).toBe(before);
+      expect(await readFile(join(dir, 'state', 'agent-state.json'), 'utf8')).toBe(stateBefore);
+      expect(before).toContain(`127.0.10.2\t${HOSTNAME}`);
+    },
+  );
 });
 
 describe('tokens and config errors', () => {
@@ -134,7 +147,9 @@ describe('tokens and config errors', () => {
     expect((await call('/v1/mapping?wait=0', 'wrong-token-0123456789')).status).toBe(401);
     expect((await call('/v1/mapping?wait=0', agentToken)).status).toBe(200);
     expect((await call('/v1/status', agentToken)).status).toBe(403);
-    expect((await call('/v1/clusters/myservice/set-master', agentToken, 'POST', { server: 'mysql2' })).status).toBe(403);
+    expect(
+      (await call('/v1/clusters/myservice/set-master', agentToken, 'POST', { server: 'mysql2' })).status,
+    ).toBe(403);
     expect((await fleet.api('GET', '/v1/status')).status).toBe(200);
     expect((await fleet.status()).clusters[0]?.master).toBe('mysql1');
   });
@@ -147,7 +162,10 @@ describe('tokens and config errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(agent.configFile);
 
-    await writeFile(agent.configFile, `controllers: [ftp://x]\ntoken_file: /nonexistent\nhosts_fiel: /etc/hosts\n`);
+    await writeFile(
+      agent.configFile,
+      `controllers: [ftp://x]\ntoken_file: /nonexistent\nhosts_fiel: /etc/hosts\n`,
+    );
     result = await runCli(AGENT_CLI, ['sync', '--config', agent.configFile]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${agent.configFile}: controllers[0]: not an http:// or https:// URL`);

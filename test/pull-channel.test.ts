@@ -21,7 +21,7 @@ ${address}\t${HOSTNAME}
 `;
 }
 
-async function converged(fleet: Fleet, agents: AgentHandle[], address: string): Promise<void> {
+async function converged(agents: AgentHandle[], address: string): Promise<void> {
   await eventually(
     async () => {
       const files = await Promise.all(agents.map((a) => readFile(a.hostsFile, 'utf8')));
@@ -44,7 +44,7 @@ describe('pull channel, real controller and agent processes', () => {
   });
 
   it('agents write the block and comment out the hand-written line that would shadow it', async () => {
-    await converged(fleet, fleet.agents, SERVERS[0].address);
+    await converged(fleet.agents, SERVERS[0].address);
     const log = await fleet.agents[0]?.proc?.log();
     expect(log).toContain('would shadow mysql-master.myservice.com');
   });
@@ -52,7 +52,7 @@ describe('pull channel, real controller and agent processes', () => {
   it('set-master: every agent follows, and status says all of them are current', async () => {
     const before = await fleet.status();
     await fleet.setMaster('mysql2');
-    await converged(fleet, fleet.agents, SERVERS[1].address);
+    await converged(fleet.agents, SERVERS[1].address);
     const status = await eventually(
       async () => {
         const s = await fleet.status();
@@ -86,7 +86,7 @@ describe('pull channel, real controller and agent processes', () => {
     expect((await fleet.status()).version).toBe(version);
     await fleet.setMaster('mysql3');
     expect((await fleet.status()).version).toBe(version + 1);
-    await converged(fleet, fleet.agents, SERVERS[2].address);
+    await converged(fleet.agents, SERVERS[2].address);
   });
 
   it('another process rewrites a hosts file: the block is back within a second', async () => {
@@ -100,7 +100,11 @@ describe('pull channel, real controller and agent processes', () => {
       } else {
         await writeFile(agent.hostsFile, ORIGINAL_HOSTS);
       }
-      await eventually(async () => (await readFile(agent.hostsFile, 'utf8')) === want, 3000, `block restored after ${how}`);
+      await eventually(
+        async () => (await readFile(agent.hostsFile, 'utf8')) === want,
+        3000,
+        `block restored after ${how}`,
+      );
       expect(Date.now() - start).toBeLessThan(1000);
     }
     expect(await agent.proc?.log()).toContain('was rewritten by something else; restored the pullover block');
@@ -108,7 +112,9 @@ describe('pull channel, real controller and agent processes', () => {
 
   it('SIGKILL of an agent during a storm of changes never leaves a truncated or half-written file', async () => {
     const agent = fleet.agents[2] as AgentHandle;
-    const valid = new Set(SERVERS.map((s) => planHostsFile(ORIGINAL_HOSTS, [{ hostname: HOSTNAME, address: s.address }]).content));
+    const valid = new Set(
+      SERVERS.map((s) => planHostsFile(ORIGINAL_HOSTS, [{ hostname: HOSTNAME, address: s.address }]).content),
+    );
     let sampling = true;
     let samples = 0;
     const bad: string[] = [];
@@ -130,7 +136,7 @@ describe('pull channel, real controller and agent processes', () => {
     }
     const last = (await fleet.status()).clusters[0]?.master;
     const address = SERVERS.find((s) => s.name === last)?.address as string;
-    await converged(fleet, fleet.agents, address);
+    await converged(fleet.agents, address);
     sampling = false;
     await sampler;
     expect(samples).toBeGreaterThan(100);

@@ -28,7 +28,10 @@ describe('getent follows set-master', () => {
     const agent = await fleet.addAgent('app-ns');
     await writeFile(
       agent.configFile,
-      (await readFile(agent.configFile, 'utf8')).replace(`hosts_file: ${agent.hostsFile}`, 'hosts_file: /etc/hosts'),
+      (await readFile(agent.configFile, 'utf8')).replace(
+        `hosts_file: ${agent.hostsFile}`,
+        'hosts_file: /etc/hosts',
+      ),
     );
     const want = SERVERS[1].address;
     const script = `

@@ -3,7 +3,15 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Status } from '@pullover/protocol';
-import { AGENT_CLI, CONTROLLER_CLI, eventually, freePort, type Proc, runCli, startProcess } from './processes.js';
+import {
+  AGENT_CLI,
+  CONTROLLER_CLI,
+  eventually,
+  freePort,
+  type Proc,
+  runCli,
+  startProcess,
+} from './processes.js';
 
 export const HOSTNAME = 'mysql-master.myservice.com';
 /** Loopback addresses stand in for the MySQL servers: the agents' greeting probes stay on this machine. */
@@ -37,7 +45,9 @@ export class Fleet {
   port = 0;
   private constructor(readonly dir: string) {}
 
-  static async create(opts: { agents?: number; mysqlPort?: number; agentExtra?: string } = {}): Promise<Fleet> {
+  static async create(
+    opts: { agents?: number; mysqlPort?: number; agentExtra?: string } = {},
+  ): Promise<Fleet> {
     const fleet = new Fleet(await mkdtemp(join(tmpdir(), 'pullover-test-')));
     await fleet.setup(opts.agents ?? 0, opts.mysqlPort ?? 3306, opts.agentExtra ?? '');
     return fleet;
@@ -113,7 +123,12 @@ ${extra}`,
   }
 
   async startController(): Promise<Proc> {
-    this.controller = await startProcess(CONTROLLER_CLI, ['run', '--config', this.controllerConfig], this.dir, 'controller');
+    this.controller = await startProcess(
+      CONTROLLER_CLI,
+      ['run', '--config', this.controllerConfig],
+      this.dir,
+      'controller',
+    );
     await eventually(async () => (await fetch(`${this.url}/healthz`)).ok, 10_000, 'the controller to listen');
     return this.controller;
   }

@@ -129,7 +129,8 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
         this.current = (this.current + 1) % clients.length;
         this.reportDue = true;
         const delay = backoffDelay(failures, config.backoff.min, config.backoff.max);
-        const level = err instanceof MappingRefusedError || err instanceof RollbackRefusedError ? 'error' : 'warn';
+        const level =
+          err instanceof MappingRefusedError || err instanceof RollbackRefusedError ? 'error' : 'warn';
         this.log[level](
           { controller: client.url, code: (err as { code?: string }).code, retry_ms: delay },
           `${(err as Error).message}; keeping the hosts file as it is, retry in ${delay} ms`,
@@ -145,7 +146,11 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
       const floor = appliedVersion(this.state);
       if (mapping.version < floor) throw new RollbackRefusedError(mapping.version, floor);
       if (mapping.version === floor && !sameEntries(mapping, this.state.mapping)) {
-        throw new RollbackRefusedError(mapping.version, floor, `version ${mapping.version} with other entries than the ones applied`);
+        throw new RollbackRefusedError(
+          mapping.version,
+          floor,
+          `version ${mapping.version} with other entries than the ones applied`,
+        );
       }
       const previous = this.state;
       // State first: a crash before the file write is repaired from it at the next start,
@@ -156,7 +161,12 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
       const outcome = await this.writeBlock(mapping, 'apply');
       if (mapping.version !== floor) {
         this.log.info(
-          { version: mapping.version, previous_version: appliedVersion(previous), controller: source, written: outcome.written },
+          {
+            version: mapping.version,
+            previous_version: appliedVersion(previous),
+            controller: source,
+            written: outcome.written,
+          },
           `applied version ${mapping.version}: ${describe(mapping)}${outcome.written ? ` (${this.deps.config.hosts_file} rewritten by ${outcome.method})` : ' (file already right)'}`,
         );
         this.emit('applied', outcome);
@@ -203,7 +213,10 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
       }
       const result = await writeHostsFile(config.hosts_file, plan.content);
       if (result.method === 'in-place') {
-        this.log.warn({ hosts_file: config.hosts_file }, `rewrote ${config.hosts_file} in place: ${result.reason ?? ''}`);
+        this.log.warn(
+          { hosts_file: config.hosts_file },
+          `rewrote ${config.hosts_file} in place: ${result.reason ?? ''}`,
+        );
       }
       this.fileVersion = mapping.version;
       this.fileError = undefined;
@@ -270,16 +283,23 @@ function sameEntries(a: Mapping, b: Mapping | null): boolean {
 
 function describe(mapping: Mapping): string {
   return mapping.clusters
-    .map((c) => `${c.entries.map((e) => `${e.hostname} → ${e.address}`).join(', ')} (${c.name} master ${c.master})`)
+    .map(
+      (c) =>
+        `${c.entries.map((e) => `${e.hostname} → ${e.address}`).join(', ')} (${c.name} master ${c.master})`,
+    )
     .join('; ');
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

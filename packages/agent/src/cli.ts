@@ -18,7 +18,11 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const command = positionals[0];
   if (values.help || !command) {
@@ -82,14 +86,22 @@ async function status(config: AgentConfig, json: boolean): Promise<number> {
   const inFile = mapping ? !planHostsFile(file, mappingEntries(mapping)).changed : false;
   if (json) {
     console.log(
-      JSON.stringify({ name: config.name, hosts_file: config.hosts_file, applied_version: appliedVersion(state), in_file: inFile, ...state }),
+      JSON.stringify({
+        name: config.name,
+        hosts_file: config.hosts_file,
+        applied_version: appliedVersion(state),
+        in_file: inFile,
+        ...state,
+      }),
     );
   } else {
     console.log(`agent ${config.name}`);
     if (!mapping) console.log('  no mapping applied yet');
     else {
       console.log(`  version     ${mapping.version}, applied ${state.applied_at} from ${state.controller}`);
-      console.log(`  hosts file  ${config.hosts_file}: ${inFile ? 'block matches' : 'BLOCK DIFFERS from the applied mapping'}`);
+      console.log(
+        `  hosts file  ${config.hosts_file}: ${inFile ? 'block matches' : 'BLOCK DIFFERS from the applied mapping'}`,
+      );
       for (const cluster of mapping.clusters) {
         for (const entry of cluster.entries) {
           console.log(`  ${entry.hostname} → ${entry.address}  (${cluster.name} master ${cluster.master})`);
@@ -105,7 +117,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof UsageError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`pullover-agent: ${(err as Error).message}`);
       if (err instanceof UsageError) console.error(USAGE);
       process.exitCode = 2;

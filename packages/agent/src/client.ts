@@ -1,9 +1,4 @@
-import {
-  type AgentReport,
-  describeIssues,
-  MAX_MAPPING_BYTES,
-  Mapping,
-} from '@pullover/protocol';
+import { type AgentReport, describeIssues, MAX_MAPPING_BYTES, Mapping } from '@pullover/protocol';
 import { Agent, type Dispatcher } from 'undici';
 import { ControllerUnavailableError, MappingRefusedError } from './errors.js';
 
@@ -54,7 +49,8 @@ export class ControllerClient {
       throw new MappingRefusedError(this.url, 'the body is not JSON');
     }
     const parsed = Mapping.safeParse(json);
-    if (!parsed.success) throw new MappingRefusedError(this.url, describeIssues(parsed.error.issues).join('; '));
+    if (!parsed.success)
+      throw new MappingRefusedError(this.url, describeIssues(parsed.error.issues).join('; '));
     return parsed.data;
   }
 
@@ -111,7 +107,9 @@ export class ControllerClient {
       message = '';
     }
     const hint =
-      response.statusCode === 401 || response.statusCode === 403 ? ' (check token_file against the controller)' : '';
+      response.statusCode === 401 || response.statusCode === 403
+        ? ' (check token_file against the controller)'
+        : '';
     return new ControllerUnavailableError(
       this.url,
       `HTTP ${response.statusCode}${message ? `: ${message.slice(0, 200)}` : ''}${hint}`,
@@ -119,7 +117,11 @@ export class ControllerClient {
   }
 }
 
-async function readLimited(body: Dispatcher.ResponseData['body'], limit: number, url: string): Promise<string> {
+async function readLimited(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+  url: string,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {

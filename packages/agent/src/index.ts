@@ -1,4 +1,4 @@
-export { PulloverAgent, type ApplyOutcome } from './agent.js';
+export { type ApplyOutcome, PulloverAgent } from './agent.js';
 export { backoffDelay } from './backoff.js';
 export { ControllerClient } from './client.js';
 export { type AgentConfig, AgentConfigSchema, loadAgentConfig } from './config.js';

@@ -15,7 +15,9 @@ export function runOnChange(command: string, mapping: Mapping, log: Logger): Pro
       env: {
         ...process.env,
         PULLOVER_VERSION: String(mapping.version),
-        PULLOVER_ENTRIES: mapping.clusters.flatMap((c) => c.entries.map((e) => `${e.hostname}=${e.address}`)).join(' '),
+        PULLOVER_ENTRIES: mapping.clusters
+          .flatMap((c) => c.entries.map((e) => `${e.hostname}=${e.address}`))
+          .join(' '),
       },
     });
     let stderr = '';

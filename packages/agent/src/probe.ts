@@ -23,11 +23,15 @@ export function probeGreeting(address: string, port: number, timeoutMs: number):
       () =>
         finish({
           reachable: false,
-          detail: socket.connecting ? `connect timed out after ${timeoutMs} ms` : `no greeting within ${timeoutMs} ms`,
+          detail: socket.connecting
+            ? `connect timed out after ${timeoutMs} ms`
+            : `no greeting within ${timeoutMs} ms`,
         }),
       timeoutMs,
     );
-    socket.on('error', (err: NodeJS.ErrnoException) => finish({ reachable: false, detail: `connect ${err.code ?? err.message}` }));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      finish({ reachable: false, detail: `connect ${err.code ?? err.message}` }),
+    );
     socket.on('close', () => finish({ reachable: false, detail: 'closed before a greeting' }));
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);

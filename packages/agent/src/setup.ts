@@ -12,7 +12,9 @@ export function readToken(configFile: string, tokenFile: string): string {
   try {
     text = readFileSync(tokenFile, 'utf8');
   } catch (err) {
-    throw new ConfigError(configFile, [`token_file: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code}`]);
+    throw new ConfigError(configFile, [
+      `token_file: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code}`,
+    ]);
   }
   const token = text
     .split('\n')
@@ -27,7 +29,9 @@ function readCa(configFile: string, caFile: string | undefined): string | undefi
   try {
     return readFileSync(caFile, 'utf8');
   } catch (err) {
-    throw new ConfigError(configFile, [`ca_file: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code}`]);
+    throw new ConfigError(configFile, [
+      `ca_file: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code}`,
+    ]);
   }
 }
 
@@ -36,11 +40,16 @@ export function createLogger(config: AgentConfig): Logger {
 }
 
 /** Builds an agent from its validated config: reads the secrets, opens one client per controller. */
-export function createAgent(configFile: string, config: AgentConfig, logger = createLogger(config)): PulloverAgent {
+export function createAgent(
+  configFile: string,
+  config: AgentConfig,
+  logger = createLogger(config),
+): PulloverAgent {
   const token = readToken(configFile, config.token_file);
   const ca = readCa(configFile, config.ca_file);
   const clients = config.controllers.map((url) => {
-    if (url.startsWith('http://')) logger.warn({ controller: url }, `controller ${url} is plain HTTP: the token travels in clear`);
+    if (url.startsWith('http://'))
+      logger.warn({ controller: url }, `controller ${url} is plain HTTP: the token travels in clear`);
     return new ControllerClient(url, { token, timeoutMs: config.http_timeout, ...(ca ? { ca } : {}) });
   });
   return new PulloverAgent({ config, clients, stateFile: new StateFile(config.state_dir), logger });

@@ -50,6 +50,7 @@ export class StateFile {
 
   async save(state: AgentState): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // The hosts writer is a crash-safe replace of any file: a torn state file would lose the floor.
     await writeHostsFile(this.path, `${JSON.stringify(state)}\n`);
   }
 }

@@ -6,7 +6,8 @@
 
 /** Stable codes and what they mean. A test fails when a class uses a code missing from this table. */
 export const ERROR_CODES = {
-  PULLOVER_CONFIG: 'The config file is unreadable or invalid; every line names the file, the key path and the problem.',
+  PULLOVER_CONFIG:
+    'The config file is unreadable or invalid; every line names the file, the key path and the problem.',
   PULLOVER_USAGE: 'The command line is wrong (unknown command or flag, missing argument).',
   PULLOVER_STATE:
     'The state dir cannot be used as it is (unreadable, corrupt, or inconsistent with the config); it is left untouched.',
@@ -19,6 +20,7 @@ export const ERROR_CODES = {
   PULLOVER_UNKNOWN_SERVER: 'The server is not in the cluster.',
   PULLOVER_NOT_ELIGIBLE: 'The server is marked no_master and cannot become the master.',
   PULLOVER_TOO_MANY_AGENTS: 'The controller already tracks the maximum number of agent names.',
+  PULLOVER_INTERNAL: 'A bug in the controller; the log has the stack trace.',
   PULLOVER_CLOSING: 'The controller is shutting down; retry against it (or another one) later.',
   PULLOVER_UNREACHABLE: 'The CLI could not get an answer from the controller.',
   PULLOVER_BAD_RESPONSE: 'The controller answered something that failed validation.',
@@ -162,6 +164,7 @@ export function describeCause(cause: unknown): string {
   if (cause instanceof AggregateError && cause.errors.length > 0) {
     return cause.errors.map(describeCause).join('; ');
   }
+  if (cause instanceof PulloverError) return cause.message;
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;
     const message = cause.message || String(code ?? cause.name);

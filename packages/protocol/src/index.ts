@@ -5,6 +5,7 @@ export * from './report.js';
 export * from './status.js';
 
 /** The managed block's markers in a hosts file. Part of the contract: agents of every version find them. */
-export const BLOCK_BEGIN = '# BEGIN pullover — managed by pullover-agent, edits inside this block are overwritten';
+export const BLOCK_BEGIN =
+  '# BEGIN pullover — managed by pullover-agent, edits inside this block are overwritten';
 export const BLOCK_END = '# END pullover';
 export * from './config-file.js';

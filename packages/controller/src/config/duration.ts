@@ -34,10 +34,10 @@ const HINT = 'a duration with a unit, like "500ms", "1s", "5m" or "8h"';
 export const Duration = z
   .string({ error: (issue) => (issue.input === undefined ? undefined : `expected ${HINT}`) })
   .transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not ${HINT}` });
-    return z.NEVER;
-  }
-  return ms;
-});
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not ${HINT}` });
+      return z.NEVER;
+    }
+    return ms;
+  });

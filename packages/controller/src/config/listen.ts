@@ -33,7 +33,9 @@ export const Listen = z
     // An unquoted [::]:7420 is a YAML flow sequence: say how to fix it rather than "expected string".
     error: (issue) => {
       if (issue.input === undefined) return undefined;
-      return Array.isArray(issue.input) ? 'YAML read this as a list; quote it: listen: "[::]:7420"' : EXPECTED;
+      return Array.isArray(issue.input)
+        ? 'YAML read this as a list; quote it: listen: "[::]:7420"'
+        : EXPECTED;
     },
   })
   .transform((text, ctx) => {
@@ -44,3 +46,10 @@ export const Listen = z
     }
     return listen;
   });
+
+/** Where a local client reaches a server listening on `host`: the wildcard addresses are not destinations. */
+export function clientHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}

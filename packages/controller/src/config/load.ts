@@ -61,15 +61,20 @@ export function parseConfigText(text: string, source: string, baseDir = dirname(
   return parseConfig(doc.toJS({ maxAliasCount: 100 }), source, baseDir);
 }
 
-/** Reads and validates controller.yaml and the token and TLS files it names; every problem at once. */
-export async function loadConfig(file: string): Promise<LoadedConfig> {
+/** Reads and validates controller.yaml alone, without the files it names (the admin CLI needs only some). */
+export async function readConfigFile(file: string): Promise<ControllerConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new ConfigError([`${file}: cannot read the config: ${describeCause(error)}`]);
   }
-  const config = parseConfigText(text, file);
+  return parseConfigText(text, file);
+}
+
+/** Reads and validates controller.yaml and the token and TLS files it names; every problem at once. */
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  const config = await readConfigFile(file);
   const secrets = await loadSecrets(config);
   return deepFreeze({ ...config, secrets });
 }

@@ -34,7 +34,11 @@ class Unique {
     if (key === undefined) return;
     const first = this.seen.get(key);
     if (first) {
-      this.ctx.addIssue({ code: 'custom', path, message: `${this.what} ${shown} is already used at ${formatPath(first)}` });
+      this.ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${this.what} ${shown} is already used at ${formatPath(first)}`,
+      });
     } else {
       this.seen.set(key, path);
     }
@@ -68,7 +72,7 @@ function checkServers(cluster: unknown, ci: number, ctx: Ctx): void {
 
   const path: Path = ['clusters', ci, 'master'];
   const master = field(cluster, 'master');
-  const known = servers.map((s) => text(s, 'name')).filter((n) => n !== undefined);
+  const known = [...new Set(servers.map((s) => text(s, 'name')).filter((n) => n !== undefined))];
   if (typeof master === 'string') {
     const server = servers.find((s) => text(s, 'name') === master);
     if (server === undefined) {
@@ -78,7 +82,11 @@ function checkServers(cluster: unknown, ci: number, ctx: Ctx): void {
         message: `${master} is not one of this cluster's servers (${known.join(', ') || 'none'})`,
       });
     } else if (field(server, 'no_master') === true) {
-      ctx.addIssue({ code: 'custom', path, message: `${master} is marked no_master, so it cannot be the master` });
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `${master} is marked no_master, so it cannot be the master`,
+      });
     }
   } else if (master === undefined && field(servers[0], 'no_master') === true) {
     ctx.addIssue({

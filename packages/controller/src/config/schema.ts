@@ -9,8 +9,7 @@ import { checkCrossFieldRules } from './rules.js';
 
 const FilePath = z.string().min(1, 'expected a file path');
 const Command = z.string().min(1, 'expected a shell command');
-const Positive = (text: string) =>
-  Duration.refine((ms) => ms > 0, 'must be longer than 0').prefault(text);
+const Positive = (text: string) => Duration.refine((ms) => ms > 0, 'must be longer than 0').prefault(text);
 
 export const ServerSchema = z.strictObject({
   name: Name,

@@ -1,0 +1,93 @@
+import type { AgentReport, MasterReachability } from '@pullover/protocol';
+import { TooManyAgents } from '../errors.js';
+import type { LogLine } from '../log-line.js';
+
+export interface AgentRecord {
+  readonly name: string;
+  readonly report: AgentReport;
+  readonly remote_address: string;
+  readonly received_at: Date;
+}
+
+/** Agent names are chosen by agents; a bound keeps a buggy or hostile fleet from exhausting memory. */
+export const MAX_AGENTS = 100_000;
+
+/** The last report of every agent since start, in memory: it answers "have all app servers switched?". */
+export class AgentRegistry {
+  readonly #agents = new Map<string, AgentRecord>();
+  #reports = 0;
+
+  get size(): number {
+    return this.#agents.size;
+  }
+
+  /** Reports accepted since start. */
+  get reportsReceived(): number {
+    return this.#reports;
+  }
+
+  get(name: string): AgentRecord | undefined {
+    return this.#agents.get(name);
+  }
+
+  /** Every agent, sorted by name. */
+  all(): AgentRecord[] {
+    return [...this.#agents.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Stores the report; returns a sentence for each thing that changed since the agent's last one. */
+  record(name: string, report: AgentReport, remoteAddress: string, receivedAt = new Date()): LogLine[] {
+    const previous = this.#agents.get(name);
+    if (!previous && this.#agents.size >= MAX_AGENTS) throw new TooManyAgents(MAX_AGENTS);
+    this.#agents.set(name, { name, report, remote_address: remoteAddress, received_at: receivedAt });
+    this.#reports++;
+    return describeReport(name, previous?.report, report, remoteAddress);
+  }
+}
+
+function describeReport(
+  name: string,
+  before: AgentReport | undefined,
+  after: AgentReport,
+  remote: string,
+): LogLine[] {
+  const lines: LogLine[] = [];
+  if (!before) {
+    lines.push({
+      level: 'info',
+      message: `agent ${name} reports from ${remote}, applied version ${after.applied_version}`,
+    });
+  } else if (before.applied_version !== after.applied_version) {
+    lines.push({ level: 'info', message: `agent ${name} applied version ${after.applied_version}` });
+  }
+  if (after.error !== undefined && after.error !== before?.error) {
+    lines.push({
+      level: 'warn',
+      message: `agent ${name} cannot maintain ${after.hosts_file}: ${after.error}`,
+    });
+  } else if (after.error === undefined && before?.error !== undefined) {
+    lines.push({ level: 'info', message: `agent ${name} maintains ${after.hosts_file} again` });
+  }
+  for (const master of after.masters) {
+    const was = before?.masters.find((m) => m.cluster === master.cluster && m.address === master.address);
+    if (master.reachable === (was?.reachable ?? true)) continue;
+    lines.push(
+      master.reachable
+        ? {
+            level: 'info',
+            message: `agent ${name} reaches ${master.cluster}'s master at ${at(master)} again`,
+          }
+        : {
+            level: 'warn',
+            message: `agent ${name} cannot reach ${master.cluster}'s master at ${at(master)}: ${master.detail}`,
+          },
+    );
+  }
+  return lines;
+}
+
+function at(master: MasterReachability): string {
+  return master.address.includes(':')
+    ? `[${master.address}]:${master.port}`
+    : `${master.address}:${master.port}`;
+}

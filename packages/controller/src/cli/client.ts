@@ -1,0 +1,79 @@
+import { ErrorBody, type SetMasterRequest, SetMasterResponse, Status } from '@pullover/protocol';
+import { request } from 'undici';
+import type { z } from 'zod';
+import { BadResponse, RemoteError, Unreachable } from '../errors.js';
+import type { Target } from './target.js';
+
+/** The admin API of a running controller; every answer is validated before it is believed. */
+export class AdminClient {
+  readonly #target: Target;
+
+  constructor(target: Target) {
+    this.#target = target;
+  }
+
+  status(): Promise<Status> {
+    return this.#call('GET', '/v1/status', undefined, Status);
+  }
+
+  setMaster(cluster: string, body: SetMasterRequest): Promise<SetMasterResponse> {
+    return this.#call(
+      'POST',
+      `/v1/clusters/${encodeURIComponent(cluster)}/set-master`,
+      body,
+      SetMasterResponse,
+    );
+  }
+
+  close(): Promise<void> {
+    return this.#target.dispatcher.close();
+  }
+
+  async #call<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    schema: S,
+  ): Promise<z.output<S>> {
+    const url = `${this.#target.url}${path}`;
+    let status: number;
+    let text: string;
+    try {
+      const response = await request(url, {
+        method,
+        dispatcher: this.#target.dispatcher,
+        headers: {
+          authorization: `Bearer ${this.#target.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      throw new Unreachable(this.#target.url, error);
+    }
+    const json = parseJson(text);
+    if (status < 200 || status > 299) {
+      const error = ErrorBody.safeParse(json);
+      if (error.success) throw new RemoteError(status, error.data.code, error.data.message);
+      throw new BadResponse(`${method} ${url} answered HTTP ${status}: ${text.slice(0, 200)}`);
+    }
+    const result = schema.safeParse(json);
+    if (!result.success) {
+      const first = result.error.issues[0];
+      throw new BadResponse(
+        `${method} ${url} answered something that is not a valid response (${first?.path.join('.')}: ${first?.message})`,
+      );
+    }
+    return result.data;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

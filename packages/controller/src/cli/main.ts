@@ -1,0 +1,103 @@
+import { loadConfig } from '../config/load.js';
+import { startController } from '../controller.js';
+import { ConfigError, describeCause, UsageError } from '../errors.js';
+import { type Command, parseCommand, type TargetFlags } from './args.js';
+import { AdminClient } from './client.js';
+import { formatStatus } from './status-table.js';
+import { resolveTarget } from './target.js';
+import { USAGE } from './usage.js';
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const STDIO: Output = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+/** Runs one command line; resolves with the exit code: 0 ok, 1 the operation failed, 2 bad usage or config. */
+export async function main(argv: readonly string[], io: Output = STDIO): Promise<number> {
+  try {
+    return await execute(parseCommand(argv), io);
+  } catch (error) {
+    // One clear line (one per problem for a config) and no stack trace: the reader is an operator.
+    if (error instanceof ConfigError) {
+      io.err(error.message);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      io.err(`pullover-controller: ${error.message} (see pullover-controller --help)`);
+      return 2;
+    }
+    io.err(`pullover-controller: ${describeCause(error)}`);
+    return 1;
+  }
+}
+
+async function execute(command: Command, io: Output): Promise<number> {
+  switch (command.kind) {
+    case 'help':
+      io.out(USAGE);
+      return 0;
+    case 'run':
+      return run(command.config, command.logLevel, io);
+    case 'status':
+      return withClient(command.target, async (client) => {
+        const status = await client.status();
+        io.out(command.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+        return 0;
+      });
+    case 'set-master':
+      return withClient(command.target, async (client) => {
+        const r = await client.setMaster(command.cluster, {
+          server: command.server,
+          ...(command.reason !== undefined ? { reason: command.reason } : {}),
+        });
+        io.out(
+          r.changed
+            ? `${r.cluster}: master ${r.previous_master} → ${r.master}, version ${r.version}`
+            : `${r.cluster}: ${r.master} is already the master, version ${r.version} unchanged`,
+        );
+        return 0;
+      });
+  }
+}
+
+async function withClient(
+  flags: TargetFlags,
+  use: (client: AdminClient) => Promise<number>,
+): Promise<number> {
+  const client = new AdminClient(await resolveTarget(flags));
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function run(file: string, level: string, io: Output): Promise<number> {
+  const config = await loadConfig(file);
+  const controller = await startController(config, { logger: { level } });
+  return new Promise((resolve) => {
+    let closing = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (closing) {
+        io.err(`pullover-controller: ${signal} again, exiting without waiting`);
+        process.exit(1);
+      }
+      closing = true;
+      controller.app.log.info(`${signal}: closing, parked polls answer 503`);
+      controller.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          io.err(`pullover-controller: closing failed: ${describeCause(error)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}

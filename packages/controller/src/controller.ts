@@ -1,0 +1,89 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { AgentRegistry } from './agents/registry.js';
+import { clientHost, formatHostPort, type ListenAddress } from './config/listen.js';
+import type { LoadedConfig } from './config/load.js';
+import { buildApp } from './http/app.js';
+import { TokenAuth } from './http/auth.js';
+import { mappingOf } from './mapping/build.js';
+import { MappingPublisher } from './mapping/long-poll.js';
+import { FileStore } from './state/file-store.js';
+import { StateKeeper } from './state/keeper.js';
+import { reconcile } from './state/reconcile.js';
+import type { Store } from './state/store.js';
+
+export interface ControllerOptions {
+  /** Default: a FileStore in the config's state_dir. */
+  readonly store?: Store;
+  /** fastify's (pino) logger options. Default: info level, JSON lines on stdout. */
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly now?: () => Date;
+}
+
+export interface Controller {
+  readonly app: FastifyInstance;
+  readonly keeper: StateKeeper;
+  readonly publisher: MappingPublisher;
+  readonly registry: AgentRegistry;
+  readonly store: Store;
+}
+
+export interface RunningController extends Controller {
+  /** Where a local client reaches it, e.g. "https://127.0.0.1:7420". */
+  readonly url: string;
+  /** Answers parked polls with 503, stops listening, closes idle connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads and reconciles the state, then builds the app without listening. Throws StateError when
+ * the state dir cannot be trusted: serving a guessed master or version would be worse than not serving.
+ */
+export async function openController(
+  config: LoadedConfig,
+  options: ControllerOptions = {},
+): Promise<Controller> {
+  const now = options.now ?? (() => new Date());
+  const store = options.store ?? new FileStore(config.state_dir);
+  const saved = await store.load();
+  const { state, changed, log } = reconcile(saved, config, now(), store.location);
+  // Saved even when unchanged: a state dir that cannot be written must fail now, not at the first set-master.
+  await store.save(state);
+  const publisher = new MappingPublisher(mappingOf(state));
+  const keeper = new StateKeeper(config, store, publisher, state, now);
+  const registry = new AgentRegistry();
+  const app = buildApp({
+    keeper,
+    publisher,
+    registry,
+    auth: new TokenAuth(config.secrets.agent_tokens, config.secrets.admin_tokens),
+    https: config.secrets.tls,
+    logger: options.logger ?? { level: 'info' },
+    now,
+  });
+  for (const line of log) app.log[line.level](line.message);
+  if (!changed) app.log.info(`resumed from ${store.location} at version ${state.version}`);
+  return { app, keeper, publisher, registry, store };
+}
+
+/** openController, then listen on the config's `listen` (or `listen` given here, e.g. port 0 in tests). */
+export async function startController(
+  config: LoadedConfig,
+  options: ControllerOptions & { readonly listen?: ListenAddress } = {},
+): Promise<RunningController> {
+  const controller = await openController(config, options);
+  const { app } = controller;
+  if (!config.secrets.tls) {
+    app.log.warn(
+      `${config.source} has no tls section: serving plain HTTP, so bearer tokens travel in clear; set tls.cert_file and tls.key_file`,
+    );
+  }
+  const listen = options.listen ?? config.listen;
+  await app.listen({ host: listen.host, port: listen.port });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `${config.secrets.tls ? 'https' : 'http'}://${formatHostPort(clientHost(listen.host), port)}`;
+  app.log.info(
+    `serving version ${controller.publisher.version} of ${config.clusters.map((c) => c.name).join(', ')} on ${formatHostPort(listen.host, port)}`,
+  );
+  return { ...controller, url, close: () => app.close() };
+}

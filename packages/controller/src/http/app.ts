@@ -1,0 +1,57 @@
+import { MAX_REPORT_BYTES } from '@pullover/protocol';
+import fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import type { AgentRegistry } from '../agents/registry.js';
+import type { MappingPublisher } from '../mapping/long-poll.js';
+import type { StateKeeper } from '../state/keeper.js';
+import type { Access, TokenAuth } from './auth.js';
+import { installErrorHandlers } from './error-handler.js';
+import { adminRoutes } from './routes/admin.js';
+import { agentRoutes } from './routes/agents.js';
+import { healthRoutes } from './routes/health.js';
+import { mappingRoutes } from './routes/mapping.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; routes without it are public. */
+    access?: Access;
+  }
+}
+
+export interface AppDeps {
+  readonly keeper: StateKeeper;
+  readonly publisher: MappingPublisher;
+  readonly registry: AgentRegistry;
+  readonly auth: TokenAuth;
+  /** Serve HTTPS with this PEM certificate and key. */
+  readonly https?: { readonly cert: string; readonly key: string } | undefined;
+  /** fastify's (pino) logger options; false (the default) logs nothing. */
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly now: () => Date;
+}
+
+/** The controller's HTTP API. Does not listen: tests drive it with inject(), startController listens. */
+export function buildApp(deps: Omit<AppDeps, 'now'> & { now?: () => Date }): FastifyInstance {
+  const full: AppDeps = { ...deps, now: deps.now ?? (() => new Date()) };
+  const app = fastify({
+    logger: deps.logger ?? false,
+    // One line per request would be 10,000 lines per poll cycle; events are logged as sentences instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_REPORT_BYTES,
+    return503OnClosing: true,
+    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
+  }) as unknown as FastifyInstance;
+
+  installErrorHandlers(app);
+  // onRequest runs before the body is read: an unauthenticated client cannot make us parse anything.
+  app.addHook('onRequest', async (request) => {
+    full.auth.check(request.routeOptions.config?.access ?? 'public', request.headers.authorization);
+  });
+  // Parked polls would hold close() for up to MAX_WAIT_SECONDS; release them first (they answer 503).
+  app.addHook('preClose', async () => full.publisher.close());
+
+  mappingRoutes(app, full);
+  agentRoutes(app, full);
+  adminRoutes(app, full);
+  healthRoutes(app, full);
+  return app;
+}

@@ -1,0 +1,20 @@
+import type { z } from 'zod';
+import { formatPath, missingKeyMessage } from '../config/issues.js';
+import { BadRequest } from '../errors.js';
+
+/** Validates one part of a request; a failure is a 400 naming each bad or unknown field. */
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  part: 'params' | 'query' | 'body',
+): z.output<S> {
+  const result = schema.safeParse(value, { error: missingKeyMessage });
+  if (result.success) return result.data;
+  const at = (path: readonly PropertyKey[]) => (path.length === 0 ? part : `${part}.${formatPath(path)}`);
+  const problems = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => `${at([...issue.path, key])}: unknown field`)
+      : [`${at(issue.path)}: ${issue.message}`],
+  );
+  throw new BadRequest(problems.join('; '));
+}

@@ -1,0 +1,49 @@
+import type { AgentRegistry } from '../agents/registry.js';
+import type { MappingPublisher } from '../mapping/long-poll.js';
+
+function metric(name: string, type: 'gauge' | 'counter', help: string, samples: [string, number][]): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
+  for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
+  return lines.join('\n');
+}
+
+function label(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** GET /metrics in the Prometheus text format (version 0.0.4). */
+export function renderMetrics(publisher: MappingPublisher, registry: AgentRegistry): string {
+  const version = publisher.version;
+  const agents = registry.all();
+  const current = agents.filter((a) => a.report.applied_version === version).length;
+  return `${[
+    metric('pullover_mapping_version', 'gauge', 'Version of the mapping the controller serves.', [
+      ['', version],
+    ]),
+    metric('pullover_mapping_publishes_total', 'counter', 'Mappings published since start.', [
+      ['', publisher.publishes],
+    ]),
+    metric('pullover_long_polls_parked', 'gauge', 'Mapping long-polls waiting for a new version.', [
+      ['', publisher.parked],
+    ]),
+    metric('pullover_agents', 'gauge', 'Agents that reported since start.', [['', agents.length]]),
+    metric('pullover_agents_current', 'gauge', 'Agents whose applied version is the current version.', [
+      ['', current],
+    ]),
+    metric('pullover_agent_reports_received_total', 'counter', 'Agent reports accepted since start.', [
+      ['', registry.reportsReceived],
+    ]),
+    metric(
+      'pullover_agent_applied_version',
+      'gauge',
+      'Mapping version each agent last reported as applied.',
+      agents.map((a) => [`{agent="${label(a.name)}"}`, a.report.applied_version]),
+    ),
+    metric(
+      'pullover_agent_last_report_timestamp_seconds',
+      'gauge',
+      'When each agent last reported (Unix time).',
+      agents.map((a) => [`{agent="${label(a.name)}"}`, a.received_at.getTime() / 1000]),
+    ),
+  ].join('\n')}\n`;
+}

@@ -1,0 +1,26 @@
+import { ClusterParams, SetMasterRequest, type SetMasterResponse, type Status } from '@pullover/protocol';
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { parseInput } from '../input.js';
+import { buildStatus } from '../status.js';
+
+export function adminRoutes(app: FastifyInstance, { keeper, registry, now }: AppDeps): void {
+  app.get('/v1/status', { config: { access: 'admin' } }, async (): Promise<Status> => {
+    return buildStatus(keeper, registry, now());
+  });
+
+  app.post(
+    '/v1/clusters/:cluster/set-master',
+    { config: { access: 'admin' } },
+    async (request): Promise<SetMasterResponse> => {
+      const { cluster } = parseInput(ClusterParams, request.params, 'params');
+      const { server, reason } = parseInput(SetMasterRequest, request.body, 'body');
+      const { response, sentence } = await keeper.setMaster(cluster, server, reason);
+      app.log.info(
+        sentence ??
+          `set-master ${response.cluster}: ${response.master} is already the master, version ${response.version} unchanged`,
+      );
+      return response;
+    },
+  );
+}

@@ -1,0 +1,54 @@
+import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/protocol';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { Published } from '../../mapping/long-poll.js';
+import type { AppDeps } from '../app.js';
+import { parseInput } from '../input.js';
+
+const PollQuery = MappingQuery.extend({
+  // Clamped rather than refused: an agent configured for a longer hold still gets its answers.
+  wait: z.coerce
+    .number()
+    .min(0)
+    .default(DEFAULT_WAIT_SECONDS)
+    .transform((seconds) => Math.min(seconds, MAX_WAIT_SECONDS)),
+});
+
+/** An agent ahead of the controller means a state dir restored from an old copy; say so, but not 10,000 times. */
+class AheadWarning {
+  #last = 0;
+  #suppressed = 0;
+
+  note(log: FastifyBaseLogger, remote: string, after: number, version: number): void {
+    const now = Date.now();
+    if (now - this.#last < 60_000) {
+      this.#suppressed++;
+      return;
+    }
+    const more = this.#suppressed > 0 ? ` (and ${this.#suppressed} more such polls in the last minute)` : '';
+    this.#last = now;
+    this.#suppressed = 0;
+    log.warn(
+      `an agent at ${remote} has applied version ${after}, but this controller is at version ${version}${more}: the state dir was probably restored from an old copy. Agents refuse versions they have passed, so they will not follow this controller; restore the newest state.json.`,
+    );
+  }
+}
+
+function send(reply: FastifyReply, published: Published): FastifyReply {
+  return reply
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send(published.json);
+}
+
+export function mappingRoutes(app: FastifyInstance, { publisher }: AppDeps): void {
+  const ahead = new AheadWarning();
+  app.get('/v1/mapping', { config: { access: 'agent' } }, async (request, reply) => {
+    const { after, wait } = parseInput(PollQuery, request.query, 'query');
+    if (publisher.version > after) return send(reply, publisher.current);
+    if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
+    // request.signal aborts when the client leaves: its waiter is dropped at once, not at the deadline.
+    const published = await publisher.wait(after, wait * 1000, request.signal);
+    return published ? send(reply, published) : reply.code(204).send();
+  });
+}

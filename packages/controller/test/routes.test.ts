@@ -1,0 +1,349 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorBody, Mapping, MAX_REPORT_BYTES, SetMasterResponse, Status } from '@pullover/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Controller, FileStore, StateError, type Store } from '../src/index.js';
+import { adminAuth, agentAuth, logCapture, openTest, report, tempDir } from './helpers.js';
+
+const open: Controller[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.app.close()));
+});
+
+async function controller(options: Parameters<typeof openTest>[1] = {}, dir?: string) {
+  const c = await openTest(dir ?? (await tempDir()), options);
+  open.push(c);
+  return c;
+}
+
+function setMaster(c: Controller, server: string, cluster = 'myservice', extra: object = {}) {
+  return c.app.inject({
+    method: 'POST',
+    url: `/v1/clusters/${cluster}/set-master`,
+    headers: adminAuth,
+    payload: { server, ...extra },
+  });
+}
+
+function poll(c: Controller, query: string) {
+  return c.app.inject({ method: 'GET', url: `/v1/mapping?${query}`, headers: agentAuth });
+}
+
+function errorOf(body: string) {
+  return ErrorBody.parse(JSON.parse(body));
+}
+
+describe('GET /v1/mapping', () => {
+  it('answers at once when the mapping is newer than `after`', async () => {
+    const c = await controller();
+    const started = Date.now();
+    const res = await poll(c, 'after=0&wait=30');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(res.statusCode).toBe(200);
+    const mapping = Mapping.parse(res.json());
+    expect(mapping.version).toBe(1);
+    expect(mapping.clusters).toEqual([
+      {
+        name: 'myservice',
+        master: 'mysql1',
+        port: 3306,
+        entries: [{ hostname: 'mysql-master.myservice.com', address: '200.200.200.1' }],
+      },
+    ]);
+  });
+
+  it('holds the request and answers the moment a new version is published', async () => {
+    const c = await controller();
+    const pending = poll(c, 'after=1&wait=10');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(c.publisher.parked).toBe(1);
+    const started = Date.now();
+    expect((await setMaster(c, 'mysql2')).statusCode).toBe(200);
+    const res = await pending;
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(res.statusCode).toBe(200);
+    expect(Mapping.parse(res.json())).toMatchObject({
+      version: 2,
+      clusters: [{ master: 'mysql2', entries: [{ address: '200.200.200.2' }] }],
+    });
+    expect(c.publisher.parked).toBe(0);
+  });
+
+  it('answers 204 at the deadline when nothing changed', async () => {
+    const c = await controller();
+    const started = Date.now();
+    const res = await poll(c, 'after=1&wait=0.3');
+    const took = Date.now() - started;
+    expect(res.statusCode).toBe(204);
+    expect(res.body).toBe('');
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(1000);
+    expect(c.publisher.parked).toBe(0);
+  });
+
+  it('caps the hold at MAX_WAIT_SECONDS instead of refusing a long wait', async () => {
+    const c = await controller();
+    const pending = poll(c, 'after=1&wait=100000');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.publisher.parked).toBe(1);
+    await setMaster(c, 'mysql2');
+    expect((await pending).statusCode).toBe(200);
+  });
+
+  it('holds an agent that is ahead of the controller, answers 204, and warns', async () => {
+    const log = logCapture();
+    const c = await controller({ logger: log.logger });
+    const res = await poll(c, 'after=9&wait=0.2');
+    expect(res.statusCode).toBe(204);
+    expect(log.messages().some((m) => /has applied version 9, but this controller is at version 1/.test(m))).toBe(
+      true,
+    );
+  });
+
+  it('rejects bad and unknown query fields with 400 naming them', async () => {
+    const c = await controller();
+    const unknown = await poll(c, 'after=0&since=3');
+    expect(unknown.statusCode).toBe(400);
+    expect(errorOf(unknown.body)).toMatchObject({ code: 'PULLOVER_BAD_REQUEST', message: 'query.since: unknown field' });
+    const bad = await poll(c, 'after=-1');
+    expect(bad.statusCode).toBe(400);
+    expect(errorOf(bad.body).message).toMatch(/^query\.after: /);
+  });
+});
+
+describe('POST /v1/clusters/:cluster/set-master', () => {
+  it('moves the master, raises the version by one, and logs one sentence', async () => {
+    const log = logCapture();
+    const c = await controller({ logger: log.logger });
+    const res = await setMaster(c, 'mysql2', 'myservice', { reason: 'maintenance of mysql1' });
+    expect(res.statusCode).toBe(200);
+    expect(SetMasterResponse.parse(res.json())).toEqual({
+      cluster: 'myservice',
+      previous_master: 'mysql1',
+      master: 'mysql2',
+      version: 2,
+      changed: true,
+    });
+    expect(log.messages()).toContain(
+      'set-master myservice: mysql-master.myservice.com now → mysql2 (200.200.200.2), version 2 (reason: maintenance of mysql1)',
+    );
+    expect(c.keeper.state.history.at(-1)).toMatchObject({ event: 'set-master', reason: 'maintenance of mysql1' });
+  });
+
+  it('is a no-op when the server already is the master', async () => {
+    const c = await controller();
+    const res = await setMaster(c, 'mysql1');
+    expect(res.json()).toEqual({
+      cluster: 'myservice',
+      previous_master: 'mysql1',
+      master: 'mysql1',
+      version: 1,
+      changed: false,
+    });
+    expect(c.publisher.publishes).toBe(0);
+  });
+
+  it('answers 404 naming the known servers and clusters', async () => {
+    const c = await controller();
+    const server = await setMaster(c, 'mysql9');
+    expect(server.statusCode).toBe(404);
+    expect(errorOf(server.body)).toMatchObject({
+      code: 'PULLOVER_UNKNOWN_SERVER',
+      message: 'cluster myservice has no server mysql9 (servers: mysql1, mysql2, mysql3)',
+    });
+    const cluster = await setMaster(c, 'mysql2', 'other');
+    expect(cluster.statusCode).toBe(404);
+    expect(errorOf(cluster.body)).toMatchObject({
+      code: 'PULLOVER_UNKNOWN_CLUSTER',
+      message: 'unknown cluster other (clusters: myservice)',
+    });
+  });
+
+  it('refuses a no_master server with 409', async () => {
+    const c = await controller();
+    const res = await setMaster(c, 'mysql3');
+    expect(res.statusCode).toBe(409);
+    expect(errorOf(res.body).code).toBe('PULLOVER_NOT_ELIGIBLE');
+    expect(c.publisher.version).toBe(1);
+  });
+
+  it('publishes nothing and keeps the state when the save fails', async () => {
+    const dir = await tempDir();
+    const files = new FileStore(join(dir, 'state'));
+    let failing = false;
+    const store: Store = {
+      location: files.location,
+      load: () => files.load(),
+      save: async (state) => {
+        if (failing) throw new Error('ENOSPC: no space left on device');
+        await files.save(state);
+      },
+    };
+    const c = await controller({ store }, dir);
+    failing = true;
+    const pending = poll(c, 'after=1&wait=0.5');
+    const res = await setMaster(c, 'mysql2');
+    expect(res.statusCode).toBe(500);
+    expect(errorOf(res.body)).toMatchObject({ code: 'PULLOVER_STATE_WRITE' });
+    expect(errorOf(res.body).message).toContain('ENOSPC');
+    expect((await pending).statusCode).toBe(204);
+    expect(c.publisher.version).toBe(1);
+    expect(c.keeper.state.clusters.myservice?.master).toBe('mysql1');
+    failing = false;
+    expect((await setMaster(c, 'mysql2')).json()).toMatchObject({ version: 2, changed: true });
+  });
+
+  it('serializes concurrent calls: each builds on the previous version', async () => {
+    const c = await controller();
+    const [a, b] = await Promise.all([setMaster(c, 'mysql2'), setMaster(c, 'mysql1')]);
+    expect([a.json().version, b.json().version]).toEqual([2, 3]);
+    expect(c.keeper.state.clusters.myservice?.master).toBe('mysql1');
+  });
+
+  it('rejects an unknown body field and a bad cluster name with 400', async () => {
+    const c = await controller();
+    const extra = await setMaster(c, 'mysql2', 'myservice', { force: true });
+    expect(extra.statusCode).toBe(400);
+    expect(errorOf(extra.body).message).toBe('body.force: unknown field');
+    const name = await setMaster(c, 'mysql2', 'bad%20name');
+    expect(name.statusCode).toBe(400);
+    expect(errorOf(name.body).message).toMatch(/^params\.cluster: /);
+  });
+});
+
+describe('state across restarts', () => {
+  it('a new app on the same state dir resumes with the same master and version', async () => {
+    const dir = await tempDir();
+    const first = await controller({}, dir);
+    await setMaster(first, 'mysql2');
+    await setMaster(first, 'mysql1');
+    await setMaster(first, 'mysql2');
+    await first.app.close();
+
+    const second = await controller({}, dir);
+    expect(second.publisher.version).toBe(4);
+    const mapping = Mapping.parse((await poll(second, 'after=0')).json());
+    expect(mapping.clusters[0]?.master).toBe('mysql2');
+    expect((await setMaster(second, 'mysql1')).json().version).toBe(5);
+  });
+
+  it('refuses a corrupt state.json with a StateError and leaves it untouched', async () => {
+    const dir = await tempDir();
+    await (await controller({}, dir)).app.close();
+    const file = join(dir, 'state', 'state.json');
+    await writeFile(file, '{"format": 1, "version": 7, "issued_');
+    await expect(openTest(dir)).rejects.toThrow(StateError);
+    await expect(openTest(dir)).rejects.toThrow(/state\.json is not valid JSON .* Restore it from a backup/);
+    expect(await readFile(file, 'utf8')).toBe('{"format": 1, "version": 7, "issued_');
+  });
+});
+
+describe('auth', () => {
+  it('401 without a token and with an unknown one, 403 for an agent token on admin endpoints', async () => {
+    const c = await controller();
+    const none = await c.app.inject({ method: 'GET', url: '/v1/mapping' });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+    expect(errorOf(none.body).code).toBe('PULLOVER_UNAUTHORIZED');
+    const bad = await c.app.inject({
+      method: 'GET',
+      url: '/v1/status',
+      headers: { authorization: 'Bearer not-a-known-token-at-all' },
+    });
+    expect(bad.statusCode).toBe(401);
+    const status = await c.app.inject({ method: 'GET', url: '/v1/status', headers: agentAuth });
+    expect(status.statusCode).toBe(403);
+    expect(errorOf(status.body).code).toBe('PULLOVER_FORBIDDEN');
+    const set = await c.app.inject({
+      method: 'POST',
+      url: '/v1/clusters/myservice/set-master',
+      headers: agentAuth,
+      payload: { server: 'mysql2' },
+    });
+    expect(set.statusCode).toBe(403);
+    expect(c.publisher.version).toBe(1);
+    const admin = await c.app.inject({ method: 'GET', url: '/v1/status', headers: adminAuth });
+    expect(admin.statusCode).toBe(200);
+    const adminPoll = await c.app.inject({ method: 'GET', url: '/v1/mapping', headers: adminAuth });
+    expect(adminPoll.statusCode).toBe(200);
+  });
+
+  it('serves /healthz and /metrics without a token', async () => {
+    const c = await controller();
+    expect((await c.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok', version: 1 });
+    const metrics = await c.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.body).toContain('\npullover_mapping_version 1\n');
+  });
+});
+
+describe('POST /v1/agents/:name/report', () => {
+  function send(c: Controller, name: string, payload: unknown, headers: object = agentAuth) {
+    return c.app.inject({ method: 'POST', url: `/v1/agents/${name}/report`, headers: { ...headers }, payload: payload as object });
+  }
+
+  it('records the report; status and metrics show the agent as current', async () => {
+    const log = logCapture();
+    const c = await controller({ logger: log.logger });
+    expect((await send(c, 'app1', report(1))).statusCode).toBe(204);
+    expect((await send(c, 'app2', report(0))).statusCode).toBe(204);
+    const status = Status.parse((await c.app.inject({ method: 'GET', url: '/v1/status', headers: adminAuth })).json());
+    expect(status.agents_total).toBe(2);
+    expect(status.agents_current).toBe(1);
+    expect(status.agents[0]).toMatchObject({ name: 'app1', applied_version: 1, current: true, remote_address: '127.0.0.1' });
+    expect(status.agents[1]).toMatchObject({ name: 'app2', applied_version: 0, current: false });
+    expect(status.clusters[0]).toMatchObject({ name: 'myservice', master: 'mysql1' });
+
+    await setMaster(c, 'mysql2');
+    await send(c, 'app1', report(2));
+    expect(log.messages()).toContain('agent app1 applied version 2');
+    const metrics = (await c.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('pullover_mapping_version 2\n');
+    expect(metrics).toContain('pullover_agent_applied_version{agent="app1"} 2\n');
+    expect(metrics).toContain('pullover_agent_applied_version{agent="app2"} 0\n');
+    expect(metrics).toContain('pullover_agents_current 1\n');
+    expect(metrics).toContain('pullover_agent_reports_received_total 3\n');
+  });
+
+  it('logs when an agent loses the master', async () => {
+    const log = logCapture();
+    const c = await controller({ logger: log.logger });
+    await send(c, 'app1', report(1));
+    const lost = report(1);
+    lost.masters = [{ ...report(1).masters[0], reachable: false, detail: 'connect ECONNREFUSED' } as never];
+    await send(c, 'app1', lost);
+    expect(log.messages()).toContain(
+      "agent app1 cannot reach myservice's master at 200.200.200.1:3306: connect ECONNREFUSED",
+    );
+  });
+
+  it('rejects an unknown field, a bad name, and an oversized body', async () => {
+    const c = await controller();
+    const extra = await send(c, 'app1', { ...report(1), hostname: 'app1' });
+    expect(extra.statusCode).toBe(400);
+    expect(errorOf(extra.body).message).toBe('body.hostname: unknown field');
+    const missing = await send(c, 'app1', { ...report(1), applied_version: undefined });
+    expect(errorOf(missing.body).message).toBe('body.applied_version: missing');
+    const name = await send(c, 'app%201', report(1));
+    expect(name.statusCode).toBe(400);
+    expect(errorOf(name.body).message).toMatch(/^params\.name: letters, digits/);
+    const big = await send(c, 'app1', { ...report(1), error: 'x'.repeat(MAX_REPORT_BYTES) });
+    expect(big.statusCode).toBe(413);
+    expect(errorOf(big.body).message).toBe(`request body is larger than ${MAX_REPORT_BYTES} bytes`);
+    expect(c.registry.size).toBe(0);
+  });
+
+  it('checks the token before reading the body', async () => {
+    const c = await controller();
+    const res = await send(c, 'app1', { ...report(1), error: 'x'.repeat(MAX_REPORT_BYTES) }, {});
+    expect(res.statusCode).toBe(401);
+  });
+});
+
+it('answers unknown endpoints with a 404 ErrorBody', async () => {
+  const c = await controller();
+  const res = await c.app.inject({ method: 'GET', url: '/v2/nothing' });
+  expect(res.statusCode).toBe(404);
+  expect(errorOf(res.body)).toMatchObject({ code: 'PULLOVER_NOT_FOUND' });
+});
