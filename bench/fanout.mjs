@@ -29,7 +29,6 @@ await writeFile(
   join(dir, 'controller.yaml'),
   `listen: 127.0.0.1:${port}
 state_dir: ${join(dir, 'state')}
-log_level: warn
 auth: { agent_tokens_file: ${join(dir, 'agent-tokens')}, admin_tokens_file: ${join(dir, 'admin-tokens')} }
 clusters:
   - name: myservice
@@ -50,7 +49,7 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
 const controller = spawn(
   process.execPath,
-  [join(root, 'packages/controller/dist/cli.js'), 'run', '--config', join(dir, 'controller.yaml')],
+  [join(root, 'packages/controller/dist/cli.js'), 'run', '--config', join(dir, 'controller.yaml'), '--log-level', 'warn'],
   {
     stdio: ['ignore', 'ignore', 'inherit'],
   },
@@ -93,7 +92,7 @@ const appliedBy = (version) =>
   );
 
 await appliedBy(1);
-await until(async () => (await metric('pullover_longpoll_waiting')) >= N, 60_000, `${N} parked long-polls`);
+await until(async () => (await metric('pullover_long_polls_parked')) >= N, 60_000, `${N} parked long-polls`);
 const setup = Date.now() - t_start;
 const rssParked = await rss(controller.pid, 'VmRSS');
 

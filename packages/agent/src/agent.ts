@@ -6,7 +6,7 @@ import { backoffDelay } from './backoff.js';
 import type { ControllerClient } from './client.js';
 import type { AgentConfig } from './config.js';
 import { MappingRefusedError, RollbackRefusedError } from './errors.js';
-import { planHostsFile, readBlock } from './hosts/block.js';
+import { planHostsFile, readBlock, SHADOW_PREFIX } from './hosts/block.js';
 import { readHostsFile, writeHostsFile } from './hosts/write.js';
 import { runOnChange } from './on-change.js';
 import { probeGreeting } from './probe.js';
@@ -200,7 +200,9 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
     try {
       const current = await readHostsFile(config.hosts_file);
       const plan = planHostsFile(current, mappingEntries(mapping));
-      for (const line of plan.shadowed) {
+      // Logged once, when the line gets commented out, not at every check of the file.
+      const alreadyOff = new Set(current.split('\n').map((l) => l.replace(/\r$/, '')));
+      for (const line of plan.shadowed.filter((l) => !alreadyOff.has(`${SHADOW_PREFIX}${l.text}`))) {
         this.log.warn(
           { hosts_file: config.hosts_file, line: line.line },
           `${config.hosts_file}:${line.line} "${line.text.trim()}" would shadow ${line.names.join(', ')}: commented out (pullover-agent uninstall restores it)`,

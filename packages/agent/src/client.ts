@@ -28,20 +28,19 @@ export class ControllerClient {
   /** The controller's mapping if newer than `after`, or null when the hold ended with nothing new. */
   async fetchMapping(after: number, waitMs: number, signal?: AbortSignal): Promise<Mapping | null> {
     const wait = Math.ceil(waitMs / 1000);
-    const response = await this.call(
-      'GET',
-      `/v1/mapping?after=${after}&wait=${wait}`,
-      undefined,
-      waitMs + this.options.timeoutMs,
-      signal,
-    );
+    const deadlineMs = waitMs + this.options.timeoutMs;
+    const deadline = AbortSignal.timeout(deadlineMs);
+    const response = await this.call('GET', `/v1/mapping?after=${after}&wait=${wait}`, undefined, deadline, signal);
     if (response.statusCode === 204) {
       await response.body.dump();
       return null;
     }
     if (response.statusCode !== 200) throw await this.statusError(response);
-    // A body trickled byte by byte (slow loris) is cut by the overall deadline in call().
-    const text = await readLimited(response.body, MAX_MAPPING_BYTES, this.url);
+    // A body trickled byte by byte (slow loris) is cut by the overall deadline.
+    const text = await readLimited(response.body, MAX_MAPPING_BYTES, this.url).catch((err: unknown) => {
+      if (deadline.aborted) throw new ControllerUnavailableError(this.url, `no complete answer within ${deadlineMs} ms`);
+      throw err;
+    });
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -59,7 +58,7 @@ export class ControllerClient {
       'POST',
       `/v1/agents/${encodeURIComponent(name)}/report`,
       JSON.stringify(report),
-      this.options.timeoutMs,
+      AbortSignal.timeout(this.options.timeoutMs),
       signal,
     );
     if (response.statusCode >= 300) throw await this.statusError(response);
@@ -74,10 +73,9 @@ export class ControllerClient {
     method: 'GET' | 'POST',
     path: string,
     body: string | undefined,
-    deadlineMs: number,
+    deadline: AbortSignal,
     signal: AbortSignal | undefined,
   ): Promise<Dispatcher.ResponseData> {
-    const deadline = AbortSignal.timeout(deadlineMs);
     try {
       return await this.dispatcher.request({
         origin: this.url,
@@ -89,11 +87,12 @@ export class ControllerClient {
         },
         body,
         signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
-        headersTimeout: deadlineMs,
-        bodyTimeout: deadlineMs,
+        // The deadline signal bounds the whole exchange; undici's own timers would only bound the gaps.
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
     } catch (err) {
-      const reason = deadline.aborted ? `no complete answer within ${deadlineMs} ms` : errorText(err);
+      const reason = deadline.aborted ? 'no answer before the deadline' : errorText(err);
       throw new ControllerUnavailableError(this.url, reason);
     }
   }
@@ -142,7 +141,7 @@ async function readLimited(
 
 function errorText(err: unknown): string {
   if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = typeof (err as NodeJS.ErrnoException).code === 'string' ? (err as NodeJS.ErrnoException).code : '';
     const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
     return `${code ? `${code} ` : ''}${err.message}${cause}`;
   }

@@ -178,7 +178,8 @@ describe('small parsers', () => {
     expect(parseListen('[::]:7420')).toEqual({ host: '::', port: 7420 });
     expect(parseListen('0.0.0.0:7420')).toEqual({ host: '0.0.0.0', port: 7420 });
     expect(parseListen('localhost:0')).toEqual({ host: 'localhost', port: 0 });
-    expect(parseListen('[fe80::1%eth0]:1')).toBeUndefined();
+    expect(parseListen('[fe80::1%eth0]:1')).toEqual({ host: 'fe80::1%eth0', port: 1 });
+    expect(parseListen('[db.internal]:1')).toBeUndefined();
     expect(parseListen('::1:7420')).toBeUndefined();
     expect(parseListen('host:65536')).toBeUndefined();
   });

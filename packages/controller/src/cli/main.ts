@@ -1,5 +1,3 @@
-import { loadConfig } from '../config/load.js';
-import { startController } from '../controller.js';
 import { ConfigError, describeCause, UsageError } from '../errors.js';
 import { type Command, parseCommand, type TargetFlags } from './args.js';
 import { AdminClient } from './client.js';
@@ -78,6 +76,9 @@ async function withClient(
 }
 
 async function run(file: string, level: string, io: Output): Promise<number> {
+  // Loaded here only: the admin commands stay quick without fastify and the server stack.
+  const { loadConfig } = await import('../config/load.js');
+  const { startController } = await import('../controller.js');
   const config = await loadConfig(file);
   const controller = await startController(config, { logger: { level } });
   return new Promise((resolve) => {

@@ -1,0 +1,178 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Status } from '@pullover/protocol';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { configDoc, tempDir, writeTokens } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const CLI = join(ROOT, 'packages/controller/dist/cli.js');
+
+beforeAll(() => {
+  // The CLI is tested as shipped: the built bin, spawned.
+  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/protocol', 'packages/controller'], { cwd: ROOT });
+}, 120_000);
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Spawns `run` and resolves once /healthz answers. */
+async function run(file: string, url: string) {
+  const child = spawn(process.execPath, [CLI, 'run', '--config', file]);
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  for (let i = 0; ; i++) {
+    const up = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (i > 100 || child.exitCode !== null) throw new Error(`controller did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('pullover-controller CLI', () => {
+  it('exits 2 naming the file and line of a YAML syntax error', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'controller.yaml');
+    await writeFile(file, 'listen: 127.0.0.1:7420\nclusters:\n  - name: [unclosed\n');
+    const result = await cli(['run', '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^${file}:\\d+:\\d+: YAML syntax: `));
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 naming the key path of a bad value', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'controller.yaml');
+    const doc = configDoc(dir);
+    (doc.clusters[0] as { servers: { address: string }[] }).servers[1]!.address = '200.200.200';
+    await writeFile(file, JSON.stringify(doc));
+    const result = await cli(['run', '--config', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`${file}: clusters[0].servers[1].address: not an IPv4 or IPv6 address literal\n`);
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    const missing = await cli(['set-master', '--cluster', 'myservice', 'mysql2']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/say which controller: --config FILE, or --url URL and --token-file FILE/);
+    expect((await cli(['status', '--url', 'http://127.0.0.1:1', '--token-file', '/x', '--bogus'])).code).toBe(2);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: pullover-controller/);
+  });
+
+  it('exits 1 when the controller is unreachable', async () => {
+    const dir = await tempDir();
+    await writeTokens(dir);
+    const result = await cli(['status', '--url', `http://127.0.0.1:${await freePort()}`, '--token-file', join(dir, 'admin-tokens')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^pullover-controller: cannot reach the controller at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  });
+
+  it('runs, moves the master with set-master, shows it in status, and exits 0 on SIGTERM', async () => {
+    const dir = await tempDir();
+    await writeTokens(dir);
+    const port = await freePort();
+    const file = join(dir, 'controller.yaml');
+    await writeFile(file, JSON.stringify({ ...configDoc(dir), listen: `127.0.0.1:${port}` }));
+    const controller = await run(file, `http://127.0.0.1:${port}`);
+
+    const set = await cli(['set-master', '--config', file, '--cluster', 'myservice', 'mysql2', '--reason', 'test']);
+    expect(set).toMatchObject({ code: 0, stdout: 'myservice: master mysql1 → mysql2, version 2\n' });
+    const again = await cli(['set-master', '--config', file, '--cluster', 'myservice', 'mysql2']);
+    expect(again.stdout).toBe('myservice: mysql2 is already the master, version 2 unchanged\n');
+    const unknown = await cli(['set-master', '--config', file, '--cluster', 'myservice', 'mysql9']);
+    expect(unknown).toMatchObject({
+      code: 1,
+      stderr: 'pullover-controller: cluster myservice has no server mysql9 (servers: mysql1, mysql2, mysql3)\n',
+    });
+
+    const json = await cli(['status', '--json', '--config', file]);
+    expect(json.code).toBe(0);
+    const status = Status.parse(JSON.parse(json.stdout));
+    expect(status.version).toBe(2);
+    expect(status.clusters[0]?.master).toBe('mysql2');
+
+    const table = await cli(['status', '--url', `http://127.0.0.1:${port}`, '--token-file', join(dir, 'admin-tokens')]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^CLUSTER\s+MASTER\s+HOSTNAMES\nmyservice\s+mysql2 \(200\.200\.200\.2\)\s+mysql-master\.myservice\.com\n/);
+    expect(table.stdout).toContain('0/0 agents on version 2');
+
+    controller.child.kill('SIGTERM');
+    expect(await controller.exited).toBe(0);
+    const messages = controller
+      .output()
+      .stdout.trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).msg);
+    expect(messages).toContain(
+      'set-master myservice: mysql-master.myservice.com now → mysql2 (200.200.200.2), version 2 (reason: test)',
+    );
+  });
+
+  it('reaches a TLS controller from its config even when the certificate does not name 127.0.0.1', async () => {
+    const dir = await tempDir();
+    await writeTokens(dir);
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=ctl1.internal',
+        '-addext', 'subjectAltName=DNS:ctl1.internal', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')],
+      { stdio: 'ignore' },
+    );
+    const port = await freePort();
+    const file = join(dir, 'controller.yaml');
+    const tls = { cert_file: 'tls.crt', key_file: 'tls.key' };
+    await writeFile(file, JSON.stringify({ ...configDoc(dir), listen: `127.0.0.1:${port}`, tls }));
+    const child = spawn(process.execPath, [CLI, 'run', '--config', file]);
+    children.push(child);
+    let status: Result | undefined;
+    for (let i = 0; i < 100; i++) {
+      status = await cli(['status', '--json', '--config', file]);
+      if (status.code === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status?.code).toBe(0);
+    // With --url the name is checked as usual: 127.0.0.1 is not in the certificate.
+    const byUrl = await cli(['status', '--url', `https://127.0.0.1:${port}`, '--token-file', join(dir, 'admin-tokens'), '--ca-file', join(dir, 'tls.crt')]);
+    expect(byUrl.code).toBe(1);
+    expect(byUrl.stderr).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
+  });
+});

@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Mapping } from '@pullover/protocol';
+import { Agent, request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, type RunningController, startController } from '../src/index.js';
+import { agentAuth, configDoc, tempDir, writeTokens } from './helpers.js';
+
+const running: RunningController[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.close()));
+});
+
+async function start(dir: string, extra: object = {}) {
+  await writeTokens(dir);
+  const file = join(dir, 'controller.yaml');
+  await writeFile(file, JSON.stringify({ ...configDoc(dir), ...extra }));
+  const controller = await startController(await loadConfig(file), { logger: false });
+  running.push(controller);
+  return controller;
+}
+
+describe('listening on a real port', () => {
+  it('serves the mapping over plain HTTP on port 0', async () => {
+    const c = await start(await tempDir());
+    expect(c.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const res = await request(`${c.url}/v1/mapping?after=0`, { headers: agentAuth });
+    expect(res.statusCode).toBe(200);
+    expect(Mapping.parse(await res.body.json()).version).toBe(1);
+  });
+
+  it('answers parked polls with 503 when it closes', async () => {
+    const c = await start(await tempDir());
+    const parked = request(`${c.url}/v1/mapping?after=1&wait=60`, { headers: agentAuth });
+    while (c.publisher.parked === 0) await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    await c.close();
+    const res = await parked;
+    expect(res.statusCode).toBe(503);
+    expect(await res.body.json()).toMatchObject({ code: 'PULLOVER_CLOSING' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('drops the waiter of a client that disconnects', async () => {
+    const c = await start(await tempDir());
+    const abort = new AbortController();
+    const parked = request(`${c.url}/v1/mapping?after=1&wait=60`, { headers: agentAuth, signal: abort.signal });
+    while (c.publisher.parked === 0) await new Promise((r) => setTimeout(r, 10));
+    abort.abort();
+    await expect(parked).rejects.toThrow();
+    for (let i = 0; i < 100 && c.publisher.parked > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(c.publisher.parked).toBe(0);
+  });
+
+  it('serves HTTPS when tls is configured; a client without the CA is refused', async () => {
+    const dir = await tempDir();
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost',
+        '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')],
+      { stdio: 'ignore' },
+    );
+    const c = await start(dir, { tls: { cert_file: 'tls.crt', key_file: 'tls.key' } });
+    expect(c.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const trusting = new Agent({ connect: { ca: await readFile(join(dir, 'tls.crt'), 'utf8') } });
+    const res = await request(`${c.url}/v1/mapping`, { headers: agentAuth, dispatcher: trusting });
+    expect(res.statusCode).toBe(200);
+    expect(Mapping.parse(await res.body.json()).version).toBe(1);
+    await trusting.close();
+    await expect(request(`${c.url}/healthz`)).rejects.toThrow(/self-signed certificate/);
+    await expect(request(`${c.url.replace('https', 'http')}/healthz`)).rejects.toThrow();
+  });
+});

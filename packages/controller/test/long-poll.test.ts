@@ -1,0 +1,76 @@
+import type { Mapping } from '@pullover/protocol';
+import { describe, expect, it } from 'vitest';
+import { ControllerClosing, MappingPublisher } from '../src/index.js';
+
+function mapping(version: number, address = '200.200.200.1'): Mapping {
+  return {
+    version,
+    issued_at: new Date().toISOString(),
+    clusters: [
+      { name: 'myservice', master: 'mysql1', port: 3306, entries: [{ hostname: 'mysql-master.myservice.com', address }] },
+    ],
+  };
+}
+
+describe('MappingPublisher', () => {
+  it('answers at once when the current version is newer', async () => {
+    const publisher = new MappingPublisher(mapping(3));
+    expect((await publisher.wait(2, 10_000))?.mapping.version).toBe(3);
+    expect(publisher.parked).toBe(0);
+  });
+
+  it('serializes once: every waiter gets the same string', async () => {
+    const publisher = new MappingPublisher(mapping(1));
+    const waits = Array.from({ length: 1000 }, () => publisher.wait(1, 10_000));
+    expect(publisher.parked).toBe(1000);
+    publisher.publish(mapping(2, '200.200.200.2'));
+    const answers = await Promise.all(waits);
+    expect(new Set(answers.map((a) => a?.json)).size).toBe(1);
+    expect(answers.every((a) => a?.json === publisher.current.json)).toBe(true);
+    expect(publisher.parked).toBe(0);
+  });
+
+  it('answers null at the deadline, not before', async () => {
+    const publisher = new MappingPublisher(mapping(1));
+    const started = Date.now();
+    expect(await publisher.wait(1, 250)).toBeNull();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(245);
+    expect(publisher.parked).toBe(0);
+  });
+
+  it('keeps waiters that are ahead of a publication parked', async () => {
+    const publisher = new MappingPublisher(mapping(1));
+    const ahead = publisher.wait(5, 300);
+    const behind = publisher.wait(1, 300);
+    publisher.publish(mapping(2));
+    expect((await behind)?.mapping.version).toBe(2);
+    expect(publisher.parked).toBe(1);
+    expect(await ahead).toBeNull();
+  });
+
+  it('drops a waiter the moment its client leaves', async () => {
+    const publisher = new MappingPublisher(mapping(1));
+    const controller = new AbortController();
+    const waiting = publisher.wait(1, 60_000, controller.signal);
+    expect(publisher.parked).toBe(1);
+    controller.abort();
+    expect(await waiting).toBeNull();
+    expect(publisher.parked).toBe(0);
+  });
+
+  it('refuses a version that does not rise, and an invalid mapping', () => {
+    const publisher = new MappingPublisher(mapping(4));
+    expect(() => publisher.publish(mapping(4))).toThrow(/not newer than 4/);
+    expect(() => publisher.publish(mapping(5, '1.2.3.4\n6.6.6.6 evil'))).toThrow();
+    expect(publisher.version).toBe(4);
+  });
+
+  it('close() rejects parked and new waits with ControllerClosing', async () => {
+    const publisher = new MappingPublisher(mapping(1));
+    const parked = publisher.wait(1, 60_000);
+    publisher.close();
+    await expect(parked).rejects.toBeInstanceOf(ControllerClosing);
+    await expect(publisher.wait(0, 1000)).rejects.toMatchObject({ statusCode: 503, code: 'PULLOVER_CLOSING' });
+    expect(publisher.parked).toBe(0);
+  });
+});

@@ -1,0 +1,116 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type ControllerState, FileStore, parseConfig, reconcile, StateError } from '../src/index.js';
+import { clusterDoc, configDoc, tempDir } from './helpers.js';
+
+const NOW = new Date('2025-01-02T03:04:05.000Z');
+
+function config(clusters: unknown[] = [clusterDoc()]) {
+  return parseConfig(configDoc('/srv', clusters), '/etc/pullover/controller.yaml');
+}
+
+function first(clusters: unknown[] = [clusterDoc()]): ControllerState {
+  return reconcile(null, config(clusters), NOW, 'state.json').state;
+}
+
+describe('FileStore', () => {
+  it('round-trips the state in a 0600 file and leaves no temp file', async () => {
+    const dir = join(await tempDir(), 'state');
+    const store = new FileStore(dir);
+    expect(await store.load()).toBeNull();
+    const state = first();
+    await store.save(state);
+    expect(await store.load()).toEqual(state);
+    expect((await stat(store.location)).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir)).toEqual(['state.json']);
+  });
+
+  it('refuses a file that is not a valid state and leaves it untouched', async () => {
+    const dir = await tempDir();
+    const store = new FileStore(dir);
+    const bad = JSON.stringify({ ...first(), version: 0 });
+    await writeFile(store.location, bad);
+    await expect(store.load()).rejects.toThrow(StateError);
+    await expect(store.load()).rejects.toThrow(/state\.json is not a valid pullover state \(version: /);
+    expect(await readFile(store.location, 'utf8')).toBe(bad);
+  });
+
+  it('refuses a state written by a newer format', async () => {
+    const store = new FileStore(await tempDir());
+    await writeFile(store.location, JSON.stringify({ ...first(), format: 2 }));
+    await expect(store.load()).rejects.toThrow(/written by a newer pullover-controller \(state format 2/);
+  });
+
+  it('reports a save that cannot happen, keeping the previous file', async () => {
+    const dir = await tempDir();
+    const store = new FileStore(dir);
+    await store.save(first());
+    const blocked = new FileStore(join(store.location, 'sub'));
+    await expect(blocked.save(first())).rejects.toMatchObject({ code: 'PULLOVER_STATE_WRITE' });
+    expect(await store.load()).toEqual(first());
+  });
+});
+
+describe('reconcile', () => {
+  it('starts every cluster at its config master, version 1', () => {
+    const { state, changed, log } = reconcile(null, config(), NOW, 'state.json');
+    expect(changed).toBe(true);
+    expect(state.version).toBe(1);
+    expect(state.clusters).toEqual({
+      myservice: { master: 'mysql1', address: '200.200.200.1', port: 3306, hostnames: ['mysql-master.myservice.com'] },
+    });
+    expect(log.map((l) => l.message)).toEqual([
+      'first start myservice: mysql-master.myservice.com now → mysql1 (200.200.200.1), version 1',
+    ]);
+  });
+
+  it('honours master: at the first start only', () => {
+    const cluster = { ...clusterDoc(), master: 'mysql2' };
+    const initial = reconcile(null, config([cluster]), NOW, 'state.json').state;
+    expect(initial.clusters.myservice?.master).toBe('mysql2');
+    const moved = { ...initial, clusters: { myservice: { ...initial.clusters.myservice, master: 'mysql1', address: '200.200.200.1' } } } as ControllerState;
+    const again = reconcile(moved, config([cluster]), NOW, 'state.json');
+    expect(again.changed).toBe(false);
+    expect(again.state.clusters.myservice?.master).toBe('mysql1');
+    expect(again.log[0]?.message).toMatch(/only applies at the very first start/);
+  });
+
+  it('keeps the state as it is when nothing would change', () => {
+    const saved = first();
+    const again = reconcile(saved, config(), NOW, 'state.json');
+    expect(again).toMatchObject({ changed: false });
+    expect(again.state).toBe(saved);
+  });
+
+  it('adds a new cluster and drops a removed one, one version up', () => {
+    const saved = first();
+    const added = reconcile(saved, config([clusterDoc(), clusterDoc('other', 'db.other.com', '10.0.0')]), NOW, 'state.json');
+    expect(added.state.version).toBe(2);
+    expect(added.state.clusters.other?.master).toBe('mysql1');
+    expect(added.state.history.at(-1)).toMatchObject({ event: 'cluster-added', cluster: 'other', version: 2 });
+    const removed = reconcile(added.state, config([clusterDoc('other', 'db.other.com', '10.0.0')]), NOW, 'state.json');
+    expect(removed.state.version).toBe(3);
+    expect(Object.keys(removed.state.clusters)).toEqual(['other']);
+    expect(removed.log[0]?.message).toMatch(/^cluster myservice is no longer in .*: mysql-master.myservice.com leave the mapping, version 3$/);
+  });
+
+  it('bumps the version when the master address or the hostnames change in the config', () => {
+    const saved = first();
+    const changed = clusterDoc();
+    changed.servers[0] = { name: 'mysql1', address: '200.200.200.11' };
+    const result = reconcile(saved, config([changed]), NOW, 'state.json');
+    expect(result.state.version).toBe(2);
+    expect(result.state.clusters.myservice?.address).toBe('200.200.200.11');
+    expect(result.log[0]?.message).toContain("mysql1's address 200.200.200.1 → 200.200.200.11");
+  });
+
+  it('refuses to guess when the recorded master left the config', () => {
+    const saved = first();
+    const cluster = clusterDoc();
+    cluster.servers = cluster.servers.slice(1);
+    expect(() => reconcile(saved, config([cluster]), NOW, '/var/lib/pullover/state.json')).toThrow(
+      /\/var\/lib\/pullover\/state\.json records mysql1 as the master of cluster myservice, but .* no longer lists it .* Add mysql1 back to the servers/,
+    );
+  });
+});
