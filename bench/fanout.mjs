@@ -10,7 +10,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { agents: { type: 'string', default: '1000' }, workers: { type: 'string', default: '2' } },
+  options: {
+    agents: { type: 'string', default: '1000' },
+    workers: { type: 'string', default: '2' },
+    // Writes V8 CPU profiles of the controller and the workers there, to see where the time goes.
+    profile: { type: 'string' },
+  },
 });
 const N = Number(values.agents);
 const W = Math.min(Number(values.workers), N);
@@ -47,9 +52,10 @@ const cleanup = async () => {
 };
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 
+const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
 const controller = spawn(
   process.execPath,
-  [join(root, 'packages/controller/dist/cli.js'), 'run', '--config', join(dir, 'controller.yaml'), '--log-level', 'warn'],
+  [...profile, join(root, 'packages/controller/dist/cli.js'), 'run', '--config', join(dir, 'controller.yaml'), '--log-level', 'warn'],
   {
     stdio: ['ignore', 'ignore', 'inherit'],
   },
@@ -76,6 +82,7 @@ for (let w = 0; w < W; w++) {
     [JSON.stringify({ dir, url, token: agentToken, from, to })],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: profile,
     },
   );
   children.push(worker);
@@ -103,6 +110,7 @@ const response = await api('/v1/clusters/myservice/set-master', {
   body: JSON.stringify({ server: 'mysql2' }),
 });
 if (!response.ok) throw new Error(`set-master: HTTP ${response.status} ${await response.text()}`);
+const t_answered = Date.now() - t0;
 const applied = (await published).flat().map((t) => t - t0);
 let status;
 await until(
@@ -117,7 +125,8 @@ const reported = status.agents.map((a) => Date.parse(a.last_report_at) - t0);
 const peak = await rss(controller.pid, 'VmHWM');
 
 for (const w of workers) w.send({ type: 'stop' });
-await new Promise((r) => setTimeout(r, 300));
+controller.kill('SIGTERM');
+await Promise.all([controller, ...workers].map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r()))));
 await cleanup();
 
 const fmt = (xs) => {
@@ -126,6 +135,7 @@ const fmt = (xs) => {
   return `p50 ${q(50)} ms  p99 ${q(99)} ms  max ${xs[xs.length - 1]} ms`;
 };
 console.log(`agents                 ${N} in ${W} worker processes (files in ${base}), setup ${setup} ms`);
+console.log(`set-master answered    ${t_answered} ms after the request`);
 console.log(`publish → applied      ${fmt(applied)}  (${applied.length} agents)`);
 console.log(`publish → reported     ${fmt(reported)}  (${reported.length} agents)`);
 console.log(

@@ -28,41 +28,45 @@ export class ControllerClient {
   /** The controller's mapping if newer than `after`, or null when the hold ended with nothing new. */
   async fetchMapping(after: number, waitMs: number, signal?: AbortSignal): Promise<Mapping | null> {
     const wait = Math.ceil(waitMs / 1000);
-    const deadlineMs = waitMs + this.options.timeoutMs;
-    const deadline = AbortSignal.timeout(deadlineMs);
-    const response = await this.call('GET', `/v1/mapping?after=${after}&wait=${wait}`, undefined, deadline, signal);
-    if (response.statusCode === 204) {
-      await response.body.dump();
-      return null;
-    }
-    if (response.statusCode !== 200) throw await this.statusError(response);
-    // A body trickled byte by byte (slow loris) is cut by the overall deadline.
-    const text = await readLimited(response.body, MAX_MAPPING_BYTES, this.url).catch((err: unknown) => {
-      if (deadline.aborted) throw new ControllerUnavailableError(this.url, `no complete answer within ${deadlineMs} ms`);
-      throw err;
-    });
-    let json: unknown;
+    const deadline = new Deadline(waitMs + this.options.timeoutMs, signal);
     try {
-      json = JSON.parse(text);
-    } catch {
-      throw new MappingRefusedError(this.url, 'the body is not JSON');
+      const response = await this.call('GET', `/v1/mapping?after=${after}&wait=${wait}`, undefined, deadline);
+      if (response.statusCode === 204) {
+        await response.body.dump();
+        return null;
+      }
+      if (response.statusCode !== 200) throw await this.statusError(response);
+      // A body trickled byte by byte (slow loris) is cut by the overall deadline.
+      const text = await readLimited(response.body, MAX_MAPPING_BYTES, this.url).catch((err: unknown) => {
+        if (deadline.expired)
+          throw new ControllerUnavailableError(this.url, `no complete answer within ${deadline.ms} ms`);
+        throw err;
+      });
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new MappingRefusedError(this.url, 'the body is not JSON');
+      }
+      const parsed = Mapping.safeParse(json);
+      if (!parsed.success)
+        throw new MappingRefusedError(this.url, describeIssues(parsed.error.issues).join('; '));
+      return parsed.data;
+    } finally {
+      deadline.done();
     }
-    const parsed = Mapping.safeParse(json);
-    if (!parsed.success)
-      throw new MappingRefusedError(this.url, describeIssues(parsed.error.issues).join('; '));
-    return parsed.data;
   }
 
   async report(name: string, report: AgentReport, signal?: AbortSignal): Promise<void> {
-    const response = await this.call(
-      'POST',
-      `/v1/agents/${encodeURIComponent(name)}/report`,
-      JSON.stringify(report),
-      AbortSignal.timeout(this.options.timeoutMs),
-      signal,
-    );
-    if (response.statusCode >= 300) throw await this.statusError(response);
-    await response.body.dump();
+    const deadline = new Deadline(this.options.timeoutMs, signal);
+    try {
+      const path = `/v1/agents/${encodeURIComponent(name)}/report`;
+      const response = await this.call('POST', path, JSON.stringify(report), deadline);
+      if (response.statusCode >= 300) throw await this.statusError(response);
+      await response.body.dump();
+    } finally {
+      deadline.done();
+    }
   }
 
   close(): Promise<void> {
@@ -73,8 +77,7 @@ export class ControllerClient {
     method: 'GET' | 'POST',
     path: string,
     body: string | undefined,
-    deadline: AbortSignal,
-    signal: AbortSignal | undefined,
+    deadline: Deadline,
   ): Promise<Dispatcher.ResponseData> {
     try {
       return await this.dispatcher.request({
@@ -86,13 +89,13 @@ export class ControllerClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body,
-        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
-        // The deadline signal bounds the whole exchange; undici's own timers would only bound the gaps.
+        signal: deadline.signal,
+        // The deadline bounds the whole exchange; undici's own timers would only bound the gaps.
         headersTimeout: 0,
         bodyTimeout: 0,
       });
     } catch (err) {
-      const reason = deadline.aborted ? 'no answer before the deadline' : errorText(err);
+      const reason = deadline.expired ? `no answer within ${deadline.ms} ms` : errorText(err);
       throw new ControllerUnavailableError(this.url, reason);
     }
   }
@@ -141,9 +144,45 @@ async function readLimited(
 
 function errorText(err: unknown): string {
   if (err instanceof Error) {
-    const code = typeof (err as NodeJS.ErrnoException).code === 'string' ? (err as NodeJS.ErrnoException).code : '';
+    const code =
+      typeof (err as NodeJS.ErrnoException).code === 'string' ? (err as NodeJS.ErrnoException).code : '';
     const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
     return `${code ? `${code} ` : ''}${err.message}${cause}`;
   }
   return String(err);
+}
+
+/**
+ * One timer bounding a whole exchange, tied to the agent's stop signal. A plain timer and
+ * listener: AbortSignal.timeout plus AbortSignal.any per request cost more than the request
+ * itself when thousands of agents share a process (the fan-out bench).
+ */
+class Deadline {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #outer: AbortSignal | undefined;
+  readonly #onOuter = () => this.#controller.abort();
+  expired = false;
+
+  constructor(
+    readonly ms: number,
+    outer: AbortSignal | undefined,
+  ) {
+    this.#timer = setTimeout(() => {
+      this.expired = true;
+      this.#controller.abort();
+    }, ms);
+    this.#outer = outer;
+    if (outer?.aborted) this.#controller.abort();
+    else outer?.addEventListener('abort', this.#onOuter, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  done(): void {
+    clearTimeout(this.#timer);
+    this.#outer?.removeEventListener('abort', this.#onOuter);
+  }
 }

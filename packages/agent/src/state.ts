@@ -24,6 +24,7 @@ export function appliedVersion(state: AgentState): number {
 
 export class StateFile {
   readonly path: string;
+  private dirMade = false;
   constructor(readonly dir: string) {
     this.path = join(dir, 'agent-state.json');
   }
@@ -49,7 +50,8 @@ export class StateFile {
   }
 
   async save(state: AgentState): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (!this.dirMade) await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    this.dirMade = true;
     // The hosts writer is a crash-safe replace of any file: a torn state file would lose the floor.
     await writeHostsFile(this.path, `${JSON.stringify(state)}\n`);
   }

@@ -32,7 +32,12 @@ describe('PulloverAgent.apply, on real files', () => {
       state_dir: join(dir, 'state'),
       on_change: `echo "$PULLOVER_VERSION $PULLOVER_ENTRIES" >> ${onChangeLog}`,
     });
-    return new PulloverAgent({ config, clients: [], stateFile: new StateFile(config.state_dir), logger: pino({ level: 'silent' }) });
+    return new PulloverAgent({
+      config,
+      clients: [],
+      stateFile: new StateFile(config.state_dir),
+      logger: pino({ level: 'silent' }),
+    });
   };
 
   beforeEach(async () => {
@@ -46,11 +51,17 @@ describe('PulloverAgent.apply, on real files', () => {
   it('writes the block, persists the version and runs on_change once per change', async () => {
     const agent = make();
     await agent.init();
-    expect(await agent.apply(mapping(3, '127.0.10.2'), 'test')).toMatchObject({ version: 3, written: true, method: 'rename' });
+    expect(await agent.apply(mapping(3, '127.0.10.2'), 'test')).toMatchObject({
+      version: 3,
+      written: true,
+      method: 'rename',
+    });
     expect(await agent.apply(mapping(3, '127.0.10.2'), 'test')).toMatchObject({ version: 3, written: false });
     expect(await readFile(hostsFile, 'utf8')).toContain(`127.0.10.2\t${HOST}\n# END pullover\n${ORIGINAL}`);
     expect(await readFile(onChangeLog, 'utf8')).toBe(`3 ${HOST}=127.0.10.2\n`);
-    expect(JSON.parse(await readFile(join(dir, 'state', 'agent-state.json'), 'utf8')).mapping.version).toBe(3);
+    expect(JSON.parse(await readFile(join(dir, 'state', 'agent-state.json'), 'utf8')).mapping.version).toBe(
+      3,
+    );
   });
 
   it('refuses an older version after a restart: the floor is persisted', async () => {

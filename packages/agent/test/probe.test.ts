@@ -7,14 +7,24 @@ function packet(payload: Buffer): Buffer {
   header.writeUIntLE(payload.length, 0, 3);
   return Buffer.concat([header, payload]);
 }
-const greeting = packet(Buffer.concat([Buffer.from([0x0a]), Buffer.from('10.11.6-MariaDB-0+deb12u1\0'), Buffer.alloc(40)]));
+const greeting = packet(
+  Buffer.concat([Buffer.from([0x0a]), Buffer.from('10.11.6-MariaDB-0+deb12u1\0'), Buffer.alloc(40)]),
+);
 const tooMany = packet(Buffer.concat([Buffer.from([0xff, 0x10, 0x04]), Buffer.from('Too many connections')]));
 
 describe('readGreeting', () => {
   it.each([
     ['a MariaDB handshake', greeting, { reachable: true, detail: 'greeting from 10.11.6-MariaDB-0+deb12u1' }],
-    ['an error packet (mysqld is alive, refusing)', tooMany, { reachable: true, detail: 'mysqld answered with error 1040: Too many connections' }],
-    ['an HTTP server', Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'), { reachable: false, detail: 'the peer is not a MySQL server (unexpected first packet)' }],
+    [
+      'an error packet (mysqld is alive, refusing)',
+      tooMany,
+      { reachable: true, detail: 'mysqld answered with error 1040: Too many connections' },
+    ],
+    [
+      'an HTTP server',
+      Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'),
+      { reachable: false, detail: 'the peer is not a MySQL server (unexpected first packet)' },
+    ],
     ['too few bytes yet', greeting.subarray(0, 4), undefined],
     ['a handshake cut inside the version', greeting.subarray(0, 9), undefined],
   ])('%s', (_name, data, expected) => {
@@ -55,6 +65,9 @@ describe('probeGreeting against real sockets', () => {
     const port = await listen(() => undefined);
     await new Promise<void>((done) => server?.close(() => done()));
     server = undefined;
-    expect(await probeGreeting('127.0.0.1', port, 1000)).toEqual({ reachable: false, detail: 'connect ECONNREFUSED' });
+    expect(await probeGreeting('127.0.0.1', port, 1000)).toEqual({
+      reachable: false,
+      detail: 'connect ECONNREFUSED',
+    });
   });
 });

@@ -5,14 +5,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Status } from '@pullover/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { configDoc, tempDir, writeTokens } from './helpers.js';
+import { clusterDoc, configDoc, tempDir, writeTokens } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'packages/controller/dist/cli.js');
 
 beforeAll(() => {
   // The CLI is tested as shipped: the built bin, spawned.
-  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/protocol', 'packages/controller'], { cwd: ROOT });
+  execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-b', 'packages/protocol', 'packages/controller'], {
+    cwd: ROOT,
+  });
 }, 120_000);
 
 interface Result {
@@ -80,12 +82,14 @@ describe('pullover-controller CLI', () => {
   it('exits 2 naming the key path of a bad value', async () => {
     const dir = await tempDir();
     const file = join(dir, 'controller.yaml');
-    const doc = configDoc(dir);
-    (doc.clusters[0] as { servers: { address: string }[] }).servers[1]!.address = '200.200.200';
-    await writeFile(file, JSON.stringify(doc));
+    const cluster = clusterDoc();
+    cluster.servers[1] = { name: 'mysql2', address: '200.200.200' };
+    await writeFile(file, JSON.stringify(configDoc(dir, [cluster])));
     const result = await cli(['run', '--config', file]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe(`${file}: clusters[0].servers[1].address: not an IPv4 or IPv6 address literal\n`);
+    expect(result.stderr).toBe(
+      `${file}: clusters[0].servers[1].address: not an IPv4 or IPv6 address literal\n`,
+    );
   });
 
   it('exits 2 on bad usage', async () => {
@@ -93,7 +97,9 @@ describe('pullover-controller CLI', () => {
     const missing = await cli(['set-master', '--cluster', 'myservice', 'mysql2']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/say which controller: --config FILE, or --url URL and --token-file FILE/);
-    expect((await cli(['status', '--url', 'http://127.0.0.1:1', '--token-file', '/x', '--bogus'])).code).toBe(2);
+    expect((await cli(['status', '--url', 'http://127.0.0.1:1', '--token-file', '/x', '--bogus'])).code).toBe(
+      2,
+    );
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^usage: pullover-controller/);
@@ -102,9 +108,17 @@ describe('pullover-controller CLI', () => {
   it('exits 1 when the controller is unreachable', async () => {
     const dir = await tempDir();
     await writeTokens(dir);
-    const result = await cli(['status', '--url', `http://127.0.0.1:${await freePort()}`, '--token-file', join(dir, 'admin-tokens')]);
+    const result = await cli([
+      'status',
+      '--url',
+      `http://127.0.0.1:${await freePort()}`,
+      '--token-file',
+      join(dir, 'admin-tokens'),
+    ]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^pullover-controller: cannot reach the controller at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    expect(result.stderr).toMatch(
+      /^pullover-controller: cannot reach the controller at http:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+    );
   });
 
   it('runs, moves the master with set-master, shows it in status, and exits 0 on SIGTERM', async () => {
@@ -115,14 +129,24 @@ describe('pullover-controller CLI', () => {
     await writeFile(file, JSON.stringify({ ...configDoc(dir), listen: `127.0.0.1:${port}` }));
     const controller = await run(file, `http://127.0.0.1:${port}`);
 
-    const set = await cli(['set-master', '--config', file, '--cluster', 'myservice', 'mysql2', '--reason', 'test']);
+    const set = await cli([
+      'set-master',
+      '--config',
+      file,
+      '--cluster',
+      'myservice',
+      'mysql2',
+      '--reason',
+      'test',
+    ]);
     expect(set).toMatchObject({ code: 0, stdout: 'myservice: master mysql1 → mysql2, version 2\n' });
     const again = await cli(['set-master', '--config', file, '--cluster', 'myservice', 'mysql2']);
     expect(again.stdout).toBe('myservice: mysql2 is already the master, version 2 unchanged\n');
     const unknown = await cli(['set-master', '--config', file, '--cluster', 'myservice', 'mysql9']);
     expect(unknown).toMatchObject({
       code: 1,
-      stderr: 'pullover-controller: cluster myservice has no server mysql9 (servers: mysql1, mysql2, mysql3)\n',
+      stderr:
+        'pullover-controller: cluster myservice has no server mysql9 (servers: mysql1, mysql2, mysql3)\n',
     });
 
     const json = await cli(['status', '--json', '--config', file]);
@@ -131,9 +155,17 @@ describe('pullover-controller CLI', () => {
     expect(status.version).toBe(2);
     expect(status.clusters[0]?.master).toBe('mysql2');
 
-    const table = await cli(['status', '--url', `http://127.0.0.1:${port}`, '--token-file', join(dir, 'admin-tokens')]);
+    const table = await cli([
+      'status',
+      '--url',
+      `http://127.0.0.1:${port}`,
+      '--token-file',
+      join(dir, 'admin-tokens'),
+    ]);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^CLUSTER\s+MASTER\s+HOSTNAMES\nmyservice\s+mysql2 \(200\.200\.200\.2\)\s+mysql-master\.myservice\.com\n/);
+    expect(table.stdout).toMatch(
+      /^CLUSTER\s+MASTER\s+HOSTNAMES\nmyservice\s+mysql2 \(200\.200\.200\.2\)\s+mysql-master\.myservice\.com\n/,
+    );
     expect(table.stdout).toContain('0/0 agents on version 2');
 
     controller.child.kill('SIGTERM');
@@ -153,8 +185,25 @@ describe('pullover-controller CLI', () => {
     await writeTokens(dir);
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=ctl1.internal',
-        '-addext', 'subjectAltName=DNS:ctl1.internal', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=ctl1.internal',
+        '-addext',
+        'subjectAltName=DNS:ctl1.internal',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        join(dir, 'tls.crt'),
+      ],
       { stdio: 'ignore' },
     );
     const port = await freePort();
@@ -171,7 +220,15 @@ describe('pullover-controller CLI', () => {
     }
     expect(status?.code).toBe(0);
     // With --url the name is checked as usual: 127.0.0.1 is not in the certificate.
-    const byUrl = await cli(['status', '--url', `https://127.0.0.1:${port}`, '--token-file', join(dir, 'admin-tokens'), '--ca-file', join(dir, 'tls.crt')]);
+    const byUrl = await cli([
+      'status',
+      '--url',
+      `https://127.0.0.1:${port}`,
+      '--token-file',
+      join(dir, 'admin-tokens'),
+      '--ca-file',
+      join(dir, 'tls.crt'),
+    ]);
     expect(byUrl.code).toBe(1);
     expect(byUrl.stderr).toMatch(/IP: 127\.0\.0\.1 is not in the cert's list/);
   });

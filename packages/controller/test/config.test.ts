@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfigText, parseDuration, parseListen, parseTokens } from '../src/index.js';
+import {
+  ConfigError,
+  loadConfig,
+  parseConfigText,
+  parseDuration,
+  parseListen,
+  parseTokens,
+} from '../src/index.js';
 import { ADMIN_TOKEN, AGENT_TOKEN, clusterDoc, configDoc, tempDir, writeTokens } from './helpers.js';
 
 const EXAMPLE = new URL('../../../examples/controller.yaml', import.meta.url);
@@ -18,9 +25,12 @@ function problems(doc: unknown): string[] {
   return [];
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the cases write arbitrary, deliberately invalid shapes into the document.
+type Doc = any;
+
 /** A valid document with one change made by `edit`. */
-function variant(edit: (doc: any) => void): unknown {
-  const doc: any = configDoc('/tmp');
+function variant(edit: (doc: Doc) => void): unknown {
+  const doc: Doc = configDoc('/tmp');
   doc.clusters.push(clusterDoc('other', 'mysql-master.other.com', '10.0.0'));
   edit(doc);
   return doc;
@@ -47,13 +57,22 @@ describe('the example config', () => {
 
   it('defaults monitor and failover when they are left out, and freezes the result', () => {
     const config = parseConfigText(JSON.stringify(configDoc('/srv')), FILE);
-    expect(config.clusters[0]?.monitor).toEqual({ interval: 1000, timeout: 1000, ping: 'connect', failures: 3 });
+    expect(config.clusters[0]?.monitor).toEqual({
+      interval: 1000,
+      timeout: 1000,
+      ping: 'connect',
+      failures: 3,
+    });
     expect(config.clusters[0]?.failover).toEqual({ auto: true, min_interval: 28_800_000 });
     expect(Object.isFrozen(config.clusters[0]?.servers[0])).toBe(true);
   });
 
   it('resolves relative paths against the config file directory', () => {
-    const doc = { ...configDoc('/x'), state_dir: 'state', auth: { agent_tokens_file: 'a', admin_tokens_file: '../b' } };
+    const doc = {
+      ...configDoc('/x'),
+      state_dir: 'state',
+      auth: { agent_tokens_file: 'a', admin_tokens_file: '../b' },
+    };
     const config = parseConfigText(JSON.stringify(doc), '/etc/pullover/controller.yaml');
     expect(config.state_dir).toBe('/etc/pullover/state');
     expect(config.auth).toEqual({ agent_tokens_file: '/etc/pullover/a', admin_tokens_file: '/etc/b' });
@@ -61,35 +80,102 @@ describe('the example config', () => {
 });
 
 describe('bad configs name the file and the key path', () => {
-  const cases: [string, (doc: any) => void, string][] = [
+  const cases: [string, (doc: Doc) => void, string][] = [
     ['unknown top-level key', (d) => (d.tlss = {}), 'tlss: unknown key'],
-    ['unknown server key', (d) => (d.clusters[0].servers[2].no_mastr = true), 'clusters[0].servers[2].no_mastr: unknown key'],
+    [
+      'unknown server key',
+      (d) => (d.clusters[0].servers[2].no_mastr = true),
+      'clusters[0].servers[2].no_mastr: unknown key',
+    ],
     ['missing key', (d) => delete d.auth.admin_tokens_file, 'auth.admin_tokens_file: missing'],
     ['bad listen', (d) => (d.listen = '0.0.0.0'), 'listen: "0.0.0.0": expected HOST:PORT'],
-    ['unquoted IPv6 listen', (d) => (d.listen = [{ ':': null }]), 'listen: YAML read this as a list; quote it'],
-    ['bad address', (d) => (d.clusters[0].servers[1].address = '200.200.200.2\n1.2.3.4 evil'), 'clusters[0].servers[1].address: not an IPv4 or IPv6 address literal'],
-    ['hostname as address', (d) => (d.clusters[0].servers[1].address = 'db2.internal'), 'clusters[0].servers[1].address: not an IPv4'],
-    ['bad hostname', (d) => (d.clusters[0].master_hostnames = ['mysql master']), 'clusters[0].master_hostnames[0]: not an RFC 1123 hostname'],
+    [
+      'unquoted IPv6 listen',
+      (d) => (d.listen = [{ ':': null }]),
+      'listen: YAML read this as a list; quote it',
+    ],
+    [
+      'bad address',
+      (d) => (d.clusters[0].servers[1].address = '200.200.200.2\n1.2.3.4 evil'),
+      'clusters[0].servers[1].address: not an IPv4 or IPv6 address literal',
+    ],
+    [
+      'hostname as address',
+      (d) => (d.clusters[0].servers[1].address = 'db2.internal'),
+      'clusters[0].servers[1].address: not an IPv4',
+    ],
+    [
+      'bad hostname',
+      (d) => (d.clusters[0].master_hostnames = ['mysql master']),
+      'clusters[0].master_hostnames[0]: not an RFC 1123 hostname',
+    ],
     ['no hostname', (d) => (d.clusters[0].master_hostnames = []), 'clusters[0].master_hostnames: Too small'],
-    ['bare number duration', (d) => (d.clusters[0].monitor = { interval: 1 }), 'clusters[0].monitor.interval: expected a duration with a unit'],
-    ['bad duration', (d) => (d.clusters[0].failover = { min_interval: '8 hours' }), 'clusters[0].failover.min_interval: "8 hours" is not a duration'],
-    ['zero interval', (d) => (d.clusters[0].monitor = { timeout: '0s' }), 'clusters[0].monitor.timeout: must be longer than 0'],
-    ['bad ping', (d) => (d.clusters[0].monitor = { ping: 'pong' }), 'clusters[0].monitor.ping: Invalid option'],
+    [
+      'bare number duration',
+      (d) => (d.clusters[0].monitor = { interval: 1 }),
+      'clusters[0].monitor.interval: expected a duration with a unit',
+    ],
+    [
+      'bad duration',
+      (d) => (d.clusters[0].failover = { min_interval: '8 hours' }),
+      'clusters[0].failover.min_interval: "8 hours" is not a duration',
+    ],
+    [
+      'zero interval',
+      (d) => (d.clusters[0].monitor = { timeout: '0s' }),
+      'clusters[0].monitor.timeout: must be longer than 0',
+    ],
+    [
+      'bad ping',
+      (d) => (d.clusters[0].monitor = { ping: 'pong' }),
+      'clusters[0].monitor.ping: Invalid option',
+    ],
     ['bad port', (d) => (d.clusters[0].mysql.port = 70000), 'clusters[0].mysql.port: Too big'],
-    ['duplicate cluster', (d) => (d.clusters[1].name = 'myservice'), 'clusters[1].name: cluster name myservice is already used at clusters[0].name'],
-    ['duplicate server name', (d) => (d.clusters[0].servers[2].name = 'mysql1'), 'clusters[0].servers[2].name: server name mysql1 is already used at clusters[0].servers[0].name'],
-    ['duplicate address', (d) => (d.clusters[0].servers[2].address = '200.200.200.1'), 'clusters[0].servers[2].address: address 200.200.200.1 is already used at clusters[0].servers[0].address'],
-    ['hostname in two clusters', (d) => (d.clusters[1].master_hostnames = ['MYSQL-master.myservice.com']), 'clusters[1].master_hostnames[0]: hostname'],
-    ['master not a server', (d) => (d.clusters[0].master = 'mysql9'), "clusters[0].master: mysql9 is not one of this cluster's servers (mysql1, mysql2, mysql3)"],
-    ['master is no_master', (d) => (d.clusters[0].master = 'mysql3'), 'clusters[0].master: mysql3 is marked no_master'],
-    ['default master is no_master', (d) => d.clusters[0].servers.reverse(), 'clusters[0].master: missing: without it the first server (mysql3) would be the master'],
+    [
+      'duplicate cluster',
+      (d) => (d.clusters[1].name = 'myservice'),
+      'clusters[1].name: cluster name myservice is already used at clusters[0].name',
+    ],
+    [
+      'duplicate server name',
+      (d) => (d.clusters[0].servers[2].name = 'mysql1'),
+      'clusters[0].servers[2].name: server name mysql1 is already used at clusters[0].servers[0].name',
+    ],
+    [
+      'duplicate address',
+      (d) => (d.clusters[0].servers[2].address = '200.200.200.1'),
+      'clusters[0].servers[2].address: address 200.200.200.1 is already used at clusters[0].servers[0].address',
+    ],
+    [
+      'hostname in two clusters',
+      (d) => (d.clusters[1].master_hostnames = ['MYSQL-master.myservice.com']),
+      'clusters[1].master_hostnames[0]: hostname',
+    ],
+    [
+      'master not a server',
+      (d) => (d.clusters[0].master = 'mysql9'),
+      "clusters[0].master: mysql9 is not one of this cluster's servers (mysql1, mysql2, mysql3)",
+    ],
+    [
+      'master is no_master',
+      (d) => (d.clusters[0].master = 'mysql3'),
+      'clusters[0].master: mysql3 is marked no_master',
+    ],
+    [
+      'default master is no_master',
+      (d) => d.clusters[0].servers.reverse(),
+      'clusters[0].master: missing: without it the first server (mysql3) would be the master',
+    ],
     ['no clusters', (d) => (d.clusters = []), 'clusters: Too small'],
     ['bad cluster name', (d) => (d.clusters[0].name = 'my service'), 'clusters[0].name: letters, digits'],
   ];
 
   it.each(cases)('%s', (_name, edit, expected) => {
     const lines = problems(variant(edit));
-    expect(lines.some((line) => line.startsWith(`${FILE}: ${expected}`)), lines.join('\n')).toBe(true);
+    expect(
+      lines.some((line) => line.startsWith(`${FILE}: ${expected}`)),
+      lines.join('\n'),
+    ).toBe(true);
   });
 
   it('reports every problem at once, cross-field rules included', () => {
@@ -154,12 +240,40 @@ describe('loadConfig', () => {
     const dir = await tempDir();
     await writeTokens(dir);
     for (const name of ['a', 'b']) {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`)], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-subj',
+          '/CN=localhost',
+          '-days',
+          '1',
+          '-keyout',
+          join(dir, `${name}.key`),
+          '-out',
+          join(dir, `${name}.crt`),
+        ],
+        { stdio: 'ignore' },
+      );
     }
     const file = join(dir, 'controller.yaml');
-    await writeFile(file, JSON.stringify({ ...configDoc(dir), tls: { cert_file: 'a.crt', key_file: 'b.key' } }));
-    await expect(loadConfig(file)).rejects.toThrow(/controller\.yaml: tls: .*a\.crt and .*b\.key are not a matching PEM certificate and key/);
-    await writeFile(file, JSON.stringify({ ...configDoc(dir), tls: { cert_file: 'a.crt', key_file: 'a.key' } }));
+    await writeFile(
+      file,
+      JSON.stringify({ ...configDoc(dir), tls: { cert_file: 'a.crt', key_file: 'b.key' } }),
+    );
+    await expect(loadConfig(file)).rejects.toThrow(
+      /controller\.yaml: tls: .*a\.crt and .*b\.key are not a matching PEM certificate and key/,
+    );
+    await writeFile(
+      file,
+      JSON.stringify({ ...configDoc(dir), tls: { cert_file: 'a.crt', key_file: 'a.key' } }),
+    );
     expect((await loadConfig(file)).secrets.tls?.cert).toContain('BEGIN CERTIFICATE');
   });
 });
@@ -190,6 +304,8 @@ describe('small parsers', () => {
       problems: [],
     });
     expect(parseTokens('# only comments\n').problems).toEqual(['holds no token']);
-    expect(parseTokens('two words-that-are-long-enough\n').problems).toEqual(['line 1: a token cannot contain spaces']);
+    expect(parseTokens('two words-that-are-long-enough\n').problems).toEqual([
+      'line 1: a token cannot contain spaces',
+    ]);
   });
 });

@@ -59,7 +59,10 @@ export function configDoc(dir: string, clusters: unknown[] = [clusterDoc()]) {
 
 /** A loaded config without files: tokens are given directly. */
 export function testConfig(dir: string, doc: unknown = configDoc(dir)): LoadedConfig {
-  return { ...parseConfig(doc, join(dir, 'controller.yaml')), secrets: { agent_tokens: [AGENT_TOKEN], admin_tokens: [ADMIN_TOKEN] } };
+  return {
+    ...parseConfig(doc, join(dir, 'controller.yaml')),
+    secrets: { agent_tokens: [AGENT_TOKEN], admin_tokens: [ADMIN_TOKEN] },
+  };
 }
 
 /** Writes the token files next to the config that names them. */

@@ -45,7 +45,10 @@ describe('listening on a real port', () => {
   it('drops the waiter of a client that disconnects', async () => {
     const c = await start(await tempDir());
     const abort = new AbortController();
-    const parked = request(`${c.url}/v1/mapping?after=1&wait=60`, { headers: agentAuth, signal: abort.signal });
+    const parked = request(`${c.url}/v1/mapping?after=1&wait=60`, {
+      headers: agentAuth,
+      signal: abort.signal,
+    });
     while (c.publisher.parked === 0) await new Promise((r) => setTimeout(r, 10));
     abort.abort();
     await expect(parked).rejects.toThrow();
@@ -57,8 +60,25 @@ describe('listening on a real port', () => {
     const dir = await tempDir();
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        join(dir, 'tls.crt'),
+      ],
       { stdio: 'ignore' },
     );
     const c = await start(dir, { tls: { cert_file: 'tls.crt', key_file: 'tls.key' } });

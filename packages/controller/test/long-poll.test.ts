@@ -7,7 +7,12 @@ function mapping(version: number, address = '200.200.200.1'): Mapping {
     version,
     issued_at: new Date().toISOString(),
     clusters: [
-      { name: 'myservice', master: 'mysql1', port: 3306, entries: [{ hostname: 'mysql-master.myservice.com', address }] },
+      {
+        name: 'myservice',
+        master: 'mysql1',
+        port: 3306,
+        entries: [{ hostname: 'mysql-master.myservice.com', address }],
+      },
     ],
   };
 }
@@ -70,7 +75,10 @@ describe('MappingPublisher', () => {
     const parked = publisher.wait(1, 60_000);
     publisher.close();
     await expect(parked).rejects.toBeInstanceOf(ControllerClosing);
-    await expect(publisher.wait(0, 1000)).rejects.toMatchObject({ statusCode: 503, code: 'PULLOVER_CLOSING' });
+    await expect(publisher.wait(0, 1000)).rejects.toMatchObject({
+      statusCode: 503,
+      code: 'PULLOVER_CLOSING',
+    });
     expect(publisher.parked).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorBody, Mapping, MAX_REPORT_BYTES, SetMasterResponse, Status } from '@pullover/protocol';
+import { ErrorBody, MAX_REPORT_BYTES, Mapping, SetMasterResponse, Status } from '@pullover/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Controller, FileStore, StateError, type Store } from '../src/index.js';
 import { adminAuth, agentAuth, logCapture, openTest, report, tempDir } from './helpers.js';
@@ -95,16 +95,19 @@ describe('GET /v1/mapping', () => {
     const c = await controller({ logger: log.logger });
     const res = await poll(c, 'after=9&wait=0.2');
     expect(res.statusCode).toBe(204);
-    expect(log.messages().some((m) => /has applied version 9, but this controller is at version 1/.test(m))).toBe(
-      true,
-    );
+    expect(
+      log.messages().some((m) => /has applied version 9, but this controller is at version 1/.test(m)),
+    ).toBe(true);
   });
 
   it('rejects bad and unknown query fields with 400 naming them', async () => {
     const c = await controller();
     const unknown = await poll(c, 'after=0&since=3');
     expect(unknown.statusCode).toBe(400);
-    expect(errorOf(unknown.body)).toMatchObject({ code: 'PULLOVER_BAD_REQUEST', message: 'query.since: unknown field' });
+    expect(errorOf(unknown.body)).toMatchObject({
+      code: 'PULLOVER_BAD_REQUEST',
+      message: 'query.since: unknown field',
+    });
     const bad = await poll(c, 'after=-1');
     expect(bad.statusCode).toBe(400);
     expect(errorOf(bad.body).message).toMatch(/^query\.after: /);
@@ -127,7 +130,10 @@ describe('POST /v1/clusters/:cluster/set-master', () => {
     expect(log.messages()).toContain(
       'set-master myservice: mysql-master.myservice.com now → mysql2 (200.200.200.2), version 2 (reason: maintenance of mysql1)',
     );
-    expect(c.keeper.state.history.at(-1)).toMatchObject({ event: 'set-master', reason: 'maintenance of mysql1' });
+    expect(c.keeper.state.history.at(-1)).toMatchObject({
+      event: 'set-master',
+      reason: 'maintenance of mysql1',
+    });
   });
 
   it('is a no-op when the server already is the master', async () => {
@@ -270,7 +276,10 @@ describe('auth', () => {
 
   it('serves /healthz and /metrics without a token', async () => {
     const c = await controller();
-    expect((await c.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok', version: 1 });
+    expect((await c.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({
+      status: 'ok',
+      version: 1,
+    });
     const metrics = await c.app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -280,7 +289,12 @@ describe('auth', () => {
 
 describe('POST /v1/agents/:name/report', () => {
   function send(c: Controller, name: string, payload: unknown, headers: object = agentAuth) {
-    return c.app.inject({ method: 'POST', url: `/v1/agents/${name}/report`, headers: { ...headers }, payload: payload as object });
+    return c.app.inject({
+      method: 'POST',
+      url: `/v1/agents/${name}/report`,
+      headers: { ...headers },
+      payload: payload as object,
+    });
   }
 
   it('records the report; status and metrics show the agent as current', async () => {
@@ -288,10 +302,17 @@ describe('POST /v1/agents/:name/report', () => {
     const c = await controller({ logger: log.logger });
     expect((await send(c, 'app1', report(1))).statusCode).toBe(204);
     expect((await send(c, 'app2', report(0))).statusCode).toBe(204);
-    const status = Status.parse((await c.app.inject({ method: 'GET', url: '/v1/status', headers: adminAuth })).json());
+    const status = Status.parse(
+      (await c.app.inject({ method: 'GET', url: '/v1/status', headers: adminAuth })).json(),
+    );
     expect(status.agents_total).toBe(2);
     expect(status.agents_current).toBe(1);
-    expect(status.agents[0]).toMatchObject({ name: 'app1', applied_version: 1, current: true, remote_address: '127.0.0.1' });
+    expect(status.agents[0]).toMatchObject({
+      name: 'app1',
+      applied_version: 1,
+      current: true,
+      remote_address: '127.0.0.1',
+    });
     expect(status.agents[1]).toMatchObject({ name: 'app2', applied_version: 0, current: false });
     expect(status.clusters[0]).toMatchObject({ name: 'myservice', master: 'mysql1' });
 
@@ -331,6 +352,36 @@ describe('POST /v1/agents/:name/report', () => {
     const big = await send(c, 'app1', { ...report(1), error: 'x'.repeat(MAX_REPORT_BYTES) });
     expect(big.statusCode).toBe(413);
     expect(errorOf(big.body).message).toBe(`request body is larger than ${MAX_REPORT_BYTES} bytes`);
+    expect(c.registry.size).toBe(0);
+  });
+
+  it('answers malformed JSON, a text body and prototype poisoning with a 400 ErrorBody', async () => {
+    const c = await controller();
+    const url = '/v1/agents/app1/report';
+    const json = { ...agentAuth, 'content-type': 'application/json' };
+    const broken = await c.app.inject({
+      method: 'POST',
+      url,
+      headers: json,
+      payload: '{"applied_version": ',
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(errorOf(broken.body).code).toMatch(/^FST_ERR_CTP_/);
+    const text = await c.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...agentAuth, 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expect(text.statusCode).toBe(400);
+    expect(errorOf(text.body).message).toBe('body: Invalid input: expected object, received string');
+    const proto = await c.app.inject({
+      method: 'POST',
+      url,
+      headers: json,
+      payload: `{"applied_version": 1, "__proto__": {"admin": true}}`,
+    });
+    expect(proto.statusCode).toBe(400);
     expect(c.registry.size).toBe(0);
   });
 

@@ -58,7 +58,12 @@ describe('reconcile', () => {
     expect(changed).toBe(true);
     expect(state.version).toBe(1);
     expect(state.clusters).toEqual({
-      myservice: { master: 'mysql1', address: '200.200.200.1', port: 3306, hostnames: ['mysql-master.myservice.com'] },
+      myservice: {
+        master: 'mysql1',
+        address: '200.200.200.1',
+        port: 3306,
+        hostnames: ['mysql-master.myservice.com'],
+      },
     });
     expect(log.map((l) => l.message)).toEqual([
       'first start myservice: mysql-master.myservice.com now → mysql1 (200.200.200.1), version 1',
@@ -69,7 +74,10 @@ describe('reconcile', () => {
     const cluster = { ...clusterDoc(), master: 'mysql2' };
     const initial = reconcile(null, config([cluster]), NOW, 'state.json').state;
     expect(initial.clusters.myservice?.master).toBe('mysql2');
-    const moved = { ...initial, clusters: { myservice: { ...initial.clusters.myservice, master: 'mysql1', address: '200.200.200.1' } } } as ControllerState;
+    const moved = {
+      ...initial,
+      clusters: { myservice: { ...initial.clusters.myservice, master: 'mysql1', address: '200.200.200.1' } },
+    } as ControllerState;
     const again = reconcile(moved, config([cluster]), NOW, 'state.json');
     expect(again.changed).toBe(false);
     expect(again.state.clusters.myservice?.master).toBe('mysql1');
@@ -85,14 +93,30 @@ describe('reconcile', () => {
 
   it('adds a new cluster and drops a removed one, one version up', () => {
     const saved = first();
-    const added = reconcile(saved, config([clusterDoc(), clusterDoc('other', 'db.other.com', '10.0.0')]), NOW, 'state.json');
+    const added = reconcile(
+      saved,
+      config([clusterDoc(), clusterDoc('other', 'db.other.com', '10.0.0')]),
+      NOW,
+      'state.json',
+    );
     expect(added.state.version).toBe(2);
     expect(added.state.clusters.other?.master).toBe('mysql1');
-    expect(added.state.history.at(-1)).toMatchObject({ event: 'cluster-added', cluster: 'other', version: 2 });
-    const removed = reconcile(added.state, config([clusterDoc('other', 'db.other.com', '10.0.0')]), NOW, 'state.json');
+    expect(added.state.history.at(-1)).toMatchObject({
+      event: 'cluster-added',
+      cluster: 'other',
+      version: 2,
+    });
+    const removed = reconcile(
+      added.state,
+      config([clusterDoc('other', 'db.other.com', '10.0.0')]),
+      NOW,
+      'state.json',
+    );
     expect(removed.state.version).toBe(3);
     expect(Object.keys(removed.state.clusters)).toEqual(['other']);
-    expect(removed.log[0]?.message).toMatch(/^cluster myservice is no longer in .*: mysql-master.myservice.com leave the mapping, version 3$/);
+    expect(removed.log[0]?.message).toMatch(
+      /^cluster myservice is no longer in .*: mysql-master.myservice.com leave the mapping, version 3$/,
+    );
   });
 
   it('bumps the version when the master address or the hostnames change in the config', () => {

@@ -1,8 +1,24 @@
 // Replacing the hosts file so that a crash at any instant leaves the old file or the new one, never a
 // truncated one: temp file in the same directory, fsync, rename, fsync of the directory.
-import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { type FileHandle, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+//
+// Synchronous system calls on purpose: an agent has one small file to write and nothing else to do
+// meanwhile, and a dozen thread-pool round trips per write cost more than the writes themselves
+// (the fan-out bench runs thousands of agents per process).
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { getSystemErrorMap, TextDecoder } from 'node:util';
 import { HostsFileError } from '../errors.js';
@@ -18,7 +34,14 @@ const RENAME_IMPOSSIBLE = new Set(['EBUSY', 'EXDEV']);
 // A read-only or foreign-owned directory around a writable file (again containers).
 const TEMP_IMPOSSIBLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 
-const ignore = () => undefined;
+/** Runs a cleanup step whose own failure must not hide the error being reported. */
+function quietly(step: () => void): void {
+  try {
+    step();
+  } catch {
+    // the original error is the one the operator needs
+  }
+}
 
 function errnoOf(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | null)?.code;
@@ -43,7 +66,7 @@ function writeFailed(path: string, err: unknown, outcome: string): HostsFileErro
 export async function readHostsFile(path: string): Promise<string> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = readFileSync(path);
   } catch (err) {
     const message = `cannot read ${path}: ${describeError(err)}`;
     throw new HostsFileError('HOSTS_READ_FAILED', path, message, errnoOf(err), { cause: err });
@@ -59,21 +82,20 @@ export async function readHostsFile(path: string): Promise<string> {
 
 export async function writeHostsFile(path: string, content: string): Promise<WriteResult> {
   // Through a symlink (/etc/hosts -> /run/…), replace the file it points at, not the link itself.
-  const target = await realpath(path).catch((err: unknown) => {
-    if (errnoOf(err) === 'ENOENT') return path;
-    throw writeFailed(path, err, 'the file is unchanged');
-  });
-  const original = await stat(target).catch((err: unknown) => {
-    if (errnoOf(err) === 'ENOENT') return null;
-    throw writeFailed(path, err, 'the file is unchanged');
-  });
+  // .native: one realpath(3) call; the JS version lstats every path component.
+  const target = orMissing(() => realpathSync.native(path), path, path);
+  const original = orMissing(() => statSync(target), null, path);
   const data = Buffer.from(content, 'utf8');
   const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.pullover-${process.pid}-${randomBytes(6).toString('hex')}`);
+  // Unique enough among writers of one directory (`wx` refuses a collision); not a secret.
+  const temp = join(
+    dir,
+    `.${basename(target)}.pullover-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
+  );
 
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(temp, 'wx', 0o600);
+    fd = openSync(temp, 'wx', 0o600);
   } catch (err) {
     const code = errnoOf(err);
     if (original !== null && code !== undefined && TEMP_IMPOSSIBLE.has(code)) {
@@ -87,15 +109,15 @@ export async function writeHostsFile(path: string, content: string): Promise<Wri
     throw writeFailed(path, err, 'the file is unchanged');
   }
   try {
-    await fillTemp(handle, data, original);
+    fillTemp(fd, data, original);
   } catch (err) {
-    await unlink(temp).catch(ignore);
+    quietly(() => unlinkSync(temp));
     throw writeFailed(path, err, 'the file is unchanged');
   }
   try {
-    await rename(temp, target);
+    renameSync(temp, target);
   } catch (err) {
-    await unlink(temp).catch(ignore);
+    quietly(() => unlinkSync(temp));
     const code = errnoOf(err);
     if (original !== null && code !== undefined && RENAME_IMPOSSIBLE.has(code)) {
       const why =
@@ -109,39 +131,56 @@ export async function writeHostsFile(path: string, content: string): Promise<Wri
     }
     throw writeFailed(path, err, 'the file is unchanged');
   }
-  await syncDirectory(path, dir);
+  syncDirectory(path, dir);
   return { method: 'rename' };
 }
 
-async function fillTemp(handle: FileHandle, data: Buffer, original: Stats | null): Promise<void> {
+/** `fallback` when the file does not exist; any other failure is a write failure. */
+function orMissing<T, F>(step: () => T, fallback: F, path: string): T | F {
   try {
-    await handle.writeFile(data);
-    if (original === null) {
-      await handle.chmod(0o644);
-    } else {
-      await handle.chown(original.uid, original.gid).catch((err: unknown) => {
-        // Unprivileged chown is refused, and harmless when the file is ours already.
-        const uid = process.getuid?.();
-        if (errnoOf(err) === 'EPERM' && uid !== 0 && uid === original.uid) return;
-        throw err;
-      });
-      // After chown: chown clears setuid/setgid bits, so the mode is applied last.
-      await handle.chmod(original.mode & 0o7777);
-    }
-    await handle.sync();
-  } finally {
-    // Close errors count: NFS reports a failed write-back only at close.
-    await handle.close();
+    return step();
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return fallback;
+    throw writeFailed(path, err, 'the file is unchanged');
   }
 }
 
-async function syncDirectory(path: string, dir: string): Promise<void> {
+function fillTemp(fd: number, data: Buffer, original: Stats | null): void {
   try {
-    const handle = await open(dir, 'r');
+    writeAll(fd, data);
+    if (original === null) {
+      fchmodSync(fd, 0o644);
+    } else {
+      try {
+        fchownSync(fd, original.uid, original.gid);
+      } catch (err) {
+        // Unprivileged chown is refused, and harmless when the file is ours already.
+        const uid = process.getuid?.();
+        if (!(errnoOf(err) === 'EPERM' && uid !== 0 && uid === original.uid)) throw err;
+      }
+      // After chown: chown clears setuid/setgid bits, so the mode is applied last.
+      fchmodSync(fd, original.mode & 0o7777);
+    }
+    fsyncSync(fd);
+  } finally {
+    // Close errors count: NFS reports a failed write-back only at close.
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  for (let offset = 0; offset < data.length; ) {
+    offset += writeSync(fd, data, offset, data.length - offset, offset);
+  }
+}
+
+function syncDirectory(path: string, dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
     try {
-      await handle.sync();
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   } catch (err) {
     // Some filesystems cannot fsync a directory at all; the rename itself has happened.
@@ -152,15 +191,10 @@ async function syncDirectory(path: string, dir: string): Promise<void> {
 }
 
 /** Not crash-safe (a crash mid-write leaves a mix), which is why the reason goes to the log. */
-async function rewriteInPlace(
-  path: string,
-  target: string,
-  data: Buffer,
-  reason: string,
-): Promise<WriteResult> {
-  let handle: FileHandle;
+function rewriteInPlace(path: string, target: string, data: Buffer, reason: string): WriteResult {
+  let fd: number;
   try {
-    handle = await open(target, 'r+');
+    fd = openSync(target, 'r+');
   } catch (err) {
     throw writeFailed(
       path,
@@ -170,18 +204,15 @@ async function rewriteInPlace(
   }
   let touched = false;
   try {
-    for (let offset = 0; offset < data.length; ) {
-      touched = true;
-      const { bytesWritten } = await handle.write(data, offset, data.length - offset, offset);
-      offset += bytesWritten;
-    }
+    touched = data.length > 0;
+    writeAll(fd, data);
     // Truncate after writing, so the file is never empty, only briefly longer than it should be.
     touched = true;
-    await handle.truncate(data.length);
-    await handle.sync();
-    await handle.close();
+    ftruncateSync(fd, data.length);
+    fsyncSync(fd);
+    closeSync(fd);
   } catch (err) {
-    await handle.close().catch(ignore);
+    quietly(() => closeSync(fd));
     const outcome = touched
       ? 'it was being rewritten in place and may be partly written'
       : 'the file is unchanged';
