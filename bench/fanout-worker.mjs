@@ -9,6 +9,7 @@ const { dir, url, token, from, to } = JSON.parse(process.argv[2]);
 const logger = pino({ level: 'warn' });
 const agents = [];
 const applied = new Map(); // version -> [epoch ms]
+let cpuAtStart = process.cpuUsage();
 
 for (let i = from; i < to; i++) {
   const home = join(dir, `app${i}`);
@@ -36,7 +37,10 @@ for (let i = from; i < to; i++) {
     const list = applied.get(outcome.version) ?? [];
     list.push(Date.now());
     applied.set(outcome.version, list);
-    if (list.length === to - from) process.send({ type: 'applied', version: outcome.version, times: list });
+    if (list.length === to - from) {
+      const cpu = process.cpuUsage(cpuAtStart);
+      process.send({ type: 'applied', version: outcome.version, times: list, cpu_ms: (cpu.user + cpu.system) / 1000 });
+    }
   });
   await agent.init();
   agents.push(agent);
@@ -44,6 +48,7 @@ for (let i = from; i < to; i++) {
 for (const agent of agents) void agent.run();
 process.send({ type: 'started' });
 process.on('message', async (message) => {
+  if (message.type === 'mark') cpuAtStart = process.cpuUsage();
   if (message.type === 'stop') {
     await Promise.allSettled(agents.map((a) => a.close()));
     process.exit(0);

@@ -93,7 +93,7 @@ const appliedBy = (version) =>
     workers.map(
       (w) =>
         new Promise((done) =>
-          w.on('message', (m) => m.type === 'applied' && m.version === version && done(m.times)),
+          w.on('message', (m) => m.type === 'applied' && m.version === version && done(m)),
         ),
     ),
   );
@@ -103,6 +103,9 @@ await until(async () => (await metric('pullover_long_polls_parked')) >= N, 60_00
 const setup = Date.now() - t_start;
 const rssParked = await rss(controller.pid, 'VmRSS');
 
+for (const w of workers) w.send({ type: 'mark' });
+await new Promise((r) => setTimeout(r, 100));
+const controllerCpu0 = await cpuMs(controller.pid);
 const published = appliedBy(2);
 const t0 = Date.now();
 const response = await api('/v1/clusters/myservice/set-master', {
@@ -111,7 +114,10 @@ const response = await api('/v1/clusters/myservice/set-master', {
 });
 if (!response.ok) throw new Error(`set-master: HTTP ${response.status} ${await response.text()}`);
 const t_answered = Date.now() - t0;
-const applied = (await published).flat().map((t) => t - t0);
+const workerResults = await published;
+const applied = workerResults.flatMap((m) => m.times).map((t) => t - t0);
+const workerCpu = workerResults.map((m) => Math.round(m.cpu_ms));
+const controllerCpuApplied = (await cpuMs(controller.pid)) - controllerCpu0;
 let status;
 await until(
   async () => {
@@ -123,6 +129,7 @@ await until(
 );
 const reported = status.agents.map((a) => Date.parse(a.last_report_at) - t0);
 const peak = await rss(controller.pid, 'VmHWM');
+const controllerCpu = (await cpuMs(controller.pid)) - controllerCpu0;
 
 for (const w of workers) w.send({ type: 'stop' });
 controller.kill('SIGTERM');
@@ -139,6 +146,9 @@ console.log(`set-master answered    ${t_answered} ms after the request`);
 console.log(`publish → applied      ${fmt(applied)}  (${applied.length} agents)`);
 console.log(`publish → reported     ${fmt(reported)}  (${reported.length} agents)`);
 console.log(
+  `CPU after publish      workers ${workerCpu.join(' + ')} ms until all applied; controller ${controllerCpuApplied} ms until then, ${controllerCpu} ms until all reported`,
+);
+console.log(
   `controller RSS         ${(rssParked / 1024).toFixed(0)} MB with ${N} parked long-polls, peak ${(peak / 1024).toFixed(0)} MB`,
 );
 
@@ -146,6 +156,10 @@ async function metric(name) {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : Number.NaN;
+}
+async function cpuMs(pid) {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
 }
 async function rss(pid, field) {
   const text = await readFile(`/proc/${pid}/status`, 'utf8');

@@ -6,7 +6,7 @@ import { backoffDelay } from './backoff.js';
 import type { ControllerClient } from './client.js';
 import type { AgentConfig } from './config.js';
 import { MappingRefusedError, RollbackRefusedError } from './errors.js';
-import { planHostsFile, readBlock, SHADOW_PREFIX } from './hosts/block.js';
+import { planHostsFile, SHADOW_PREFIX } from './hosts/block.js';
 import { readHostsFile, writeHostsFile } from './hosts/write.js';
 import { runOnChange } from './on-change.js';
 import { probeGreeting } from './probe.js';
@@ -39,6 +39,9 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
   /** The version whose block is in the file now; lags the state while a write keeps failing. */
   private fileVersion = 0;
   private fileError: string | undefined;
+  /** The block as last written or checked, and its hash: reports need not read the file again. */
+  private fileBlock = '';
+  private fileBlockHash = sha256('');
   private queue: Promise<unknown> = Promise.resolve();
   private current = 0;
   private readonly stop = new AbortController();
@@ -209,8 +212,7 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
         );
       }
       if (!plan.changed) {
-        this.fileVersion = mapping.version;
-        this.fileError = undefined;
+        this.fileIsAt(mapping.version, plan.block);
         return { version: mapping.version, written: false };
       }
       const result = await writeHostsFile(config.hosts_file, plan.content);
@@ -220,14 +222,23 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
           `rewrote ${config.hosts_file} in place: ${result.reason ?? ''}`,
         );
       }
-      this.fileVersion = mapping.version;
-      this.fileError = undefined;
+      this.fileIsAt(mapping.version, plan.block);
       if (why !== 'start' && config.on_change) await runOnChange(config.on_change, mapping, this.log);
       return { version: mapping.version, written: true, method: result.method };
     } catch (err) {
       this.fileError = (err as Error).message;
       this.reportDue = true;
       throw err;
+    }
+  }
+
+  /** What the file holds now, as reports tell it: every write and check goes through here. */
+  private fileIsAt(version: number, block: string): void {
+    this.fileVersion = version;
+    this.fileError = undefined;
+    if (block !== this.fileBlock) {
+      this.fileBlock = block;
+      this.fileBlockHash = sha256(block);
     }
   }
 
@@ -239,12 +250,6 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
 
   async buildReport(): Promise<AgentReport> {
     const { config } = this.deps;
-    let block = '';
-    try {
-      block = readBlock(await readHostsFile(config.hosts_file)) ?? '';
-    } catch (err) {
-      this.fileError = (err as Error).message;
-    }
     const clusters = this.state.mapping?.clusters ?? [];
     const masters = await Promise.all(
       clusters.flatMap((cluster) => {
@@ -264,7 +269,7 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
     );
     return {
       applied_version: this.fileVersion,
-      block_hash: createHash('sha256').update(block).digest('hex'),
+      block_hash: this.fileBlockHash,
       hosts_file: config.hosts_file,
       masters,
       ...(this.fileError ? { error: this.fileError.slice(0, 1000) } : {}),
@@ -277,6 +282,10 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function sameEntries(a: Mapping, b: Mapping | null): boolean {

@@ -2,10 +2,10 @@ import { Mapping } from '@pullover/protocol';
 import { ControllerClosing } from '../errors.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 
-/** A published mapping and its JSON, serialized once: every parked poll is answered with the same string. */
+/** A published mapping and its JSON, encoded once: every parked poll is answered with the same bytes. */
 export interface Published {
   readonly mapping: Mapping;
-  readonly json: string;
+  readonly body: Buffer;
 }
 
 // Per parked poll: this object and its promise. Kept tiny — the target is 10,000 parked polls.
@@ -110,5 +110,5 @@ export class MappingPublisher {
 function freezePublished(mapping: Mapping): Published {
   // Validated on the way out too: nothing that could inject a line into a hosts file is ever served.
   const valid = Mapping.parse(mapping);
-  return Object.freeze({ mapping: valid, json: JSON.stringify(valid) });
+  return Object.freeze({ mapping: valid, body: Buffer.from(JSON.stringify(valid), 'utf8') });
 }

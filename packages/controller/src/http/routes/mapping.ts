@@ -34,11 +34,20 @@ class AheadWarning {
   }
 }
 
+/**
+ * Written straight to the socket: a publish answers every parked poll in one burst (10,000 of
+ * them in the fan-out bench), and fastify's reply pipeline per answer would double that burst.
+ * Nothing is lost by it here: the body is pre-encoded JSON and no hook acts on this route's answer.
+ */
 function send(reply: FastifyReply, published: Published): FastifyReply {
-  return reply
-    .header('cache-control', 'no-store')
-    .type('application/json; charset=utf-8')
-    .send(published.json);
+  reply.hijack();
+  reply.raw.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': published.body.length,
+    'cache-control': 'no-store',
+  });
+  reply.raw.end(published.body);
+  return reply;
 }
 
 export function mappingRoutes(app: FastifyInstance, { publisher }: AppDeps): void {
