@@ -39,7 +39,12 @@ for (let i = from; i < to; i++) {
     applied.set(outcome.version, list);
     if (list.length === to - from) {
       const cpu = process.cpuUsage(cpuAtStart);
-      process.send({ type: 'applied', version: outcome.version, times: list, cpu_ms: (cpu.user + cpu.system) / 1000 });
+      process.send({
+        type: 'applied',
+        version: outcome.version,
+        times: list,
+        cpu_ms: (cpu.user + cpu.system) / 1000,
+      });
     }
   });
   await agent.init();

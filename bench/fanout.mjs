@@ -55,7 +55,15 @@ process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
 const controller = spawn(
   process.execPath,
-  [...profile, join(root, 'packages/controller/dist/cli.js'), 'run', '--config', join(dir, 'controller.yaml'), '--log-level', 'warn'],
+  [
+    ...profile,
+    join(root, 'packages/controller/dist/cli.js'),
+    'run',
+    '--config',
+    join(dir, 'controller.yaml'),
+    '--log-level',
+    'warn',
+  ],
   {
     stdio: ['ignore', 'ignore', 'inherit'],
   },
@@ -82,7 +90,7 @@ for (let w = 0; w < W; w++) {
     [JSON.stringify({ dir, url, token: agentToken, from, to })],
     {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: profile,
+      execArgv: profile,
     },
   );
   children.push(worker);
@@ -133,7 +141,9 @@ const controllerCpu = (await cpuMs(controller.pid)) - controllerCpu0;
 
 for (const w of workers) w.send({ type: 'stop' });
 controller.kill('SIGTERM');
-await Promise.all([controller, ...workers].map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r()))));
+await Promise.all(
+  [controller, ...workers].map((c) => new Promise((r) => (c.exitCode === null ? c.once('exit', r) : r()))),
+);
 await cleanup();
 
 const fmt = (xs) => {

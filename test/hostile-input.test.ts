@@ -169,7 +169,7 @@ describe('tokens and config errors', () => {
     result = await runCli(AGENT_CLI, ['sync', '--config', agent.configFile]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${agent.configFile}: controllers[0]: not an http:// or https:// URL`);
-    expect(result.stderr).toContain('unknown key "hosts_fiel"');
+    expect(result.stderr).toContain(`${agent.configFile}: hosts_fiel: unknown key`);
     expect(await readFile(agent.hostsFile, 'utf8')).toBe(ORIGINAL_HOSTS);
   });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, mappingEntries } from '@pullover/protocol';
+import { mappingEntries } from '@pullover/protocol';
 import { type AgentConfig, loadAgentConfig } from './config.js';
+import { ConfigError } from './errors.js';
 import { planHostsFile } from './hosts/block.js';
 import { readHostsFile } from './hosts/write.js';
 import { createAgent, createLogger } from './setup.js';

@@ -1,4 +1,4 @@
-import { type AgentReport, describeIssues, MAX_MAPPING_BYTES, Mapping } from '@pullover/protocol';
+import { type AgentReport, issueLines, MAX_MAPPING_BYTES, Mapping } from '@pullover/protocol';
 import { Agent, type Dispatcher } from 'undici';
 import { ControllerUnavailableError, MappingRefusedError } from './errors.js';
 
@@ -50,7 +50,7 @@ export class ControllerClient {
       }
       const parsed = Mapping.safeParse(json);
       if (!parsed.success)
-        throw new MappingRefusedError(this.url, describeIssues(parsed.error.issues).join('; '));
+        throw new MappingRefusedError(this.url, issueLines('mapping', parsed.error.issues).join('; '));
       return parsed.data;
     } finally {
       deadline.done();

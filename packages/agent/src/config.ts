@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Duration, loadYamlConfig, Name } from '@pullover/protocol';
+import { dirname, resolve } from 'node:path';
+import { Duration, deepFreeze, issueLines, missingKeyMessage, Name, parseYaml } from '@pullover/protocol';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 
 const ControllerUrl = z
   .url({ protocol: /^https?$/, message: 'not an http:// or https:// URL' })
@@ -35,6 +38,30 @@ export const AgentConfigSchema = z.strictObject({
 });
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
 
+/**
+ * Reads and validates agent.yaml; every problem at once, each naming the file and the key. Relative
+ * paths are resolved against the file's directory (systemd starts services in /).
+ */
 export function loadAgentConfig(file: string): AgentConfig {
-  return loadYamlConfig(file, AgentConfigSchema);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([
+      `${file}: cannot read the config: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    ]);
+  }
+  const parsed = parseYaml(text, file);
+  if (parsed.problems) throw new ConfigError(parsed.problems);
+  const result = AgentConfigSchema.safeParse(parsed.value, { error: missingKeyMessage });
+  if (!result.success) throw new ConfigError(issueLines(file, result.error.issues));
+  const config = result.data;
+  const at = (path: string) => resolve(dirname(file), path);
+  return deepFreeze({
+    ...config,
+    token_file: at(config.token_file),
+    hosts_file: at(config.hosts_file),
+    state_dir: at(config.state_dir),
+    ...(config.ca_file ? { ca_file: at(config.ca_file) } : {}),
+  }) as AgentConfig;
 }

@@ -1,5 +1,14 @@
 // Every error the agent raises on purpose: a stable code and the fact an operator needs to act.
 
+/** One or more config problems, one per line, each `file: key.path: what is wrong`. */
+export class ConfigError extends Error {
+  readonly code = 'AGENT_CONFIG_INVALID';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
 /** The controller's answer cannot be used; the hosts file was not touched. */
 export class MappingRefusedError extends Error {
   readonly code = 'MAPPING_REFUSED';

@@ -1,26 +1,25 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '@pullover/protocol';
+import { parseTokens } from '@pullover/protocol';
 import pino, { type Logger } from 'pino';
 import { PulloverAgent } from './agent.js';
 import { ControllerClient } from './client.js';
 import type { AgentConfig } from './config.js';
+import { ConfigError } from './errors.js';
 import { StateFile } from './state.js';
 
-/** The first token in a token file: one per line, blank lines and `#` comments skipped. */
+/** The first token in the agent's token file (the controller's format: one per line, `#` comments). */
 export function readToken(configFile: string, tokenFile: string): string {
   let text: string;
   try {
     text = readFileSync(tokenFile, 'utf8');
   } catch (err) {
-    throw new ConfigError(configFile, [
-      `token_file: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code}`,
+    throw new ConfigError([
+      `${configFile}: token_file: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code}`,
     ]);
   }
-  const token = text
-    .split('\n')
-    .map((line) => line.trim())
-    .find((line) => line !== '' && !line.startsWith('#'));
-  if (!token) throw new ConfigError(configFile, [`token_file: ${tokenFile} holds no token`]);
+  const { tokens, problems } = parseTokens(text);
+  const token = tokens[0];
+  if (!token) throw new ConfigError(problems.map((p) => `${configFile}: token_file: ${tokenFile} ${p}`));
   return token;
 }
 
@@ -29,8 +28,8 @@ function readCa(configFile: string, caFile: string | undefined): string | undefi
   try {
     return readFileSync(caFile, 'utf8');
   } catch (err) {
-    throw new ConfigError(configFile, [
-      `ca_file: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code}`,
+    throw new ConfigError([
+      `${configFile}: ca_file: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code}`,
     ]);
   }
 }

@@ -37,9 +37,10 @@ describe('probeGreeting against real sockets', () => {
   afterEach(() => new Promise<void>((done) => (server ? server.close(() => done()) : done())));
 
   async function listen(onConnection: (socket: import('node:net').Socket) => void): Promise<number> {
-    server = createServer(onConnection);
-    await new Promise<void>((done) => server?.listen(0, '127.0.0.1', done));
-    return (server?.address() as { port: number }).port;
+    const listening = createServer(onConnection);
+    server = listening;
+    await new Promise<void>((done) => listening.listen(0, '127.0.0.1', done));
+    return (listening.address() as { port: number }).port;
   }
 
   it('reads a greeting sent in two pieces', async () => {

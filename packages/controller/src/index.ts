@@ -2,7 +2,6 @@ export { type AgentRecord, AgentRegistry, MAX_AGENTS } from './agents/registry.j
 export { AdminClient } from './cli/client.js';
 export { formatStatus } from './cli/status-table.js';
 export { resolveTarget, type Target } from './cli/target.js';
-export { formatDuration, parseDuration } from './config/duration.js';
 export { clientHost, formatHostPort, type ListenAddress, parseListen } from './config/listen.js';
 export {
   type ClusterConfig,
@@ -15,7 +14,6 @@ export {
   type Secrets,
   type ServerConfig,
 } from './config/load.js';
-export { MIN_TOKEN_LENGTH, parseTokens } from './config/tokens.js';
 export {
   type Controller,
   type ControllerOptions,

@@ -1,15 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseDuration, parseTokens } from '@pullover/protocol';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  loadConfig,
-  parseConfigText,
-  parseDuration,
-  parseListen,
-  parseTokens,
-} from '../src/index.js';
+import { ConfigError, loadConfig, parseConfigText, parseListen } from '../src/index.js';
 import { ADMIN_TOKEN, AGENT_TOKEN, clusterDoc, configDoc, tempDir, writeTokens } from './helpers.js';
 
 const EXAMPLE = new URL('../../../examples/controller.yaml', import.meta.url);

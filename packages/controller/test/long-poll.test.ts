@@ -30,8 +30,8 @@ describe('MappingPublisher', () => {
     expect(publisher.parked).toBe(1000);
     publisher.publish(mapping(2, '200.200.200.2'));
     const answers = await Promise.all(waits);
-    expect(new Set(answers.map((a) => a?.json)).size).toBe(1);
-    expect(answers.every((a) => a?.json === publisher.current.json)).toBe(true);
+    expect(new Set(answers.map((a) => a?.body)).size).toBe(1);
+    expect(answers.every((a) => a?.body === publisher.current.body)).toBe(true);
     expect(publisher.parked).toBe(0);
   });
 

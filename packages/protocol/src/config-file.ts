@@ -1,83 +1,108 @@
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+// The pieces both daemons' YAML config loaders share: every problem becomes one line naming the
+// file, the key path and what is wrong; each package wraps those lines in its own ConfigError.
+import YAML from 'yaml';
 import { z } from 'zod';
 
-/** A config file that cannot be used. Every problem is listed, each with the file and the key path. */
-export class ConfigError extends Error {
-  readonly code = 'PULLOVER_CONFIG_INVALID';
-  constructor(
-    readonly file: string,
-    readonly problems: readonly string[],
-  ) {
-    super(problems.map((p) => `${file}: ${p}`).join('\n'));
-    this.name = 'ConfigError';
-  }
+/** ['clusters', 0, 'servers', 1, 'address'] → "clusters[0].servers[1].address". */
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(top level)';
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`))
+    .join('');
 }
 
-/** `clusters[0].servers[1].address` — the way an operator finds the key in the YAML. */
-export function keyPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(top level)' : out;
-}
+/** Missing keys read "missing" rather than zod's "expected string, received undefined". */
+export const missingKeyMessage: z.core.$ZodErrorMap = (issue) =>
+  issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : undefined;
 
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
+/** One line per problem, `source: key.path: what is wrong`; an unknown key gets its own line. */
+export function issueLines(source: string, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      const where = issue.path.length > 0 ? `${keyPath(issue.path)}: ` : '';
-      return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return issue.keys.map((key) => `${source}: ${formatPath([...issue.path, key])}: unknown key`);
     }
-    return `${keyPath(issue.path)}: ${issue.message}`;
+    return [`${source}: ${formatPath(issue.path)}: ${issue.message}`];
   });
 }
 
-/** Reads, parses and validates a YAML config file; the result is deeply frozen. */
-export function loadYamlConfig<S extends z.ZodType>(file: string, schema: S): z.output<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
-  }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+export type YamlResult =
+  | { readonly value: unknown; readonly problems?: never }
+  | { readonly problems: string[] };
+
+/** Parses YAML text; syntax errors name the file, line and column. */
+export function parseYaml(text: string, source: string): YamlResult {
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      doc.errors.map((e) => `line ${(e.linePos?.[0]?.line ?? 0).toString()}: ${e.message.split('\n')[0]}`),
-    );
+    return {
+      problems: doc.errors.map((error) => {
+        const [line, col] = [error.linePos?.[0].line ?? 0, error.linePos?.[0].col ?? 0];
+        const first = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        const hint = /\[[0-9A-Fa-f:.]*\]:\d/.test(text.split('\n')[line - 1] ?? '')
+          ? ' (quote IPv6 addresses: listen: "[::]:7420")'
+          : '';
+        return `${source}:${line}:${col}: YAML syntax: ${first}${hint}`;
+      }),
+    };
   }
-  const parsed = schema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) throw new ConfigError(file, describeIssues(parsed.error.issues));
-  return deepFreeze(parsed.data);
+  if (doc.contents === null) return { problems: [`${source}: the file is empty`] };
+  return { value: doc.toJS({ maxAliasCount: 100 }) };
 }
 
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
 
-/** "500ms", "1s", "2m", "8h", "1d" → milliseconds. */
+/** "500ms", "1s", "1h30m" → milliseconds; undefined when the text is not a duration. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
-    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
-  ];
-  return Math.round(Number(m[1]) * unit);
+  if (!DURATION.test(text)) return undefined;
+  let ms = 0;
+  for (const [, amount, unit] of text.matchAll(PART)) {
+    ms += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
+  }
+  return Math.round(ms);
 }
 
-/** A duration in config files: "500ms", "1s", "8h"; parsed to milliseconds. */
-export const Duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like "500ms", "1s", "8h"` });
-    return z.NEVER;
+/** The shortest readable form of a duration, for messages: 28800000 → "8h". */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['d', UNIT_MS.d],
+    ['h', UNIT_MS.h],
+    ['m', UNIT_MS.m],
+    ['s', UNIT_MS.s],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
-  return ms;
-});
+  return `${ms}ms`;
+}
+
+// A bare number is refused rather than guessed: "interval: 1" could mean 1 ms or 1 s.
+const HINT = 'a duration with a unit, like "500ms", "1s", "5m" or "8h"';
+
+/** A duration string in a config file, parsed to milliseconds. */
+export const Duration = z
+  .string({ error: (issue) => (issue.input === undefined ? undefined : `expected ${HINT}`) })
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not ${HINT}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends Buffer
+    ? T
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
+
+/** Freezes a plain data tree in place: a shared config or state snapshot must not be edited behind its owner's back. */
+export function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value) && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value as DeepReadonly<T>;
+}

@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import YAML from 'yaml';
+import { type DeepReadonly, deepFreeze, issueLines, missingKeyMessage, parseYaml } from '@pullover/protocol';
 import { ConfigError, describeCause } from '../errors.js';
-import { type DeepReadonly, deepFreeze } from '../freeze.js';
-import { issueLines, missingKeyMessage } from './issues.js';
 import { ControllerSchema, type ControllerSchemaOutput } from './schema.js';
 import { readTokens } from './tokens.js';
 
@@ -44,21 +42,9 @@ export function parseConfig(input: unknown, source: string, baseDir = dirname(so
 
 /** Parses YAML text; syntax errors name the file, line and column. */
 export function parseConfigText(text: string, source: string, baseDir = dirname(source)): ControllerConfig {
-  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((error) => {
-        const [line, col] = [error.linePos?.[0].line ?? 0, error.linePos?.[0].col ?? 0];
-        const first = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-        const hint = /\[[0-9A-Fa-f:.]*\]:\d/.test(text.split('\n')[line - 1] ?? '')
-          ? ' (quote IPv6 addresses: listen: "[::]:7420")'
-          : '';
-        return `${source}:${line}:${col}: YAML syntax: ${first}${hint}`;
-      }),
-    );
-  }
-  if (doc.contents === null) throw new ConfigError([`${source}: the file is empty`]);
-  return parseConfig(doc.toJS({ maxAliasCount: 100 }), source, baseDir);
+  const parsed = parseYaml(text, source);
+  if (parsed.problems) throw new ConfigError(parsed.problems);
+  return parseConfig(parsed.value, source, baseDir);
 }
 
 /** Reads and validates controller.yaml alone, without the files it names (the admin CLI needs only some). */

@@ -1,5 +1,5 @@
+import { formatPath } from '@pullover/protocol';
 import type { z } from 'zod';
-import { formatPath } from './issues.js';
 
 // Cross-field rules of controller.yaml. They run even when other fields failed validation (so that
 // one run reports every problem), hence every read below treats the value as untrusted.

@@ -1,6 +1,5 @@
-import { Address, Hostname, Name } from '@pullover/protocol';
+import { Address, Duration, Hostname, Name } from '@pullover/protocol';
 import { z } from 'zod';
-import { Duration } from './duration.js';
 import { Listen } from './listen.js';
 import { checkCrossFieldRules } from './rules.js';
 

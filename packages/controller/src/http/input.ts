@@ -1,5 +1,5 @@
+import { formatPath, missingKeyMessage } from '@pullover/protocol';
 import type { z } from 'zod';
-import { formatPath, missingKeyMessage } from '../config/issues.js';
 import { BadRequest } from '../errors.js';
 
 /** Validates one part of a request; a failure is a 400 naming each bad or unknown field. */
