@@ -107,8 +107,9 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
 
   /**
    * Report and long-poll take turns on one connection per controller: 10,000 agents then cost
-   * the controller 10,000 sockets, not twice that. A report goes out after every poll answer,
-   * so an idle agent reports every `wait`.
+   * the controller 10,000 sockets, not twice that. Each poll acknowledges what the file holds, so
+   * a change is confirmed by the poll that parks again; the full report (with the greeting probe
+   * of each master) goes out at start, after every empty hold, and after any trouble.
    */
   private async pollLoop(): Promise<void> {
     const { config, clients } = this.deps;
@@ -120,11 +121,16 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
           await client.report(config.name, await this.buildReport(), this.stop.signal);
           this.reportDue = false;
         }
-        const mapping = await client.fetchMapping(appliedVersion(this.state), config.wait, this.stop.signal);
+        // The floor is what the controller must exceed. The ack claims it only while the file
+        // holds it; after a failed write the full report says what is wrong instead.
+        const floor = appliedVersion(this.state);
+        const ack =
+          this.fileVersion === floor ? { agent: config.name, block: this.fileBlockHash } : undefined;
+        const mapping = await client.fetchMapping(floor, config.wait, this.stop.signal, ack);
         if (failures > 0) this.log.info({ controller: client.url }, `controller ${client.url} answers again`);
         failures = 0;
-        this.reportDue = true;
         if (mapping) await this.apply(mapping, client.url);
+        else this.reportDue = true;
       } catch (err) {
         if (this.stop.signal.aborted) break;
         failures += 1;

@@ -1,5 +1,5 @@
 import { type AgentReport, issueLines, MAX_MAPPING_BYTES, Mapping } from '@pullover/protocol';
-import { Agent, type Dispatcher } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import { ControllerUnavailableError, MappingRefusedError } from './errors.js';
 
 export interface ClientOptions {
@@ -12,25 +12,35 @@ export interface ClientOptions {
 
 /** One controller URL, one connection: the agent's report and long-poll take turns on it. */
 export class ControllerClient {
-  private readonly dispatcher: Agent;
+  private readonly dispatcher: Client;
 
   constructor(
     readonly url: string,
     private readonly options: ClientOptions,
   ) {
-    this.dispatcher = new Agent({
-      connections: 1,
+    // A Client is one connection with requests in turn: exactly the report/poll alternation.
+    this.dispatcher = new Client(url, {
       keepAliveTimeout: 60_000,
       connect: options.ca ? { ca: options.ca } : {},
     });
   }
 
-  /** The controller's mapping if newer than `after`, or null when the hold ended with nothing new. */
-  async fetchMapping(after: number, waitMs: number, signal?: AbortSignal): Promise<Mapping | null> {
+  /**
+   * The controller's mapping if newer than `after`, or null when the hold ended with nothing new.
+   * With `ack`, the poll also tells the controller that this agent's file holds version `after`.
+   */
+  async fetchMapping(
+    after: number,
+    waitMs: number,
+    signal?: AbortSignal,
+    ack?: { agent: string; block: string },
+  ): Promise<Mapping | null> {
     const wait = Math.ceil(waitMs / 1000);
     const deadline = new Deadline(waitMs + this.options.timeoutMs, signal);
+    const acknowledging = ack ? `&agent=${encodeURIComponent(ack.agent)}&block=${ack.block}` : '';
     try {
-      const response = await this.call('GET', `/v1/mapping?after=${after}&wait=${wait}`, undefined, deadline);
+      const path = `/v1/mapping?after=${after}&wait=${wait}${acknowledging}`;
+      const response = await this.call('GET', path, undefined, deadline);
       if (response.statusCode === 204) {
         await response.body.dump();
         return null;
@@ -81,7 +91,6 @@ export class ControllerClient {
   ): Promise<Dispatcher.ResponseData> {
     try {
       return await this.dispatcher.request({
-        origin: this.url,
         path,
         method,
         headers: {

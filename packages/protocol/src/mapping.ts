@@ -42,9 +42,20 @@ export type Mapping = z.infer<typeof Mapping>;
 export const MAX_WAIT_SECONDS = 120;
 export const DEFAULT_WAIT_SECONDS = 30;
 
+/** sha256 hex of the managed block's bytes as they are in the hosts file. */
+export const BlockHash = z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256 hex digest');
+
+/**
+ * The long-poll's query. An agent names itself and the block its file holds: the poll is also its
+ * acknowledgement ("I have applied `after`, wake me for anything newer"), so a publish is confirmed
+ * by the very request that parks again, with no separate report in the fan-out burst.
+ */
 export const MappingQuery = z.strictObject({
   after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
   wait: z.coerce.number().min(0).max(MAX_WAIT_SECONDS).default(DEFAULT_WAIT_SECONDS),
+  /** With `block`: who acknowledges `after`. Without both, the poll acknowledges nothing. */
+  agent: Name.optional(),
+  block: BlockHash.optional(),
 });
 export type MappingQuery = z.infer<typeof MappingQuery>;
 

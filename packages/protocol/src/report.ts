@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BlockHash } from './mapping.js';
 import { Address, Name } from './names.js';
 
 export const MasterReachability = z.strictObject({
@@ -17,8 +18,7 @@ export type MasterReachability = z.infer<typeof MasterReachability>;
 export const AgentReport = z.strictObject({
   /** 0 until the agent has applied a mapping. */
   applied_version: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  /** sha256 hex of the managed block's bytes as they are in the file now. */
-  block_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  block_hash: BlockHash,
   hosts_file: z.string().max(4096),
   masters: z.array(MasterReachability).max(256),
   /** A hosts-file problem the agent cannot fix by itself (unwritable file, full disk). */

@@ -10,6 +10,7 @@ import {
   fchownSync,
   fsyncSync,
   ftruncateSync,
+  lstatSync,
   openSync,
   readFileSync,
   realpathSync,
@@ -82,9 +83,10 @@ export async function readHostsFile(path: string): Promise<string> {
 
 export async function writeHostsFile(path: string, content: string): Promise<WriteResult> {
   // Through a symlink (/etc/hosts -> /run/…), replace the file it points at, not the link itself.
-  // .native: one realpath(3) call; the JS version lstats every path component.
-  const target = orMissing(() => realpathSync.native(path), path, path);
-  const original = orMissing(() => statSync(target), null, path);
+  // lstat first: one system call in the common case, where realpath(3) costs one per path component.
+  const link = orMissing(() => lstatSync(path), null, path);
+  const target = link?.isSymbolicLink() ? orMissing(() => realpathSync.native(path), path, path) : path;
+  const original = link?.isSymbolicLink() ? orMissing(() => statSync(target), null, path) : link;
   const data = Buffer.from(content, 'utf8');
   const dir = dirname(target);
   // Unique enough among writers of one directory (`wx` refuses a collision); not a secret.

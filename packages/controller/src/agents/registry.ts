@@ -35,6 +35,30 @@ export class AgentRegistry {
     return [...this.#agents.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /**
+   * A long-poll's acknowledgement: the agent's file holds `appliedVersion` with this block. Keeps
+   * the rest of its last report (reachability comes with full reports only).
+   */
+  acknowledge(
+    name: string,
+    appliedVersion: number,
+    blockHash: string,
+    remoteAddress: string,
+    receivedAt = new Date(),
+  ): LogLine[] {
+    const previous = this.#agents.get(name)?.report;
+    const report: AgentReport = previous
+      ? { ...previous, applied_version: appliedVersion, block_hash: blockHash }
+      : {
+          applied_version: appliedVersion,
+          block_hash: blockHash,
+          hosts_file: '',
+          masters: [],
+          agent_version: '',
+        };
+    return this.record(name, report, remoteAddress, receivedAt);
+  }
+
   /** Stores the report; returns a sentence for each thing that changed since the agent's last one. */
   record(name: string, report: AgentReport, remoteAddress: string, receivedAt = new Date()): LogLine[] {
     const previous = this.#agents.get(name);

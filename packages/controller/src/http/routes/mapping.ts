@@ -50,10 +50,14 @@ function send(reply: FastifyReply, published: Published): FastifyReply {
   return reply;
 }
 
-export function mappingRoutes(app: FastifyInstance, { publisher }: AppDeps): void {
+export function mappingRoutes(app: FastifyInstance, { publisher, registry, now }: AppDeps): void {
   const ahead = new AheadWarning();
   app.get('/v1/mapping', { config: { access: 'agent' } }, async (request, reply) => {
-    const { after, wait } = parseInput(PollQuery, request.query, 'query');
+    const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
+    if (agent !== undefined && block !== undefined) {
+      for (const line of registry.acknowledge(agent, after, block, request.ip, now()))
+        app.log[line.level](line.message);
+    }
     if (publisher.version > after) return send(reply, publisher.current);
     if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
     // request.signal aborts when the client leaves: its waiter is dropped at once, not at the deadline.
