@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Status } from '@pullover/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../../../test/support/tls.js';
 import { clusterDoc, configDoc, tempDir, writeTokens } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -183,29 +184,7 @@ describe('pullover-controller CLI', () => {
   it('reaches a TLS controller from its config even when the certificate does not name 127.0.0.1', async () => {
     const dir = await tempDir();
     await writeTokens(dir);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-subj',
-        '/CN=ctl1.internal',
-        '-addext',
-        'subjectAltName=DNS:ctl1.internal',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'tls.key'),
-        '-out',
-        join(dir, 'tls.crt'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCert(dir, 'tls', 'ctl1.internal', 'DNS:ctl1.internal');
     const port = await freePort();
     const file = join(dir, 'controller.yaml');
     const tls = { cert_file: 'tls.crt', key_file: 'tls.key' };

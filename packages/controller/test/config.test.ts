@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDuration, parseTokens } from '@pullover/protocol';
 import { describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../../../test/support/tls.js';
 import { ConfigError, loadConfig, parseConfigText, parseListen } from '../src/index.js';
 import { ADMIN_TOKEN, AGENT_TOKEN, clusterDoc, configDoc, tempDir, writeTokens } from './helpers.js';
 
@@ -234,27 +234,7 @@ describe('loadConfig', () => {
     const dir = await tempDir();
     await writeTokens(dir);
     for (const name of ['a', 'b']) {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-subj',
-          '/CN=localhost',
-          '-days',
-          '1',
-          '-keyout',
-          join(dir, `${name}.key`),
-          '-out',
-          join(dir, `${name}.crt`),
-        ],
-        { stdio: 'ignore' },
-      );
+      selfSignedCert(dir, name, 'localhost');
     }
     const file = join(dir, 'controller.yaml');
     await writeFile(

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mapping } from '@pullover/protocol';
 import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../../../test/support/tls.js';
 import { loadConfig, type RunningController, startController } from '../src/index.js';
 import { agentAuth, configDoc, tempDir, writeTokens } from './helpers.js';
 
@@ -58,29 +58,7 @@ describe('listening on a real port', () => {
 
   it('serves HTTPS when tls is configured; a client without the CA is refused', async () => {
     const dir = await tempDir();
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'tls.key'),
-        '-out',
-        join(dir, 'tls.crt'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCert(dir, 'tls', 'localhost', 'IP:127.0.0.1');
     const c = await start(dir, { tls: { cert_file: 'tls.crt', key_file: 'tls.key' } });
     expect(c.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const trusting = new Agent({ connect: { ca: await readFile(join(dir, 'tls.crt'), 'utf8') } });
