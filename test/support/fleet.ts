@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Status } from '@pullover/protocol';
+import { Agent, fetch as undiciFetch } from 'undici';
 import {
   AGENT_CLI,
   CONTROLLER_CLI,
@@ -12,6 +13,7 @@ import {
   runCli,
   startProcess,
 } from './processes.js';
+import { selfSignedCert } from './tls.js';
 
 export const HOSTNAME = 'mysql-master.myservice.com';
 /** Loopback addresses stand in for the MySQL servers: the agents' greeting probes stay on this machine. */
@@ -45,16 +47,26 @@ export class Fleet {
   port = 0;
   private constructor(readonly dir: string) {}
 
+  /** With TLS: the controller serves HTTPS with a self-signed certificate, agents trust it by ca_file. */
+  private tls?: { cert: string; key: string; dispatcher: Agent };
+
   static async create(
-    opts: { agents?: number; mysqlPort?: number; agentExtra?: string } = {},
+    opts: { agents?: number; mysqlPort?: number; agentExtra?: string; tls?: boolean } = {},
   ): Promise<Fleet> {
     const fleet = new Fleet(await mkdtemp(join(tmpdir(), 'pullover-test-')));
+    if (opts.tls) {
+      const files = selfSignedCert(fleet.dir, 'controller', 'ctl1.internal', 'IP:127.0.0.1');
+      fleet.tls = {
+        ...files,
+        dispatcher: new Agent({ connect: { ca: await readFile(files.cert, 'utf8') } }),
+      };
+    }
     await fleet.setup(opts.agents ?? 0, opts.mysqlPort ?? 3306, opts.agentExtra ?? '');
     return fleet;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
   get controllerConfig(): string {
     return join(this.dir, 'controller.yaml');
@@ -78,7 +90,7 @@ export class Fleet {
       this.controllerConfig,
       `listen: 127.0.0.1:${this.port}
 state_dir: ${this.stateDir}
-auth:
+${this.tls ? `tls: { cert_file: ${this.tls.cert}, key_file: ${this.tls.key} }\n` : ''}auth:
   agent_tokens_file: ${this.agentTokenFile}
   admin_tokens_file: ${this.adminTokenFile}
 clusters:
@@ -116,7 +128,7 @@ hosts_file: ${handle.hostsFile}
 state_dir: ${handle.stateDir}
 check_interval: 1s
 backoff: { min: 100ms, max: 500ms }
-${extra}`,
+${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
     );
     this.agents.push(handle);
     return handle;
@@ -129,7 +141,7 @@ ${extra}`,
       this.dir,
       'controller',
     );
-    await eventually(async () => (await fetch(`${this.url}/healthz`)).ok, 10_000, 'the controller to listen');
+    await eventually(async () => (await this.fetch('/healthz')).ok, 10_000, 'the controller to listen');
     return this.controller;
   }
 
@@ -139,13 +151,20 @@ ${extra}`,
   }
 
   admin(args: string[]) {
-    return runCli(CONTROLLER_CLI, [...args, '--url', this.url, '--token-file', this.adminTokenFile]);
+    const ca = this.tls ? ['--ca-file', this.tls.cert] : [];
+    return runCli(CONTROLLER_CLI, [...args, '--url', this.url, '--token-file', this.adminTokenFile, ...ca]);
+  }
+
+  /** A request to the controller, trusting its certificate when it has one. */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const tls = this.tls ? { dispatcher: this.tls.dispatcher } : {};
+    return undiciFetch(`${this.url}${path}`, { ...init, ...tls } as never) as unknown as Promise<Response>;
   }
 
   /** An admin call straight over HTTP: quicker than spawning the CLI, for storms. */
   async api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
     const token = (await readFile(this.adminTokenFile, 'utf8')).trim();
-    return fetch(`${this.url}${path}`, {
+    return this.fetch(path, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),

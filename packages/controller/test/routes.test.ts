@@ -33,6 +33,39 @@ function errorOf(body: string) {
   return ErrorBody.parse(JSON.parse(body));
 }
 
+describe('GET /v1/mapping as an acknowledgement', () => {
+  const HASH = 'ab'.repeat(32);
+
+  it('a poll naming its agent and block records that agent at version `after`', async () => {
+    const c = await controller();
+    expect((await setMaster(c, 'mysql2')).statusCode).toBe(200);
+    expect((await poll(c, `after=2&wait=0&agent=app7&block=${HASH}`)).statusCode).toBe(204);
+    const status = Status.parse(
+      (await c.app.inject({ method: 'GET', url: '/v1/status', headers: adminAuth })).json(),
+    );
+    expect(status.agents).toMatchObject([
+      { name: 'app7', applied_version: 2, current: true, block_hash: HASH },
+    ]);
+    expect(status.agents_current).toBe(1);
+  });
+
+  it('keeps what the last full report said of the masters', async () => {
+    const c = await controller();
+    const body = report(1, { masters: [] });
+    await c.app.inject({ method: 'POST', url: '/v1/agents/app7/report', headers: agentAuth, payload: body });
+    await poll(c, `after=1&wait=0&agent=app7&block=${HASH}`);
+    expect(c.registry.get('app7')?.report).toEqual({ ...body, block_hash: HASH });
+  });
+
+  it('a malformed acknowledgement is a 400 naming the field', async () => {
+    const c = await controller();
+    const res = await poll(c, 'after=1&wait=0&agent=app7&block=not-a-hash');
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res.body).message).toContain('query.block');
+    expect(c.registry.size).toBe(0);
+  });
+});
+
 describe('GET /v1/mapping', () => {
   it('answers at once when the mapping is newer than `after`', async () => {
     const c = await controller();
