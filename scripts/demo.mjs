@@ -3,7 +3,7 @@
 // `set-master` moves mysql-master.myservice.com and both files follow. Cleans up after itself.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,13 +42,13 @@ clusters:
   await until(async () => (await fetch(`${url}/healthz`)).ok, 'the controller to listen');
 
   const agents = ['app1', 'app2'];
+  const before = `127.0.0.1\tlocalhost\n127.0.10.1 ${HOST}\n::1\tlocalhost ip6-localhost\n`;
+  say(`\neach app server's hosts file before pullover (the seed's hand-written line):`);
+  console.log(before);
   for (const name of agents) {
     await mkdir(join(dir, name));
     // The seed's hand-written line: the agent comments it out so it cannot shadow the block.
-    await writeFile(
-      join(dir, name, 'hosts'),
-      `127.0.0.1\tlocalhost\n127.0.10.1 ${HOST}\n::1\tlocalhost ip6-localhost\n`,
-    );
+    await writeFile(join(dir, name, 'hosts'), before);
     await writeFile(
       join(dir, name, 'agent.yaml'),
       `name: ${name}\ncontrollers: [${url}]\ntoken_file: ${dir}/agent-tokens\nhosts_file: ${dir}/${name}/hosts\nstate_dir: ${dir}/${name}/state\n`,
@@ -56,7 +56,10 @@ clusters:
     start(AGENT, ['run', '--config', join(dir, name, 'agent.yaml')]);
   }
   await until(
-    async () => (await Promise.all(agents.map(resolveIn))).every((a) => a === '127.0.10.1'),
+    async () =>
+      (await Promise.all(agents.map((name) => readFile(join(dir, name, 'hosts'), 'utf8')))).every((f) =>
+        f.includes('# END pullover'),
+      ),
     'agents to apply',
   );
   say(`\n${dir}/app1/hosts, managed by pullover-agent:`);
@@ -64,18 +67,24 @@ clusters:
 
   const admin = ['--url', url, '--token-file', join(dir, 'admin-tokens')];
   say('$ pullover-controller set-master --cluster myservice mysql2');
-  const t0 = performance.now();
   cli(CONTROLLER, ['set-master', '--cluster', 'myservice', 'mysql2', ...admin]);
   await until(
     async () => (await Promise.all(agents.map(resolveIn))).every((a) => a === '127.0.10.2'),
     'agents to follow',
   );
-  say(
-    `both hosts files point ${HOST} at 127.0.10.2, ${Math.round(performance.now() - t0)} ms after the command started\n`,
-  );
+  // Publish time from the controller, apply time from each file's mtime: the pull, not the CLI's start-up.
+  const status = JSON.parse(cli(CONTROLLER, ['status', '--json', ...admin], true));
+  const published = Date.parse(status.issued_at);
+  for (const name of agents) {
+    const { mtimeMs } = await stat(join(dir, name, 'hosts'));
+    say(
+      `${name}: ${HOST} → 127.0.10.2, written ${Math.max(0, Math.round(mtimeMs - published))} ms after the controller published`,
+    );
+  }
+  console.log();
   console.log(await readFile(join(dir, 'app2', 'hosts'), 'utf8'));
   await until(
-    async () => cli(CONTROLLER, ['status', '--json', ...admin], true).includes('"agents_current":2'),
+    async () => JSON.parse(cli(CONTROLLER, ['status', '--json', ...admin], true)).agents_current === 2,
     'reports',
   );
   say('$ pullover-controller status');
