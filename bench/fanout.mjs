@@ -72,7 +72,7 @@ children.push(controller);
 const api = (path, init = {}) =>
   fetch(`${url}${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    headers: { 'authorization': `Bearer ${adminToken}`, 'content-type': 'application/json' },
   });
 await until(
   async () => (await fetch(`${url}/healthz`).catch(() => ({ ok: false }))).ok,

@@ -19,10 +19,10 @@ function mapping(version: number, hostname: string, address: string, extra: Reco
 
 const json =
   (body: unknown): Handler =>
-  (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(typeof body === 'string' ? body : JSON.stringify(body));
-  };
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
 
 describe('a hostile or broken controller cannot damage the hosts file', () => {
   let dir: string;

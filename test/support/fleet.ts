@@ -68,15 +68,19 @@ export class Fleet {
   get url(): string {
     return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
+
   get controllerConfig(): string {
     return join(this.dir, 'controller.yaml');
   }
+
   get adminTokenFile(): string {
     return join(this.dir, 'admin-tokens');
   }
+
   get agentTokenFile(): string {
     return join(this.dir, 'agent-tokens');
   }
+
   get stateDir(): string {
     return join(this.dir, 'controller-state');
   }

@@ -18,15 +18,19 @@ export class Proc {
   ) {
     this.exited = new Promise((done) => child.once('exit', (code) => done(code)));
   }
+
   get pid(): number {
     return this.child.pid as number;
   }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
+
   async log(): Promise<string> {
     return readFile(this.logFile, 'utf8').catch(() => '');
   }
+
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (!this.running) return;
     process.kill(this.pid, signal);

@@ -119,9 +119,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (
-      err instanceof ConfigError ||
-      err instanceof UsageError ||
-      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      err instanceof ConfigError
+      || err instanceof UsageError
+      || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       console.error(`pullover-agent: ${(err as Error).message}`);
       if (err instanceof UsageError) console.error(USAGE);

@@ -42,8 +42,8 @@ export class RollbackRefusedError extends Error {
     detail = `version ${offered} is older than the applied version ${applied}`,
   ) {
     super(
-      `refused ${detail} (a stale controller or a replayed response); keeping the hosts file as it is. ` +
-        'If the controller state was deliberately reset, delete the agent state file to accept it.',
+      `refused ${detail} (a stale controller or a replayed response); keeping the hosts file as it is. `
+      + 'If the controller state was deliberately reset, delete the agent state file to accept it.',
     );
     this.name = 'RollbackRefusedError';
   }

@@ -44,8 +44,8 @@ ff02::2	ip6-allrouters
 172.17.0.2	3f4e5d6c7b8a
 `;
 const WINDOWS =
-  '# Copyright (c) 1993-2009 Microsoft Corp.\r\n#\r\n#      102.54.94.97     rhino.acme.com          # source server\r\n' +
-  '127.0.0.1       localhost\r\n200.200.200.1   mysql-master.myservice.com\r\n';
+  '# Copyright (c) 1993-2009 Microsoft Corp.\r\n#\r\n#      102.54.94.97     rhino.acme.com          # source server\r\n'
+  + '127.0.0.1       localhost\r\n200.200.200.1   mysql-master.myservice.com\r\n';
 const OFF = '#pullover-off# ';
 
 const fixtures: Fixture[] = [
@@ -101,9 +101,9 @@ const fixtures: Fixture[] = [
     name: 'managed name first, middle and last among aliases',
     input: `200.200.200.1 ${M} mysql1 db1\n200.200.200.1 mysql1 ${M} db1\n200.200.200.1 mysql1 ${M}\n`,
     expected:
-      `${ONE_LF}${OFF}200.200.200.1 ${M} mysql1 db1\n200.200.200.1 mysql1 db1 #pullover-reduced\n` +
-      `${OFF}200.200.200.1 mysql1 ${M} db1\n200.200.200.1 mysql1 db1 #pullover-reduced\n` +
-      `${OFF}200.200.200.1 mysql1 ${M}\n200.200.200.1 mysql1 #pullover-reduced\n`,
+      `${ONE_LF}${OFF}200.200.200.1 ${M} mysql1 db1\n200.200.200.1 mysql1 db1 #pullover-reduced\n`
+      + `${OFF}200.200.200.1 mysql1 ${M} db1\n200.200.200.1 mysql1 db1 #pullover-reduced\n`
+      + `${OFF}200.200.200.1 mysql1 ${M}\n200.200.200.1 mysql1 #pullover-reduced\n`,
     shadowed: [
       { line: 4, text: `200.200.200.1 ${M} mysql1 db1`, names: [M] },
       { line: 6, text: `200.200.200.1 mysql1 ${M} db1`, names: [M] },

@@ -189,8 +189,8 @@ describe('writeHostsFile on a bind-mounted file', () => {
 
   it('leaves the file unchanged and says so on a full disk', async () => {
     const { result, seen, files } = inNamespace(
-      'mount -t tmpfs -o size=64k tmpfs "$DIR" && cp "$SRC" "$HOSTS" && ' +
-        '{ head -c 1000000 /dev/zero > "$DIR/fill" 2>/dev/null || true; }',
+      'mount -t tmpfs -o size=64k tmpfs "$DIR" && cp "$SRC" "$HOSTS" && '
+      + '{ head -c 1000000 /dev/zero > "$DIR/fill" 2>/dev/null || true; }',
     );
     const hosts = join(dir, 'etc', 'hosts');
     expect(result).toEqual({

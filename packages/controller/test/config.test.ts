@@ -19,7 +19,7 @@ function problems(doc: unknown): string[] {
   return [];
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the cases write arbitrary, deliberately invalid shapes into the document.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the cases write arbitrary, deliberately invalid shapes into the document.
 type Doc = any;
 
 /** A valid document with one change made by `edit`. */
@@ -148,7 +148,7 @@ describe('bad configs name the file and the key path', () => {
     [
       'master not a server',
       (d) => (d.clusters[0].master = 'mysql9'),
-      "clusters[0].master: mysql9 is not one of this cluster's servers (mysql1, mysql2, mysql3)",
+      'clusters[0].master: mysql9 is not one of this cluster\'s servers (mysql1, mysql2, mysql3)',
     ],
     [
       'master is no_master',

@@ -368,7 +368,7 @@ describe('POST /v1/agents/:name/report', () => {
     lost.masters = [{ ...report(1).masters[0], reachable: false, detail: 'connect ECONNREFUSED' } as never];
     await send(c, 'app1', lost);
     expect(log.messages()).toContain(
-      "agent app1 cannot reach myservice's master at 200.200.200.1:3306: connect ECONNREFUSED",
+      'agent app1 cannot reach myservice\'s master at 200.200.200.1:3306: connect ECONNREFUSED',
     );
   });
 

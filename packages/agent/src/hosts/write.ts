@@ -171,7 +171,7 @@ function fillTemp(fd: number, data: Buffer, original: Stats | null): void {
 }
 
 function writeAll(fd: number, data: Buffer): void {
-  for (let offset = 0; offset < data.length; ) {
+  for (let offset = 0; offset < data.length;) {
     offset += writeSync(fd, data, offset, data.length - offset, offset);
   }
 }

@@ -13,16 +13,16 @@ export type Command =
   | { readonly kind: 'run'; readonly config: string; readonly logLevel: string }
   | { readonly kind: 'status'; readonly target: TargetFlags; readonly json: boolean }
   | {
-      readonly kind: 'set-master';
-      readonly target: TargetFlags;
-      readonly cluster: string;
-      readonly server: string;
-      readonly reason?: string | undefined;
-    };
+    readonly kind: 'set-master';
+    readonly target: TargetFlags;
+    readonly cluster: string;
+    readonly server: string;
+    readonly reason?: string | undefined;
+  };
 
 const TARGET = {
-  config: { type: 'string' },
-  url: { type: 'string' },
+  'config': { type: 'string' },
+  'url': { type: 'string' },
   'token-file': { type: 'string' },
   'ca-file': { type: 'string' },
 } as const;
@@ -75,7 +75,7 @@ export function parseCommand(argv: readonly string[]): Command {
   switch (name) {
     case 'run': {
       const { values, positionals } = parse(args, {
-        config: { type: 'string' },
+        'config': { type: 'string' },
         'log-level': { type: 'string' },
       });
       if (values.help) return { kind: 'help' };

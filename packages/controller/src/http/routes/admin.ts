@@ -17,8 +17,8 @@ export function adminRoutes(app: FastifyInstance, { keeper, registry, now }: App
       const { server, reason } = parseInput(SetMasterRequest, request.body, 'body');
       const { response, sentence } = await keeper.setMaster(cluster, server, reason);
       app.log.info(
-        sentence ??
-          `set-master ${response.cluster}: ${response.master} is already the master, version ${response.version} unchanged`,
+        sentence
+        ?? `set-master ${response.cluster}: ${response.master} is already the master, version ${response.version} unchanged`,
       );
       return response;
     },
