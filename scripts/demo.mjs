@@ -124,12 +124,22 @@ async function until(check, what, ms = 10_000) {
   }
 }
 
+async function cleanup() {
+  for (const child of procs) if (child.exitCode === null) child.kill('SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+}
+
+// Interrupted (Ctrl-C, a closed pipe): still stop every process this demo started.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => void cleanup().then(() => process.exit(130)));
+}
+process.stdout.on('error', () => void cleanup().then(() => process.exit(1)));
+
 try {
   await main();
 } catch (err) {
   console.error(`demo failed: ${err.message}`);
   process.exitCode = 1;
 } finally {
-  for (const child of procs) if (child.exitCode === null) child.kill('SIGTERM');
-  await rm(dir, { recursive: true, force: true });
+  await cleanup();
 }
