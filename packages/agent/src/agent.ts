@@ -46,7 +46,7 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
   private current = 0;
   private readonly stop = new AbortController();
   private closers: Array<() => Promise<void> | void> = [];
-  /** A report goes out before the next poll: at start, after each change, after each empty hold. */
+  /** A full report goes out before the next poll: at start, after each empty hold, after trouble. */
   private reportDue = true;
 
   constructor(private readonly deps: AgentDeps) {
