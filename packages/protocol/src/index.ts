@@ -1,4 +1,5 @@
 export * from './admin.js';
+export * from './failover.js';
 export * from './mapping.js';
 export * from './names.js';
 export * from './report.js';

@@ -8,6 +8,21 @@ export const ServerStatus = z.strictObject({
   role: z.enum(['master', 'replica']),
   candidate: z.boolean(),
   no_master: z.boolean(),
+  /** What the controller last saw of it; null before the first look (or with monitoring off). */
+  observed: z
+    .strictObject({
+      reachable: z.boolean(),
+      read_only: z.boolean().nullable(),
+      /** The master it replicates from, by address, or null for none. */
+      replicating_from: z.string().nullable(),
+      io_running: z.enum(['yes', 'connecting', 'no']).nullable(),
+      sql_running: z.boolean().nullable(),
+      lag_s: z.number().nullable(),
+      gtid: z.string().nullable(),
+      error: z.string().optional(),
+      at: z.iso.datetime({ offset: true }),
+    })
+    .nullable(),
 });
 
 export const ClusterStatus = z.strictObject({
@@ -15,6 +30,14 @@ export const ClusterStatus = z.strictObject({
   master: Name,
   hostnames: z.array(Hostname),
   servers: z.array(ServerStatus),
+  /** The detector's verdict on the master, as a name and a sentence. */
+  health: z.strictObject({ state: z.string(), sentence: z.string(), since: z.iso.datetime({ offset: true }) }).nullable(),
+  failover: z.strictObject({
+    auto: z.boolean(),
+    /** Automatic failover is blocked until then (anti-flapping), or until an admin acks. */
+    blocked_until: z.iso.datetime({ offset: true }).nullable(),
+    running: z.boolean(),
+  }),
 });
 
 export const AgentStatus = z.strictObject({

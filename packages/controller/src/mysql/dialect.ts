@@ -1,0 +1,144 @@
+import type { Flavor } from './gtid.js';
+
+// Every statement pullover sends, per flavor. Pure: tests check the exact SQL for MySQL 8.0/8.4
+// without a MySQL server, and the MariaDB side runs for real in the integration tests.
+
+export interface Statement {
+  readonly sql: string;
+  readonly values?: readonly unknown[];
+}
+
+/** A replica's replication state, the same shape for both flavors. */
+export interface ReplicaStatus {
+  readonly masterHost: string;
+  readonly masterPort: number;
+  /** 'connecting': the IO thread runs but has no working connection to its master. */
+  readonly io: 'yes' | 'connecting' | 'no';
+  readonly sqlRunning: boolean;
+  /** What it has received from its master (relay log included). */
+  readonly receivedGtid: string;
+  readonly lastIoErrno: number;
+  readonly lastIoError: string;
+  readonly lastSqlErrno: number;
+  readonly lastSqlError: string;
+  readonly secondsBehind: number | null;
+  /** Replicating by GTID (MariaDB Using_Gtid Slave_Pos/Current_Pos, MySQL Auto_Position 1). */
+  readonly usesGtid: boolean;
+}
+
+export interface ReplicationSource {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+}
+
+export interface Dialect {
+  readonly flavor: Flavor;
+  /** One row: read_only and the executed GTID position. */
+  readonly overview: string;
+  readonly replicaStatus: string;
+  parseReplicaStatus(row: Record<string, unknown>): ReplicaStatus;
+  /** Writes refused for everyone but replication (super_read_only on MySQL). */
+  readonly fence: readonly string[];
+  /** Stop replicating and forget the old master, then take writes. */
+  readonly promote: readonly string[];
+  readonly stopReplica: string;
+  changeMaster(source: ReplicationSource): Statement;
+  readonly startReplica: string;
+  /** A one-row, one-column query: 0 once `gtid` is executed, otherwise (timeout) something else. */
+  waitForGtid(gtid: string, timeoutS: number): Statement;
+  /** Client sessions to kill when fencing: everything but replication and system threads. */
+  readonly clientSessions: string;
+}
+
+function text(row: Record<string, unknown>, key: string): string {
+  const v = row[key];
+  return v === null || v === undefined ? '' : String(v);
+}
+
+function num(row: Record<string, unknown>, key: string): number {
+  const v = Number(row[key]);
+  return Number.isFinite(v) ? v : 0;
+}
+
+function io(value: string): ReplicaStatus['io'] {
+  if (value === 'Yes') return 'yes';
+  if (value === 'Connecting' || value === 'Preparing') return 'connecting';
+  return 'no';
+}
+
+function lag(row: Record<string, unknown>, key: string): number | null {
+  const v = row[key];
+  return v === null || v === undefined || v === '' ? null : Number(v);
+}
+
+// Replication threads and the server's own: killing those would break what fencing must keep.
+const KEEP = `user <> 'system user' AND command NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND id <> CONNECTION_ID()`;
+
+export const MARIADB: Dialect = {
+  flavor: 'mariadb',
+  overview: 'SELECT @@GLOBAL.read_only AS read_only, @@GLOBAL.gtid_current_pos AS gtid',
+  replicaStatus: 'SHOW SLAVE STATUS',
+  parseReplicaStatus: (row) => ({
+    masterHost: text(row, 'Master_Host'),
+    masterPort: num(row, 'Master_Port'),
+    io: io(text(row, 'Slave_IO_Running')),
+    sqlRunning: text(row, 'Slave_SQL_Running') === 'Yes',
+    receivedGtid: text(row, 'Gtid_IO_Pos'),
+    lastIoErrno: num(row, 'Last_IO_Errno'),
+    lastIoError: text(row, 'Last_IO_Error'),
+    lastSqlErrno: num(row, 'Last_SQL_Errno'),
+    lastSqlError: text(row, 'Last_SQL_Error'),
+    secondsBehind: lag(row, 'Seconds_Behind_Master'),
+    usesGtid: text(row, 'Using_Gtid') !== 'No' && text(row, 'Using_Gtid') !== '',
+  }),
+  fence: ['SET GLOBAL read_only=ON'],
+  promote: ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only=OFF'],
+  stopReplica: 'STOP SLAVE',
+  changeMaster: (s) => ({
+    // MASTER_CONNECT_RETRY=1: the default 60 s would leave a replica idle for a minute after a blip.
+    sql: 'CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1',
+    values: [s.host, s.port, s.user, s.password],
+  }),
+  startReplica: 'START SLAVE',
+  waitForGtid: (gtid, timeoutS) => ({ sql: 'SELECT MASTER_GTID_WAIT(?, ?) AS r', values: [gtid, timeoutS] }),
+  clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
+};
+
+export const MYSQL: Dialect = {
+  flavor: 'mysql',
+  overview: 'SELECT @@GLOBAL.read_only AS read_only, @@GLOBAL.gtid_executed AS gtid',
+  replicaStatus: 'SHOW REPLICA STATUS',
+  parseReplicaStatus: (row) => ({
+    masterHost: text(row, 'Source_Host'),
+    masterPort: num(row, 'Source_Port'),
+    io: io(text(row, 'Replica_IO_Running')),
+    sqlRunning: text(row, 'Replica_SQL_Running') === 'Yes',
+    // What was received but not yet applied is in the relay log: the union is what it holds.
+    receivedGtid: [text(row, 'Executed_Gtid_Set'), text(row, 'Retrieved_Gtid_Set')].filter((s) => s !== '').join(','),
+    lastIoErrno: num(row, 'Last_IO_Errno'),
+    lastIoError: text(row, 'Last_IO_Error'),
+    lastSqlErrno: num(row, 'Last_SQL_Errno'),
+    lastSqlError: text(row, 'Last_SQL_Error'),
+    secondsBehind: lag(row, 'Seconds_Behind_Source'),
+    usesGtid: text(row, 'Auto_Position') === '1',
+  }),
+  // super_read_only also stops accounts with SUPER (often the application's, on MySQL) from writing.
+  fence: ['SET GLOBAL super_read_only=ON'],
+  promote: ['STOP REPLICA', 'RESET REPLICA ALL', 'SET GLOBAL super_read_only=OFF', 'SET GLOBAL read_only=OFF'],
+  stopReplica: 'STOP REPLICA',
+  changeMaster: (s) => ({
+    sql: 'CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1',
+    values: [s.host, s.port, s.user, s.password],
+  }),
+  startReplica: 'START REPLICA',
+  waitForGtid: (gtid, timeoutS) => ({ sql: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS r', values: [gtid, timeoutS] }),
+  // Replication applier threads run as 'system user' on MySQL 8, so the same filter keeps them.
+  clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
+};
+
+/** From SELECT VERSION(): "10.11.6-MariaDB-0+deb12u1" is MariaDB; "8.0.36", "8.4.0" MySQL. */
+export function dialectFor(version: string): Dialect {
+  return /mariadb/i.test(version) ? MARIADB : MYSQL;
+}

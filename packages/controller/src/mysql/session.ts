@@ -1,0 +1,126 @@
+import { type Connection, createConnection } from 'mysql2/promise';
+import { type Dialect, dialectFor, type Statement } from './dialect.js';
+
+export interface Endpoint {
+  /** The server's name in the config, for messages. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Why a server did not answer, as the detector weighs it. */
+export type FailureKind =
+  /** Nothing listens at the address: the host is up, mysqld is not. Quick and sure. */
+  | 'refused'
+  /** No answer in time: a dead host, a partition, or a hung (SIGSTOPped, swapping) mysqld. */
+  | 'timeout'
+  /** mysqld answered and refused us (wrong password, too many connections): it is alive. */
+  | 'rejected'
+  | 'error';
+
+export class MysqlFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    readonly server: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'MysqlFailure';
+  }
+}
+
+// mysqld's own refusals: it is up and speaking the protocol.
+const REJECTIONS = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_CON_COUNT_ERROR', 'ER_HOST_IS_BLOCKED', 'ER_HOST_NOT_PRIVILEGED', 'ER_DBACCESS_DENIED_ERROR']);
+
+export function failureOf(server: string, error: unknown): MysqlFailure {
+  if (error instanceof MysqlFailure) return error;
+  const code = (error as { code?: string } | null)?.code ?? '';
+  const message = (error as Error | null)?.message ?? String(error);
+  const kind: FailureKind =
+    code === 'ECONNREFUSED'
+      ? 'refused'
+      : code === 'ETIMEDOUT' || code === 'PROTOCOL_SEQUENCE_TIMEOUT'
+        ? 'timeout'
+        : REJECTIONS.has(code)
+          ? 'rejected'
+          : 'error';
+  return new MysqlFailure(kind, server, `${server}: ${message}${code && !message.includes(code) ? ` (${code})` : ''}`, { cause: error });
+}
+
+/**
+ * One connection to one server. Every call is bounded: mysql2 never times out a query by itself,
+ * and a hung master must cost the controller a timeout, not a stuck loop.
+ */
+export class MysqlSession {
+  #broken = false;
+
+  private constructor(
+    readonly endpoint: Endpoint,
+    readonly dialect: Dialect,
+    readonly version: string,
+    readonly connectionId: number,
+    readonly timeoutMs: number,
+    private readonly conn: Connection,
+  ) {
+    conn.on('error', () => {
+      this.#broken = true;
+    });
+  }
+
+  static async open(endpoint: Endpoint, timeoutMs: number): Promise<MysqlSession> {
+    let conn: Connection | undefined;
+    try {
+      conn = await createConnection({
+        host: endpoint.host,
+        port: endpoint.port,
+        user: endpoint.user,
+        password: endpoint.password,
+        connectTimeout: timeoutMs,
+        supportBigNumbers: true,
+        bigNumberStrings: true,
+        dateStrings: true,
+      });
+      const [rows] = await conn.query({ sql: 'SELECT VERSION() AS v, CONNECTION_ID() AS id', timeout: timeoutMs });
+      const row = (rows as { v: string; id: string | number }[])[0];
+      return new MysqlSession(endpoint, dialectFor(String(row?.v)), String(row?.v), Number(row?.id), timeoutMs, conn);
+    } catch (error) {
+      conn?.destroy();
+      throw failureOf(endpoint.name, error);
+    }
+  }
+
+  get usable(): boolean {
+    return !this.#broken;
+  }
+
+  async query<T = Record<string, unknown>[]>(statement: string | Statement, timeoutMs = this.timeoutMs): Promise<T> {
+    const { sql, values } = typeof statement === 'string' ? { sql: statement, values: undefined } : statement;
+    try {
+      const [rows] = await this.conn.query({ sql, values: values as unknown[] | undefined, timeout: timeoutMs });
+      return rows as T;
+    } catch (error) {
+      const failure = failureOf(this.endpoint.name, error);
+      // After a timeout the reply may still arrive and would be read as the next query's answer.
+      if (failure.kind !== 'rejected' && !('sqlState' in (error as object))) this.destroy();
+      throw failure;
+    }
+  }
+
+  async run(statements: readonly (string | Statement)[], timeoutMs = this.timeoutMs): Promise<void> {
+    for (const s of statements) await this.query(s, timeoutMs);
+  }
+
+  destroy(): void {
+    this.#broken = true;
+    this.conn.destroy();
+  }
+
+  async close(): Promise<void> {
+    if (this.#broken) return;
+    this.#broken = true;
+    await this.conn.end().catch(() => this.conn.destroy());
+  }
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { Name } from './names.js';
+
+/**
+ * The steps of a failover, in the order they run. A record lists the ones that ran; each carries
+ * when it ended and how long it took, so "where did the seconds go?" has an answer.
+ */
+export const FailoverStepName = z.enum([
+  'detected',
+  'confirmed',
+  'fenced',
+  'caught-up',
+  'promoted',
+  'repointed',
+  'published',
+  'agents-applied',
+]);
+export type FailoverStepName = z.infer<typeof FailoverStepName>;
+
+export const FailoverStep = z.strictObject({
+  name: FailoverStepName,
+  /** When the step ended. */
+  at: z.iso.datetime({ offset: true }),
+  /** How long the step took, in milliseconds. */
+  ms: z.number().min(0),
+  detail: z.string().max(2000),
+});
+export type FailoverStep = z.infer<typeof FailoverStep>;
+
+export const FailoverRecord = z.strictObject({
+  id: z.string().max(64),
+  cluster: Name,
+  trigger: z.enum(['auto', 'manual']),
+  old_master: Name,
+  new_master: Name.nullable(),
+  /** The first failed ping of the old master. */
+  started_at: z.iso.datetime({ offset: true }),
+  finished_at: z.iso.datetime({ offset: true }).nullable(),
+  outcome: z.enum(['running', 'done', 'failed']),
+  /** The mapping version that moved the hostnames, once published. */
+  version: z.number().int().min(1).nullable(),
+  /** Why it started (the detector's sentence), and for a failed one, why it stopped. */
+  reason: z.string().max(2000),
+  error: z.string().max(2000).optional(),
+  steps: z.array(FailoverStep),
+});
+export type FailoverRecord = z.infer<typeof FailoverRecord>;
+
+/** GET /v1/history */
+export const HistoryResponse = z.strictObject({ failovers: z.array(FailoverRecord) });
+export type HistoryResponse = z.infer<typeof HistoryResponse>;
+
+/** POST /v1/clusters/:cluster/failover: force one on a dead master, optionally onto a named replica. */
+export const FailoverRequest = z.strictObject({
+  to: Name.optional(),
+  reason: z.string().max(500).optional(),
+});
+export type FailoverRequest = z.infer<typeof FailoverRequest>;
+
+/** POST /v1/clusters/:cluster/ack: lift the block that follows a failover. */
+export const AckResponse = z.strictObject({
+  cluster: Name,
+  /** When the block would have ended by itself, or null when there was none. */
+  was_blocked_until: z.iso.datetime({ offset: true }).nullable(),
+});
+export type AckResponse = z.infer<typeof AckResponse>;
