@@ -32,6 +32,26 @@ ${SERVERS[0].address} ${HOSTNAME}
 ::1     localhost ip6-localhost ip6-loopback
 `;
 
+export interface FleetOptions {
+  agents?: number;
+  /** Overrides mysql.port only. */
+  mysqlPort?: number;
+  agentExtra?: string;
+  tls?: boolean;
+  /** The cluster's mysql section (default: port 3306, placeholder users and password files). */
+  mysql?: {
+    port: number;
+    user: string;
+    password_file: string;
+    replication_user: string;
+    replication_password_file: string;
+  };
+  /** Default: SERVERS, mysql2 the candidate. */
+  servers?: { name: string; address: string; candidate?: boolean; no_master?: boolean }[];
+  /** More keys of the cluster (monitor, failover), indented by four spaces. */
+  clusterExtra?: string;
+}
+
 export interface AgentHandle {
   name: string;
   configFile: string;
@@ -50,9 +70,7 @@ export class Fleet {
   /** With TLS: the controller serves HTTPS with a self-signed certificate, agents trust it by ca_file. */
   private tls?: { cert: string; key: string; dispatcher: Agent };
 
-  static async create(
-    opts: { agents?: number; mysqlPort?: number; agentExtra?: string; tls?: boolean } = {},
-  ): Promise<Fleet> {
+  static async create(opts: FleetOptions = {}): Promise<Fleet> {
     const fleet = new Fleet(await mkdtemp(join(tmpdir(), 'pullover-test-')));
     if (opts.tls) {
       const files = selfSignedCert(fleet.dir, 'controller', 'ctl1.internal', 'IP:127.0.0.1');
@@ -61,7 +79,7 @@ export class Fleet {
         dispatcher: new Agent({ connect: { ca: await readFile(files.cert, 'utf8') } }),
       };
     }
-    await fleet.setup(opts.agents ?? 0, opts.mysqlPort ?? 3306, opts.agentExtra ?? '');
+    await fleet.setup(opts);
     return fleet;
   }
 
@@ -85,11 +103,20 @@ export class Fleet {
     return join(this.dir, 'controller-state');
   }
 
-  private async setup(agents: number, mysqlPort: number, agentExtra: string): Promise<void> {
+  private async setup(opts: FleetOptions): Promise<void> {
     this.port = await freePort();
     await writeFile(this.adminTokenFile, `${randomBytes(24).toString('hex')}\n`);
     await writeFile(this.agentTokenFile, `${randomBytes(24).toString('hex')}\n`);
-    await writeFile(join(this.dir, 'mysql-password'), 'unused-until-failover\n');
+    const password = join(this.dir, 'mysql-password');
+    await writeFile(password, 'unused-until-failover\n');
+    const mysql = opts.mysql ?? {
+      port: 3306,
+      user: 'pullover',
+      password_file: password,
+      replication_user: 'repl',
+      replication_password_file: password,
+    };
+    const servers = opts.servers ?? SERVERS.map((s, i) => ({ ...s, ...(i === 1 ? { candidate: true } : {}) }));
     await writeFile(
       this.controllerConfig,
       `listen: 127.0.0.1:${this.port}
@@ -100,17 +127,12 @@ ${this.tls ? `tls: { cert_file: ${this.tls.cert}, key_file: ${this.tls.key} }\n`
 clusters:
   - name: myservice
     master_hostnames: [${HOSTNAME}]
-    mysql:
-      port: ${mysqlPort}
-      user: pullover
-      password_file: ${join(this.dir, 'mysql-password')}
-      replication_user: repl
-      replication_password_file: ${join(this.dir, 'mysql-password')}
+    mysql: ${JSON.stringify({ ...mysql, port: opts.mysqlPort ?? mysql.port })}
     servers:
-${SERVERS.map((s, i) => `      - { name: ${s.name}, address: ${s.address}${i === 1 ? ', candidate: true' : ''} }`).join('\n')}
-`,
+${servers.map((s) => `      - ${JSON.stringify(s)}`).join('\n')}
+${opts.clusterExtra ?? ''}`,
     );
-    for (let i = 1; i <= agents; i++) await this.addAgent(`app${i}`, agentExtra);
+    for (let i = 1; i <= (opts.agents ?? 0); i++) await this.addAgent(`app${i}`, opts.agentExtra ?? '');
   }
 
   async addAgent(name: string, extra = '', controllers = [this.url]): Promise<AgentHandle> {

@@ -9,6 +9,7 @@ import { mappingOf } from './mapping/build.js';
 import { MappingPublisher } from './mapping/long-poll.js';
 import { FileStore } from './state/file-store.js';
 import { StateKeeper } from './state/keeper.js';
+import { FailoverEngine } from './monitor/engine.js';
 import { reconcile } from './state/reconcile.js';
 import type { Store } from './state/store.js';
 
@@ -26,6 +27,7 @@ export interface Controller {
   readonly publisher: MappingPublisher;
   readonly registry: AgentRegistry;
   readonly store: Store;
+  readonly engine: FailoverEngine;
 }
 
 export interface RunningController extends Controller {
@@ -52,7 +54,11 @@ export async function openController(
   const publisher = new MappingPublisher(mappingOf(state));
   const keeper = new StateKeeper(config, store, publisher, state, now);
   const registry = new AgentRegistry();
+  // The app's logger is the engine's too: one stream of sentences, named by cluster and server.
+  const say: ConstructorParameters<typeof FailoverEngine>[3] = (line) => app.log[line.level](line.message);
+  const engine = new FailoverEngine(config, keeper, registry, say, now);
   const app = buildApp({
+    engine,
     keeper,
     publisher,
     registry,
@@ -63,7 +69,7 @@ export async function openController(
   });
   for (const line of log) app.log[line.level](line.message);
   if (!changed) app.log.info(`resumed from ${store.location} at version ${state.version}`);
-  return { app, keeper, publisher, registry, store };
+  return { app, keeper, publisher, registry, store, engine };
 }
 
 /** openController, then listen on the config's `listen` (or `listen` given here, e.g. port 0 in tests). */
@@ -80,10 +86,18 @@ export async function startController(
   }
   const listen = options.listen ?? config.listen;
   await app.listen({ host: listen.host, port: listen.port });
+  controller.engine.start();
   const { port } = app.server.address() as AddressInfo;
   const url = `${config.secrets.tls ? 'https' : 'http'}://${formatHostPort(clientHost(listen.host), port)}`;
   app.log.info(
     `serving version ${controller.publisher.version} of ${config.clusters.map((c) => c.name).join(', ')} on ${formatHostPort(listen.host, port)}`,
   );
-  return { ...controller, url, close: () => app.close() };
+  return {
+    ...controller,
+    url,
+    close: async () => {
+      controller.engine.stop();
+      await app.close();
+    },
+  };
 }

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   PULLOVER_UNKNOWN_CLUSTER: 'The cluster is not in the config.',
   PULLOVER_UNKNOWN_SERVER: 'The server is not in the cluster.',
   PULLOVER_NOT_ELIGIBLE: 'The server is marked no_master and cannot become the master.',
+  PULLOVER_FAILOVER_REFUSED:
+    'A failover was not started: the master answers, one is already running, or no server can replace it; the message says which.',
   PULLOVER_TOO_MANY_AGENTS: 'The controller already tracks the maximum number of agent names.',
   PULLOVER_INTERNAL: 'A bug in the controller; the log has the stack trace.',
   PULLOVER_CLOSING: 'The controller is shutting down; retry against it (or another one) later.',
@@ -116,6 +118,12 @@ export class NotEligible extends PulloverError {
       409,
       `${server} is marked no_master in cluster ${cluster}; remove no_master from its entry in the config and restart the controller first`,
     );
+  }
+}
+
+export class FailoverRefused extends PulloverError {
+  constructor(cluster: string, why: string) {
+    super('PULLOVER_FAILOVER_REFUSED', 409, `no failover of ${cluster}: ${why}`);
   }
 }
 

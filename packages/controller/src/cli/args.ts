@@ -18,7 +18,16 @@ export type Command =
     readonly cluster: string;
     readonly server: string;
     readonly reason?: string | undefined;
-  };
+  }
+  | {
+    readonly kind: 'failover';
+    readonly target: TargetFlags;
+    readonly cluster: string;
+    readonly to?: string | undefined;
+    readonly reason?: string | undefined;
+  }
+  | { readonly kind: 'ack'; readonly target: TargetFlags; readonly cluster: string }
+  | { readonly kind: 'history'; readonly target: TargetFlags; readonly json: boolean };
 
 const TARGET = {
   'config': { type: 'string' },
@@ -30,7 +39,7 @@ const TARGET = {
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 // The DESIGN's later commands: say they are not there yet rather than "unknown command".
-const LATER = ['check', 'switchover', 'failover', 'ack', 'history'];
+const LATER = ['switchover'];
 
 type Options = Record<string, { type: 'string' | 'boolean' }>;
 type Values = Record<string, string | boolean | undefined>;
@@ -63,6 +72,11 @@ function target(values: Values): TargetFlags {
     throw new UsageError('say which controller: --config FILE, or --url URL and --token-file FILE');
   }
   return flags;
+}
+
+function clusterFlag(command: string, values: Values): string {
+  if (typeof values.cluster !== 'string') throw new UsageError(`${command} needs --cluster CLUSTER`);
+  return values.cluster;
 }
 
 function noPositionals(command: string, positionals: string[]): void {
@@ -107,6 +121,35 @@ export function parseCommand(argv: readonly string[]): Command {
         server: positionals[0] as string,
         reason: typeof values.reason === 'string' ? values.reason : undefined,
       };
+    }
+    case 'failover': {
+      const { values, positionals } = parse(args, {
+        ...TARGET,
+        cluster: { type: 'string' },
+        to: { type: 'string' },
+        reason: { type: 'string' },
+      });
+      if (values.help) return { kind: 'help' };
+      noPositionals(name, positionals);
+      return {
+        kind: 'failover',
+        target: target(values),
+        cluster: clusterFlag(name, values),
+        to: typeof values.to === 'string' ? values.to : undefined,
+        reason: typeof values.reason === 'string' ? values.reason : undefined,
+      };
+    }
+    case 'ack': {
+      const { values, positionals } = parse(args, { ...TARGET, cluster: { type: 'string' } });
+      if (values.help) return { kind: 'help' };
+      noPositionals(name, positionals);
+      return { kind: 'ack', target: target(values), cluster: clusterFlag(name, values) };
+    }
+    case 'history': {
+      const { values, positionals } = parse(args, { ...TARGET, json: { type: 'boolean' } });
+      if (values.help) return { kind: 'help' };
+      noPositionals(name, positionals);
+      return { kind: 'history', target: target(values), json: values.json === true };
     }
     default:
       if (LATER.includes(name)) {

@@ -1,4 +1,13 @@
-import { ErrorBody, type SetMasterRequest, SetMasterResponse, Status } from '@pullover/protocol';
+import {
+  AckResponse,
+  ErrorBody,
+  FailoverRecord,
+  type FailoverRequest,
+  HistoryResponse,
+  type SetMasterRequest,
+  SetMasterResponse,
+  Status,
+} from '@pullover/protocol';
 import { request } from 'undici';
 import type { z } from 'zod';
 import { BadResponse, RemoteError, Unreachable } from '../errors.js';
@@ -23,6 +32,18 @@ export class AdminClient {
       body,
       SetMasterResponse,
     );
+  }
+
+  failover(cluster: string, body: FailoverRequest): Promise<FailoverRecord> {
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/failover`, body, FailoverRecord);
+  }
+
+  ack(cluster: string): Promise<AckResponse> {
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/ack`, {}, AckResponse);
+  }
+
+  history(): Promise<HistoryResponse> {
+    return this.#call('GET', '/v1/history', undefined, HistoryResponse);
   }
 
   close(): Promise<void> {

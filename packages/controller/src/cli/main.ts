@@ -1,6 +1,7 @@
 import { ConfigError, describeCause, UsageError } from '../errors.js';
 import { type Command, parseCommand, type TargetFlags } from './args.js';
 import { AdminClient } from './client.js';
+import { formatFailover, formatHistory } from './history-table.js';
 import { formatStatus } from './status-table.js';
 import { resolveTarget } from './target.js';
 import { USAGE } from './usage.js';
@@ -58,6 +59,32 @@ async function execute(command: Command, io: Output): Promise<number> {
             ? `${r.cluster}: master ${r.previous_master} → ${r.master}, version ${r.version}`
             : `${r.cluster}: ${r.master} is already the master, version ${r.version} unchanged`,
         );
+        return 0;
+      });
+    case 'failover':
+      return withClient(command.target, async (client) => {
+        io.err(`${command.cluster}: failing over${command.to ? ` onto ${command.to}` : ''}; this takes a few seconds…`);
+        const record = await client.failover(command.cluster, {
+          ...(command.to !== undefined ? { to: command.to } : {}),
+          ...(command.reason !== undefined ? { reason: command.reason } : {}),
+        });
+        io.out(formatFailover(record));
+        return record.outcome === 'done' ? 0 : 1;
+      });
+    case 'ack':
+      return withClient(command.target, async (client) => {
+        const r = await client.ack(command.cluster);
+        io.out(
+          r.was_blocked_until
+            ? `${r.cluster}: automatic failover armed again (the block would have lasted until ${r.was_blocked_until})`
+            : `${r.cluster}: automatic failover was not blocked`,
+        );
+        return 0;
+      });
+    case 'history':
+      return withClient(command.target, async (client) => {
+        const history = await client.history();
+        io.out(command.json ? JSON.stringify(history, null, 2) : formatHistory(history));
         return 0;
       });
   }

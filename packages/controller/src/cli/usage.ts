@@ -1,14 +1,25 @@
 export const USAGE = `usage: pullover-controller COMMAND [OPTIONS]
 
 commands:
-  run --config FILE [--log-level LEVEL]       serve the mapping (LEVEL: debug, info, warn, error)
-  status [--json]                             masters, version, and which agents have caught up
+  run --config FILE [--log-level LEVEL]       monitor MySQL, fail over, serve the mapping (LEVEL: debug, info, warn, error)
+  check --config FILE                         can a failover work now? connectivity, grants, replication, GTID, candidates
+  status [--json]                             masters, server health, failover block, which agents have caught up
+  failover --cluster CLUSTER [--to NAME] [--reason TEXT]
+                                              fail over a dead master now (ignores the post-failover block)
+  ack --cluster CLUSTER                       lift the block on automatic failover that follows a failover
+  history [--json]                            past failovers, each step with its duration
   set-master --cluster CLUSTER NAME [--reason TEXT]
                                               point CLUSTER's hostnames at server NAME (MySQL is not touched)
 
-status and set-master talk to a running controller, found either from its config
+all but run and check talk to a running controller, found either from its config
   --config FILE                               url from listen, admin token from auth.admin_tokens_file
 or explicitly
   --url URL --token-file FILE [--ca-file FILE]
 
-exit codes: 0 ok, 1 the operation failed, 2 bad usage or bad config`;
+examples:
+  pullover-controller check --config /etc/pullover/controller.yaml
+  pullover-controller status --config /etc/pullover/controller.yaml
+  pullover-controller failover --cluster myservice --to mysql2 --config /etc/pullover/controller.yaml
+  pullover-controller ack --cluster myservice --config /etc/pullover/controller.yaml
+
+exit codes: 0 ok, 1 the operation failed (for check: a failover would not work), 2 bad usage or bad config`;

@@ -16,6 +16,8 @@ export interface Secrets {
   readonly agent_tokens: readonly string[];
   readonly admin_tokens: readonly string[];
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** Per cluster: the monitoring user's and the replication user's passwords. */
+  readonly mysql: Readonly<Record<string, { readonly password: string; readonly replication_password: string }>>;
 }
 
 export type LoadedConfig = ControllerConfig & { readonly secrets: Secrets };
@@ -89,8 +91,22 @@ async function loadSecrets(config: ControllerConfig): Promise<Secrets> {
       }
     }
   }
+  const mysql: Record<string, { password: string; replication_password: string }> = {};
+  for (const [i, cluster] of config.clusters.entries()) {
+    const where = `${config.source}: clusters.${i}.mysql`;
+    const password = await readOrNote(cluster.mysql.password_file, `${where}.password_file`, problems);
+    const replication = await readOrNote(
+      cluster.mysql.replication_password_file,
+      `${where}.replication_password_file`,
+      problems,
+    );
+    // One trailing newline is how editors save files; it is not part of the password.
+    if (password !== undefined && replication !== undefined) {
+      mysql[cluster.name] = { password: chomp(password), replication_password: chomp(replication) };
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { agent_tokens: agent.tokens, admin_tokens: admin.tokens, ...(tls ? { tls } : {}) };
+  return { agent_tokens: agent.tokens, admin_tokens: admin.tokens, mysql, ...(tls ? { tls } : {}) };
 }
 
 async function readOrNote(file: string, where: string, problems: string[]): Promise<string | undefined> {
@@ -100,4 +116,8 @@ async function readOrNote(file: string, where: string, problems: string[]): Prom
     problems.push(`${where}: cannot read ${file}: ${describeCause(error)}`);
     return undefined;
   }
+}
+
+function chomp(text: string): string {
+  return text.replace(/\r?\n$/, '');
 }

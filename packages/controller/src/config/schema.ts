@@ -45,9 +45,17 @@ export const FailoverSchema = z.strictObject({
   auto: z.boolean().default(true),
   /** Milliseconds during which automatic failover stays blocked after one (anti-flapping). */
   min_interval: Duration.prefault('8h'),
+  /** Run after the old master is fenced over SQL (power it off, detach its volume); awaited. */
   fence_command: Command.optional(),
+  /** How long fence_command and each hook may run before they are killed. */
+  command_timeout: Positive('30s'),
   hooks: HooksSchema.optional(),
+  /** An MHA master_ip_failover_script, called with MHA's arguments (--command=stop|start …). */
   mha_failover_script: FilePath.optional(),
+  /** How long the new master may take to apply its relay log (and catch up from a more advanced replica). */
+  catchup_timeout: Positive('60s'),
+  /** How long a failover waits for every live agent to report the new version before it is recorded. */
+  agents_timeout: Positive('10s'),
 });
 
 export const ClusterSchema = z.strictObject({

@@ -2,11 +2,13 @@ import { MAX_REPORT_BYTES } from '@pullover/protocol';
 import fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { MappingPublisher } from '../mapping/long-poll.js';
+import type { FailoverEngine } from '../monitor/engine.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { Access, TokenAuth } from './auth.js';
 import { installErrorHandlers } from './error-handler.js';
 import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agents.js';
+import { failoverRoutes } from './routes/failover.js';
 import { healthRoutes } from './routes/health.js';
 import { mappingRoutes } from './routes/mapping.js';
 
@@ -21,6 +23,8 @@ export interface AppDeps {
   readonly keeper: StateKeeper;
   readonly publisher: MappingPublisher;
   readonly registry: AgentRegistry;
+  /** Absent in tests of the HTTP layer alone: failover calls then answer 409. */
+  readonly engine?: FailoverEngine;
   readonly auth: TokenAuth;
   /** Serve HTTPS with this PEM certificate and key. */
   readonly https?: { readonly cert: string; readonly key: string } | undefined;
@@ -52,6 +56,7 @@ export function buildApp(deps: Omit<AppDeps, 'now'> & { now?: () => Date }): Fas
   mappingRoutes(app, full);
   agentRoutes(app, full);
   adminRoutes(app, full);
+  failoverRoutes(app, full);
   healthRoutes(app, full);
   return app;
 }

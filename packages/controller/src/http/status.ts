@@ -1,12 +1,17 @@
 import type { AgentStatus, Status } from '@pullover/protocol';
 import type { AgentRecord, AgentRegistry } from '../agents/registry.js';
+import type { FailoverEngine } from '../monitor/engine.js';
 import type { StateKeeper } from '../state/keeper.js';
+import type { ServerObservation } from '../topology/observation.js';
 
 /** GET /v1/status: who the master is, and which agents have caught up with the current version. */
-export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: Date): Status {
+export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: Date, engine?: FailoverEngine): Status {
   const state = keeper.state;
   const clusters = keeper.config.clusters.map((cluster) => {
     const published = state.clusters[cluster.name];
+    const monitor = engine?.monitor(cluster.name);
+    const health = monitor?.health;
+    const failover = keeper.failoverState(cluster.name);
     return {
       name: cluster.name,
       master: published?.master ?? '',
@@ -17,7 +22,17 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
         role: server.name === published?.master ? ('master' as const) : ('replica' as const),
         candidate: server.candidate,
         no_master: server.no_master,
+        observed: observed(monitor?.observation(server.name)),
       })),
+      health: health
+        ? { state: health.verdict.state, sentence: health.verdict.sentence, since: health.since.toISOString() }
+        : null,
+      failover: {
+        auto: cluster.failover.auto,
+        blocked_until:
+          failover.blocked_until !== null && Date.parse(failover.blocked_until) > now.getTime() ? failover.blocked_until : null,
+        running: failover.running !== null,
+      },
     };
   });
   const agents = registry.all().map((record) => agentStatus(record, state.version, now));
@@ -44,5 +59,20 @@ function agentStatus(record: AgentRecord, version: number, now: Date): AgentStat
     masters: [...report.masters],
     ...(report.error !== undefined ? { error: report.error } : {}),
     remote_address: record.remote_address,
+  };
+}
+
+function observed(o: ServerObservation | undefined): Status['clusters'][number]['servers'][number]['observed'] {
+  if (!o) return null;
+  return {
+    reachable: o.reachable,
+    read_only: o.readOnly ?? null,
+    replicating_from: o.replica ? o.replica.masterHost : null,
+    io_running: o.replica ? o.replica.io : null,
+    sql_running: o.replica ? o.replica.sqlRunning : null,
+    lag_s: o.replica?.secondsBehind ?? null,
+    gtid: o.executedGtid ?? null,
+    ...(o.failure ? { error: o.failure.message } : {}),
+    at: o.at.toISOString(),
   };
 }

@@ -9,44 +9,74 @@ export type GtidOrder = 'equal' | 'ahead' | 'behind' | 'diverged';
 
 type Intervals = [number, number][];
 
-function mariadbSeqs(pos: string): Map<string, number> {
-  const seqs = new Map<string, number>();
+/** A domain's last transaction: its seq and the server that wrote it. */
+interface Last {
+  readonly server: string;
+  readonly seq: number;
+}
+
+function mariadbSeqs(pos: string): Map<string, Last> {
+  const seqs = new Map<string, Last>();
   for (const part of pos.split(',')) {
     const text = part.trim();
     if (text === '') continue;
     const m = /^(\d+)-(\d+)-(\d+)$/.exec(text);
     if (!m) throw new Error(`not a MariaDB GTID position: "${pos}"`);
-    seqs.set(m[1] as string, Math.max(seqs.get(m[1] as string) ?? 0, Number(m[3])));
+    const seq = Number(m[3]);
+    if (seq > (seqs.get(m[1] as string)?.seq ?? 0)) seqs.set(m[1] as string, { server: m[2] as string, seq });
   }
   return seqs;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function mysqlSets(set: string): Map<string, Intervals> {
   const sets = new Map<string, Intervals>();
   for (const part of set.replace(/\s+/g, '').split(',')) {
     if (part === '') continue;
     const [uuid, ...ranges] = part.split(':');
-    if (!uuid || ranges.length === 0) throw new Error(`not a MySQL GTID set: "${set}"`);
+    if (!uuid || !UUID.test(uuid) || ranges.length === 0) throw new Error(`not a MySQL GTID set: "${set}"`);
     const list = sets.get(uuid.toLowerCase()) ?? [];
     for (const range of ranges) {
       const m = /^(\d+)(?:-(\d+))?$/.exec(range);
-      if (!m) throw new Error(`not a MySQL GTID set: "${set}"`);
-      list.push([Number(m[1]), Number(m[2] ?? m[1])]);
+      const [start, end] = [Number(m?.[1]), Number(m?.[2] ?? m?.[1])];
+      // MySQL numbers transactions from 1 and rejects a backwards interval ("5-3") as well.
+      if (!m || start < 1 || end < start) throw new Error(`not a MySQL GTID set: "${set}"`);
+      list.push([start, end]);
     }
     sets.set(uuid.toLowerCase(), list);
   }
+  for (const [uuid, list] of sets) sets.set(uuid, merged(list));
   return sets;
 }
 
-function covered(outer: Intervals, [start, end]: [number, number]): boolean {
-  // Merge-free check: walk the sorted ranges, extending the covered prefix.
-  let next = start;
-  for (const [s, e] of [...outer].sort((x, y) => x[0] - y[0])) {
-    if (s > next) break;
-    if (e >= next) next = e + 1;
-    if (next > end) return true;
+/** Sorted, overlapping and adjacent intervals joined: Executed_Gtid_Set and Retrieved_Gtid_Set overlap. */
+function merged(list: Intervals): Intervals {
+  const out: Intervals = [];
+  for (const [s, e] of [...list].sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1] + 1) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
   }
-  return next > end;
+  return out;
+}
+
+/** The parts of [start, end] that `outer` (merged) lacks. */
+function uncovered(outer: Intervals, [start, end]: [number, number]): Intervals {
+  // Walk the sorted ranges, collecting the gaps before each one.
+  const gaps: Intervals = [];
+  let next = start;
+  for (const [s, e] of outer) {
+    if (next > end) break;
+    if (s > next) gaps.push([next, Math.min(s - 1, end)]);
+    if (e >= next) next = e + 1;
+  }
+  if (next <= end) gaps.push([next, end]);
+  return gaps;
+}
+
+function covered(outer: Intervals, range: [number, number]): boolean {
+  return uncovered(outer, range).length === 0;
 }
 
 function mysqlContains(a: Map<string, Intervals>, b: Map<string, Intervals>): boolean {
@@ -57,8 +87,15 @@ function mysqlContains(a: Map<string, Intervals>, b: Map<string, Intervals>): bo
   return true;
 }
 
-function mariadbContains(a: Map<string, number>, b: Map<string, number>): boolean {
-  for (const [domain, seq] of b) if ((a.get(domain) ?? 0) < seq) return false;
+// Within a domain seq numbers only grow, so a later seq implies the earlier ones (what MASTER_GTID_WAIT
+// assumes too). The same seq from two servers is two different transactions: alternate histories.
+function mariadbHas(have: Last | undefined, want: Last): boolean {
+  const seq = have?.seq ?? 0;
+  return seq > want.seq || (seq === want.seq && have?.server === want.server);
+}
+
+function mariadbContains(a: Map<string, Last>, b: Map<string, Last>): boolean {
+  for (const [domain, last] of b) if (!mariadbHas(a.get(domain), last)) return false;
   return true;
 }
 
@@ -85,21 +122,23 @@ export function gtidContains(flavor: Flavor, a: string, b: string): boolean {
   return o === 'equal' || o === 'ahead';
 }
 
-/** The transactions of `a` that `b` lacks, for messages ("0-1-105" or "uuid:7-9"); empty when none. */
+/** The transactions of `a` that `b` lacks, for messages ("domain 0 seq 101..105" or "uuid:7-9"); empty when none. */
 export function gtidMissing(flavor: Flavor, a: string, b: string): string {
   if (flavor === 'mariadb') {
     const [x, y] = [mariadbSeqs(a), mariadbSeqs(b)];
     const parts: string[] = [];
-    for (const [domain, seq] of x) {
-      const have = y.get(domain) ?? 0;
-      if (seq > have) parts.push(`domain ${domain} seq ${have + 1}..${seq}`);
+    for (const [domain, last] of x) {
+      const other = y.get(domain);
+      const have = other?.seq ?? 0;
+      if (last.seq > have) parts.push(`domain ${domain} seq ${have + 1}..${last.seq}`);
+      else if (!mariadbHas(other, last)) parts.push(`domain ${domain} seq ${last.seq} of server ${last.server}, not of server ${other?.server}`);
     }
     return parts.join(', ');
   }
   const [x, y] = [mysqlSets(a), mysqlSets(b)];
   const parts: string[] = [];
   for (const [uuid, ranges] of x) {
-    const missing = ranges.filter((r) => !covered(y.get(uuid) ?? [], r));
+    const missing = ranges.flatMap((r) => uncovered(y.get(uuid) ?? [], r));
     if (missing.length > 0) parts.push(`${uuid}:${missing.map(([s, e]) => (s === e ? `${s}` : `${s}-${e}`)).join(':')}`);
   }
   return parts.join(',');

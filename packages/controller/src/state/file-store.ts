@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeCause, StateError, StateWriteError } from '../errors.js';
-import { ControllerState, STATE_FORMAT } from './schema.js';
+import { ControllerState, migrateState, STATE_FORMAT } from './schema.js';
 import type { Store } from './store.js';
 
 const RESTORE =
@@ -43,7 +43,7 @@ export class FileStore implements Store {
         `${this.location} was written by a newer pullover-controller (state format ${format}, this one reads ${STATE_FORMAT}); run the newer version. It was left untouched.`,
       );
     }
-    const result = ControllerState.safeParse(json);
+    const result = ControllerState.safeParse(migrateState(json));
     if (!result.success) {
       const issues = result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
       throw new StateError(

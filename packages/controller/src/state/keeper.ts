@@ -1,10 +1,18 @@
-import { Mapping, type SetMasterResponse } from '@pullover/protocol';
-import type { ClusterConfig, ControllerConfig } from '../config/load.js';
+import { type FailoverRecord, Mapping, type SetMasterResponse } from '@pullover/protocol';
+import type { ClusterConfig, ControllerConfig, ServerConfig } from '../config/load.js';
 import { describeCause, NotEligible, StateWriteError, UnknownCluster, UnknownServer } from '../errors.js';
 import { mappingOf } from '../mapping/build.js';
 import type { MappingPublisher } from '../mapping/long-poll.js';
 import { describeTarget, publishedCluster } from './published.js';
-import { type ControllerState, HISTORY_LIMIT } from './schema.js';
+import {
+  type ClusterFailoverState,
+  type ControllerState,
+  FAILOVER_LIMIT,
+  HISTORY_LIMIT,
+  type HistoryEntry,
+  NO_FAILOVER,
+  type RunningFailover,
+} from './schema.js';
 import type { Store } from './store.js';
 
 export interface SetMasterOutcome {
@@ -16,7 +24,7 @@ export interface SetMasterOutcome {
 /**
  * The only writer of the controller state. Every change is saved durably before it is published:
  * a controller that crashed after publishing an unsaved version would come back at the old version
- * and strand every agent that applied the newer one.
+ * and strand every agent that applied the newer one. Changes run one at a time, each on the last.
  */
 export class StateKeeper {
   readonly config: ControllerConfig;
@@ -54,56 +62,156 @@ export class StateKeeper {
     return cluster;
   }
 
-  /** Points the cluster's hostnames at `server`. Calls run one at a time: each builds on the last version. */
+  server(cluster: ClusterConfig, name: string): ServerConfig {
+    const server = cluster.servers.find((s) => s.name === name);
+    if (!server)
+      throw new UnknownServer(
+        cluster.name,
+        name,
+        cluster.servers.map((s) => s.name),
+      );
+    return server;
+  }
+
+  failoverState(cluster: string): ClusterFailoverState {
+    return this.#state.failover[cluster] ?? NO_FAILOVER;
+  }
+
+  /** Points the cluster's hostnames at `server`; MySQL is not touched. */
   setMaster(cluster: string, server: string, reason?: string): Promise<SetMasterOutcome> {
-    const run = this.#tail.then(() => this.#setMaster(cluster, server, reason));
+    return this.#serialize(async () => {
+      const config = this.cluster(cluster);
+      const target = this.server(config, server);
+      const previous = this.#master(config.name);
+      const response = { cluster: config.name, previous_master: previous, master: target.name };
+      if (previous === target.name) {
+        return { response: { ...response, version: this.#state.version, changed: false }, sentence: undefined };
+      }
+      if (target.no_master) throw new NotEligible(config.name, target.name);
+      const detail = `set-master ${config.name}: ${describeTarget(publishedCluster(config, target))}`;
+      const version = await this.#moveMaster(config, target, 'set-master', detail, reason, (f) => ({
+        ...f,
+        // The operator says this one is the master now: keeping it fenced would make it read-only.
+        fenced: f.fenced.filter((n) => n !== target.name),
+      }));
+      return {
+        response: { ...response, version, changed: true },
+        sentence: `${detail}, version ${version}${reason ? ` (reason: ${reason})` : ''}`,
+      };
+    });
+  }
+
+  /** Journals a failover before its first action, and fences the old master from now on. */
+  beginFailover(cluster: string, running: RunningFailover): Promise<void> {
+    return this.#serialize(() =>
+      this.#updateFailover(cluster, (f) => ({
+        ...f,
+        running,
+        fenced: [...new Set([...f.fenced, running.record.old_master])],
+      })),
+    );
+  }
+
+  /** Moves the hostnames to the promoted server; resolves with the new version. */
+  publishFailover(cluster: string, record: FailoverRecord, target: string): Promise<number> {
+    return this.#serialize(async () => {
+      const config = this.cluster(cluster);
+      const server = this.server(config, target);
+      const previous = this.#master(config.name);
+      if (previous === server.name) return this.#state.version;
+      const detail = `failover ${config.name}: ${previous} → ${server.name}; ${describeTarget(publishedCluster(config, server))}`;
+      return this.#moveMaster(config, server, 'failover', detail, record.reason, (f) => ({
+        ...f,
+        fenced: f.fenced.filter((n) => n !== server.name),
+        running: f.running ? { ...f.running, record } : null,
+      }));
+    });
+  }
+
+  /** Files the record; a finished failover blocks the next automatic one for min_interval. */
+  finishFailover(cluster: string, record: FailoverRecord): Promise<void> {
+    return this.#serialize(async () => {
+      const config = this.cluster(cluster);
+      const blockedUntil =
+        record.outcome === 'done'
+          ? new Date(this.#now().getTime() + config.failover.min_interval).toISOString()
+          : this.failoverState(cluster).blocked_until;
+      await this.#commit({
+        ...this.#state,
+        failover: {
+          ...this.#state.failover,
+          [cluster]: { ...this.failoverState(cluster), running: null, blocked_until: blockedUntil },
+        },
+        failovers: [...this.#state.failovers, record].slice(-FAILOVER_LIMIT),
+      });
+    });
+  }
+
+  /** Lifts the post-failover block; resolves with when it would have ended (null: there was none). */
+  ack(cluster: string): Promise<string | null> {
+    return this.#serialize(async () => {
+      this.cluster(cluster);
+      const was = this.failoverState(cluster).blocked_until;
+      if (was !== null) await this.#updateFailover(cluster, (f) => ({ ...f, blocked_until: null }));
+      return was;
+    });
+  }
+
+  #serialize<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(change);
     this.#tail = run.catch(() => {});
     return run;
   }
 
-  async #setMaster(clusterName: string, serverName: string, reason?: string): Promise<SetMasterOutcome> {
-    const cluster = this.cluster(clusterName);
-    const server = cluster.servers.find((s) => s.name === serverName);
-    if (!server)
-      throw new UnknownServer(
-        cluster.name,
-        serverName,
-        cluster.servers.map((s) => s.name),
-      );
-    const state = this.#state;
-    const previous = state.clusters[cluster.name]?.master;
-    if (previous === undefined) throw new Error(`state has no cluster ${cluster.name}`);
-    const response = { cluster: cluster.name, previous_master: previous, master: server.name };
-    if (previous === server.name) {
-      return { response: { ...response, version: state.version, changed: false }, sentence: undefined };
-    }
-    if (server.no_master) throw new NotEligible(cluster.name, server.name);
+  #master(cluster: string): string {
+    const master = this.#state.clusters[cluster]?.master;
+    if (master === undefined) throw new Error(`state has no cluster ${cluster}`);
+    return master;
+  }
 
+  async #updateFailover(cluster: string, change: (f: ClusterFailoverState) => ClusterFailoverState): Promise<void> {
+    await this.#commit({
+      ...this.#state,
+      failover: { ...this.#state.failover, [cluster]: change(this.failoverState(cluster)) },
+    });
+  }
+
+  async #moveMaster(
+    cluster: ClusterConfig,
+    server: ServerConfig,
+    event: HistoryEntry['event'],
+    detail: string,
+    reason: string | undefined,
+    failover: (f: ClusterFailoverState) => ClusterFailoverState,
+  ): Promise<number> {
+    const state = this.#state;
     const version = state.version + 1;
     const at = this.#now().toISOString();
-    const published = publishedCluster(cluster, server);
-    const detail = `set-master ${cluster.name}: ${describeTarget(published)}`;
-    const next: ControllerState = {
+    const entry: HistoryEntry = {
+      version,
+      at,
+      cluster: cluster.name,
+      event,
+      previous_master: this.#master(cluster.name),
+      master: server.name,
+      detail,
+      ...(reason ? { reason } : {}),
+    };
+    await this.#commit({
       ...state,
       version,
       issued_at: at,
-      clusters: { ...state.clusters, [cluster.name]: published },
-      history: [
-        ...state.history,
-        {
-          version,
-          at,
-          cluster: cluster.name,
-          event: 'set-master' as const,
-          previous_master: previous,
-          master: server.name,
-          detail,
-          ...(reason ? { reason } : {}),
-        },
-      ].slice(-HISTORY_LIMIT),
-    };
+      clusters: { ...state.clusters, [cluster.name]: publishedCluster(cluster, server) },
+      history: [...state.history, entry].slice(-HISTORY_LIMIT),
+      failover: { ...state.failover, [cluster.name]: failover(this.failoverState(cluster.name)) },
+    });
+    return version;
+  }
+
+  async #commit(next: ControllerState): Promise<void> {
+    const bumped = next.version !== this.#state.version;
     // Validated before it is saved: a mapping that cannot be served must not become the durable state.
-    const mapping = Mapping.parse(mappingOf(next));
+    const mapping = bumped ? Mapping.parse(mappingOf(next)) : undefined;
     try {
       await this.#store.save(next);
     } catch (error) {
@@ -113,10 +221,6 @@ export class StateKeeper {
       });
     }
     this.#state = next;
-    this.#publisher.publish(mapping);
-    return {
-      response: { ...response, version, changed: true },
-      sentence: `${detail}, version ${version}${reason ? ` (reason: ${reason})` : ''}`,
-    };
+    if (mapping) this.#publisher.publish(mapping);
   }
 }

@@ -105,6 +105,8 @@ export function reconcile(
       issued_at: at,
       clusters,
       history: history.slice(-HISTORY_LIMIT),
+      failover: saved?.failover ?? {},
+      failovers: saved?.failovers ?? [],
     },
     changed: true,
     log: [

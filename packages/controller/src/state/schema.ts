@@ -1,8 +1,8 @@
-import { Address, Hostname, Name } from '@pullover/protocol';
+import { Address, FailoverRecord, Hostname, Name } from '@pullover/protocol';
 import { z } from 'zod';
 
 /** Bump when the layout changes incompatibly: an older controller then refuses the file instead of misreading it. */
-export const STATE_FORMAT = 1;
+export const STATE_FORMAT = 2;
 
 /** The newest history entries kept in the state file; older ones are dropped (the file is rewritten on every change). */
 export const HISTORY_LIMIT = 1000;
@@ -23,7 +23,7 @@ export const HistoryEntry = z.strictObject({
   version: z.number().int().min(1),
   at: z.iso.datetime({ offset: true }),
   cluster: Name,
-  event: z.enum(['initial', 'cluster-added', 'cluster-removed', 'config-changed', 'set-master']),
+  event: z.enum(['initial', 'cluster-added', 'cluster-removed', 'config-changed', 'set-master', 'failover']),
   previous_master: Name.nullable(),
   master: Name.nullable(),
   /** The sentence that was logged when it happened. */
@@ -32,6 +32,31 @@ export const HistoryEntry = z.strictObject({
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
 
+/** The newest failover records kept. */
+export const FAILOVER_LIMIT = 200;
+
+/**
+ * A failover under way, saved before its first action: a controller killed at any step resumes it
+ * on restart (every step is safe to repeat) instead of leaving the cluster without a writable master.
+ */
+export const RunningFailover = z.strictObject({
+  record: FailoverRecord,
+  target: Name,
+  donor: Name.nullable(),
+});
+export type RunningFailover = z.infer<typeof RunningFailover>;
+
+export const ClusterFailoverState = z.strictObject({
+  /** Automatic failover stays off until then (anti-flapping), or until an admin acks. */
+  blocked_until: z.iso.datetime({ offset: true }).nullable(),
+  /** Former masters kept read-only: the moment one answers again, it is fenced again. */
+  fenced: z.array(Name),
+  running: RunningFailover.nullable(),
+});
+export type ClusterFailoverState = z.infer<typeof ClusterFailoverState>;
+
+export const NO_FAILOVER: ClusterFailoverState = { blocked_until: null, fenced: [], running: null };
+
 export const ControllerState = z.strictObject({
   format: z.literal(STATE_FORMAT),
   /** Never goes down, survives restarts: agents refuse a mapping older than the one they applied. */
@@ -39,5 +64,14 @@ export const ControllerState = z.strictObject({
   issued_at: z.iso.datetime({ offset: true }),
   clusters: z.record(Name, PublishedCluster),
   history: z.array(HistoryEntry),
+  failover: z.record(Name, ClusterFailoverState),
+  failovers: z.array(FailoverRecord),
 });
 export type ControllerState = z.infer<typeof ControllerState>;
+
+/** A format-1 state (before failover existed) read as format 2: nothing blocked, fenced or recorded. */
+export function migrateState(json: unknown): unknown {
+  const value = json as { format?: unknown } | null;
+  if (value?.format !== 1) return json;
+  return { ...value, format: STATE_FORMAT, failover: {}, failovers: [] };
+}

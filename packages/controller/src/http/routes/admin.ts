@@ -4,9 +4,9 @@ import type { AppDeps } from '../app.js';
 import { parseInput } from '../input.js';
 import { buildStatus } from '../status.js';
 
-export function adminRoutes(app: FastifyInstance, { keeper, registry, now }: AppDeps): void {
+export function adminRoutes(app: FastifyInstance, { keeper, registry, engine, now }: AppDeps): void {
   app.get('/v1/status', { config: { access: 'admin' } }, async (): Promise<Status> => {
-    return buildStatus(keeper, registry, now());
+    return buildStatus(keeper, registry, now(), engine);
   });
 
   app.post(

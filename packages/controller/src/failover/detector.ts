@@ -1,0 +1,132 @@
+import type { FailureKind } from '../mysql/session.js';
+import type { ServerObservation } from '../topology/observation.js';
+
+// Is the master dead? A pure function of what the controller, the replicas and the app servers
+// see. Dead only when all three agree: a master the controller cannot reach but somebody else
+// can is a network problem between us and it, and promoting a replica then would make two masters.
+
+export type MasterState =
+  | 'master-alive'
+  /** Pings failing, fewer than `failures` so far. */
+  | 'master-suspect'
+  /** The controller, every reachable replica and every app server that checked lost it. */
+  | 'master-dead'
+  /** The controller cannot reach it, but a replica still replicates from it. */
+  | 'master-unreachable'
+  /** The controller is the one cut off: app servers reach the master, or no server answers at all. */
+  | 'controller-isolated';
+
+export const MASTER_STATES: Record<MasterState, string> = {
+  'master-alive': 'the master answers the controller',
+  'master-suspect': 'the master stopped answering the controller; confirming',
+  'master-dead': 'the master is dead: the controller, the replicas and the app servers all lost it',
+  'master-unreachable': 'the controller cannot reach the master but its replicas still can; no failover',
+  'controller-isolated': 'the controller is cut off (app servers still reach the master, or no server answers it); no failover',
+};
+
+export interface PingRecord {
+  readonly consecutiveFailures: number;
+  readonly lastFailure?: { readonly kind: FailureKind; readonly message: string };
+  /** When the first of the consecutive failures happened. */
+  readonly failingSince?: Date;
+}
+
+/** An agent's greeting check of the master, as last reported. */
+export interface AgentSighting {
+  readonly agent: string;
+  readonly reachable: boolean;
+  readonly checkedAt: Date;
+  readonly detail: string;
+}
+
+export interface DetectorInput {
+  readonly master: { readonly name: string; readonly address: string; readonly port: number };
+  readonly pings: PingRecord;
+  /** Every server but the master, as last observed. */
+  readonly replicas: readonly ServerObservation[];
+  readonly agents: readonly AgentSighting[];
+  readonly failuresNeeded: number;
+}
+
+export interface Verdict {
+  readonly state: MasterState;
+  /** One sentence for the log and the status, naming the servers. */
+  readonly sentence: string;
+}
+
+function names(list: readonly { name?: string; agent?: string }[]): string {
+  return list.map((x) => x.name ?? x.agent).join(', ');
+}
+
+export function detect(input: DetectorInput): Verdict {
+  const { master, pings } = input;
+  if (pings.consecutiveFailures === 0) return { state: 'master-alive', sentence: `${master.name} answers` };
+  const why = pings.lastFailure ? `${describeFailure(pings.lastFailure.kind)}: ${pings.lastFailure.message}` : 'no answer';
+  if (pings.consecutiveFailures < input.failuresNeeded) {
+    return {
+      state: 'master-suspect',
+      sentence: `${master.name} failed ${pings.consecutiveFailures} of ${input.failuresNeeded} pings (${why})`,
+    };
+  }
+
+  // Sightings older than the first failure only say it was alive before: not evidence either way.
+  const since = pings.failingSince?.getTime() ?? 0;
+  const fresh = input.agents.filter((a) => a.checkedAt.getTime() >= since);
+  const agentsReaching = fresh.filter((a) => a.reachable);
+  if (agentsReaching.length > 0) {
+    return {
+      state: 'controller-isolated',
+      sentence: `the controller cannot reach ${master.name} (${why}), but ${agentsReaching.length} app server(s) still do (${names(agentsReaching)}): the controller is cut off, no failover`,
+    };
+  }
+
+  const reachable = input.replicas.filter((r) => r.reachable);
+  if (input.replicas.length > 0 && reachable.length === 0) {
+    return {
+      state: 'controller-isolated',
+      sentence: `the controller reaches neither ${master.name} (${why}) nor any replica (${names(input.replicas)}): it is cut off, no failover`,
+    };
+  }
+
+  const stillConnected = reachable.filter(
+    (r) => r.replica && r.replica.io === 'yes' && r.replica.masterHost === master.address,
+  );
+  if (stillConnected.length > 0) {
+    return {
+      state: 'master-unreachable',
+      sentence: `the controller cannot reach ${master.name} (${why}), but ${names(stillConnected)} still replicate(s) from it: no failover`,
+    };
+  }
+
+  const lost = reachable.map((r) => `${r.name} ${replicaView(r, master.address)}`);
+  const agentPart =
+    fresh.length > 0
+      ? `; ${fresh.length} app server(s) cannot reach it either`
+      : input.agents.length > 0
+        ? '; no app server has checked since'
+        : '';
+  return {
+    state: 'master-dead',
+    sentence: `${master.name} is dead: ${pings.consecutiveFailures} pings failed (${why})${lost.length > 0 ? `; ${lost.join(', ')}` : ''}${agentPart}`,
+  };
+}
+
+function describeFailure(kind: FailureKind): string {
+  switch (kind) {
+    case 'refused':
+      return 'connection refused';
+    case 'timeout':
+      return 'timed out';
+    case 'rejected':
+      return 'refused our login';
+    case 'error':
+      return 'error';
+  }
+}
+
+function replicaView(r: ServerObservation, masterAddress: string): string {
+  if (!r.replica) return 'replicates from nobody';
+  if (r.replica.masterHost !== masterAddress) return `replicates from ${r.replica.masterHost}`;
+  const error = r.replica.lastIoErrno ? ` (IO error ${r.replica.lastIoErrno})` : '';
+  return `lost it too${error}`;
+}

@@ -1,0 +1,61 @@
+import type { LogLine } from '../log-line.js';
+import type { StateKeeper } from '../state/keeper.js';
+import type { ClusterObserver } from '../topology/observer.js';
+import { fenceServer } from './fence.js';
+
+/** How often a fenced server that does not answer is tried again: a frozen VM can wake at any moment. */
+const RETRY_MS = 100;
+
+/**
+ * Keeps former masters read-only for as long as they stay fenced. The moment one answers again
+ * (SIGCONT, a VM thawed, mysqld restarted with read_only=OFF in its my.cnf) it is made read_only
+ * and its client connections are killed: pooled connections survive a freeze and would write to it.
+ */
+export class Fencer {
+  readonly #unreachable = new Set<string>();
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly cluster: string,
+    private readonly keeper: StateKeeper,
+    private readonly observer: ClusterObserver,
+    private readonly log: (line: LogLine) => void,
+  ) {}
+
+  start(): void {
+    void this.#loop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopped) {
+      const fenced = this.keeper.failoverState(this.cluster).fenced;
+      await Promise.all(fenced.map((name) => this.#check(name)));
+      const delay = this.#unreachable.size > 0 ? RETRY_MS : this.observer.cluster.monitor.interval;
+      await new Promise((r) => {
+        this.#timer = setTimeout(r, delay);
+      });
+    }
+  }
+
+  async #check(name: string): Promise<void> {
+    try {
+      const session = await this.observer.session(name);
+      const wasUnreachable = this.#unreachable.delete(name);
+      const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
+      if (!wasUnreachable && Number(row?.read_only) === 1) return;
+      const { wasWritable, killed } = await fenceServer(session);
+      this.log({
+        level: 'warn',
+        message: `${this.cluster}: fenced ${name} answers again: ${wasWritable ? 'it was WRITABLE, made read_only' : 'still read_only'}, ${killed} client connection(s) killed`,
+      });
+    } catch {
+      this.#unreachable.add(name);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { compareGtid, type Flavor, gtidContains } from '../mysql/gtid.js';
+import { receivedGtid, type ServerObservation } from '../topology/observation.js';
+
+// Whom to promote? A pure function of the survivors as observed. The rule that matters most:
+// never promote a server that lacks a transaction another survivor holds — with semi-sync, an
+// acknowledged write may exist on one replica only.
+
+export interface PlannerServer {
+  readonly name: string;
+  readonly candidate: boolean;
+  readonly no_master: boolean;
+}
+
+export interface PlannerInput {
+  readonly oldMaster: string;
+  readonly flavor: Flavor;
+  /** The cluster's servers in config order (the last tie-break). */
+  readonly servers: readonly PlannerServer[];
+  /** Observations of every server but the old master. */
+  readonly survivors: readonly ServerObservation[];
+  /** A manual failover's chosen target. */
+  readonly to?: string | undefined;
+}
+
+export type Plan =
+  | {
+    readonly kind: 'promote';
+    readonly target: string;
+    /** A survivor holding transactions the target lacks: the target replicates from it first. */
+    readonly donor: string | null;
+    /** Every other reachable survivor, to repoint at the target. */
+    readonly repoint: readonly string[];
+    readonly sentence: string;
+  }
+  | { readonly kind: 'impossible'; readonly sentence: string };
+
+/** Why a survivor cannot be promoted, or undefined when it can. */
+export function ineligibility(o: ServerObservation, server: PlannerServer | undefined): string | undefined {
+  if (!server) return 'is not in the config';
+  if (server.no_master) return 'is marked no_master';
+  if (!o.reachable) return `is unreachable (${o.failure?.message ?? 'no answer'})`;
+  if (!o.replica) return 'is not a replica';
+  if (o.replica.lastSqlErrno !== 0) return `has a broken SQL thread (error ${o.replica.lastSqlErrno}: ${o.replica.lastSqlError})`;
+  if (!o.replica.usesGtid) return 'does not replicate by GTID';
+  return undefined;
+}
+
+export function plan(input: PlannerInput): Plan {
+  const byName = new Map(input.servers.map((s) => [s.name, s]));
+  const order = new Map(input.servers.map((s, i) => [s.name, i]));
+  const alive = input.survivors.filter((o) => o.reachable);
+  if (alive.length === 0) {
+    return { kind: 'impossible', sentence: `no survivor of ${input.oldMaster} is reachable; nothing to promote` };
+  }
+
+  // The most advanced position any survivor holds, eligible or not: a no_master backup replica may
+  // be the only one with the last acknowledged transaction.
+  let best = alive[0] as ServerObservation;
+  for (const o of alive.slice(1)) {
+    const cmp = compareGtid(input.flavor, receivedGtid(o), receivedGtid(best));
+    if (cmp === 'diverged') {
+      return {
+        kind: 'impossible',
+        sentence: `${o.name} (${receivedGtid(o)}) and ${best.name} (${receivedGtid(best)}) have diverged: each holds transactions the other lacks; resolve the errant transactions by hand, then run pullover-controller failover --to NAME`,
+      };
+    }
+    if (cmp === 'ahead') best = o;
+  }
+
+  const reasons: string[] = [];
+  const eligible = alive.filter((o) => {
+    const why = ineligibility(o, byName.get(o.name));
+    if (why) reasons.push(`${o.name} ${why}`);
+    return why === undefined;
+  });
+  const unreachable = input.survivors.filter((o) => !o.reachable).map((o) => `${o.name} is unreachable`);
+
+  let target: ServerObservation | undefined;
+  if (input.to !== undefined) {
+    target = eligible.find((o) => o.name === input.to);
+    if (!target) {
+      const found = input.survivors.find((o) => o.name === input.to);
+      const why = found ? ineligibility(found, byName.get(found.name)) : 'is not a survivor of this cluster';
+      return { kind: 'impossible', sentence: `cannot promote ${input.to}: it ${why ?? 'is not eligible'}` };
+    }
+  } else {
+    // Candidates first (the operator marked them for a reason), then the most advanced, then config order.
+    const ranked = [...eligible].sort((a, b) => {
+      const ca = byName.get(a.name)?.candidate ? 0 : 1;
+      const cb = byName.get(b.name)?.candidate ? 0 : 1;
+      if (ca !== cb) return ca - cb;
+      const cmp = compareGtid(input.flavor, receivedGtid(a), receivedGtid(b));
+      if (cmp === 'ahead') return -1;
+      if (cmp === 'behind') return 1;
+      return (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0);
+    });
+    target = ranked[0];
+  }
+  if (!target) {
+    return {
+      kind: 'impossible',
+      sentence: `no server can replace ${input.oldMaster}: ${[...reasons, ...unreachable].join('; ')}`,
+    };
+  }
+
+  const behind = !gtidContains(input.flavor, receivedGtid(target), receivedGtid(best));
+  const donor = behind ? best.name : null;
+  const repoint = alive.filter((o) => o.name !== target.name).map((o) => o.name);
+  const why = byName.get(target.name)?.candidate ? 'candidate' : 'most advanced eligible replica';
+  return {
+    kind: 'promote',
+    target: target.name,
+    donor,
+    repoint,
+    sentence: `promote ${target.name} (${why}, at ${receivedGtid(target) || 'empty'})${donor ? ` after it catches up from ${donor} (at ${receivedGtid(best)})` : ''}${repoint.length > 0 ? `; repoint ${repoint.join(', ')}` : ''}`,
+  };
+}

@@ -1,0 +1,38 @@
+import {
+  type AckResponse,
+  ClusterParams,
+  type FailoverRecord,
+  FailoverRequest,
+  type HistoryResponse,
+} from '@pullover/protocol';
+import type { FastifyInstance } from 'fastify';
+import { FailoverRefused } from '../../errors.js';
+import type { AppDeps } from '../app.js';
+import { parseInput } from '../input.js';
+
+export function failoverRoutes(app: FastifyInstance, { keeper, engine }: AppDeps): void {
+  app.get('/v1/history', { config: { access: 'admin' } }, async (): Promise<HistoryResponse> => {
+    const running = Object.values(keeper.state.failover).flatMap((f) => (f.running ? [f.running.record] : []));
+    return { failovers: [...keeper.state.failovers, ...running] };
+  });
+
+  app.post('/v1/clusters/:cluster/failover', { config: { access: 'admin' } }, async (request): Promise<FailoverRecord> => {
+    const { cluster } = parseInput(ClusterParams, request.params, 'params');
+    const { to, reason } = parseInput(FailoverRequest, request.body ?? {}, 'body');
+    keeper.cluster(cluster);
+    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    app.log.warn(`${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${reason ? ` (reason: ${reason})` : ''}`);
+    return engine.failover(cluster, to, reason);
+  });
+
+  app.post('/v1/clusters/:cluster/ack', { config: { access: 'admin' } }, async (request): Promise<AckResponse> => {
+    const { cluster } = parseInput(ClusterParams, request.params, 'params');
+    const was = await keeper.ack(cluster);
+    app.log.info(
+      was
+        ? `${cluster}: failover block lifted by ack (it would have ended at ${was}); automatic failover is armed again`
+        : `${cluster}: ack, but automatic failover was not blocked`,
+    );
+    return { cluster, was_blocked_until: was };
+  });
+}

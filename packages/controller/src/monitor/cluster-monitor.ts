@@ -1,0 +1,298 @@
+import { randomBytes } from 'node:crypto';
+import type { FailoverRecord } from '@pullover/protocol';
+import type { AgentRegistry } from '../agents/registry.js';
+import type { ClusterConfig } from '../config/load.js';
+import { FailoverRefused } from '../errors.js';
+import { type AgentSighting, detect, type PingRecord, type Verdict } from '../failover/detector.js';
+import { FailoverExecutor } from '../failover/executor.js';
+import { Fencer } from '../failover/fencer.js';
+import { type Plan, plan } from '../failover/planner.js';
+import type { LogLine } from '../log-line.js';
+import { failureOf } from '../mysql/session.js';
+import type { StateKeeper } from '../state/keeper.js';
+import type { RunningFailover } from '../state/schema.js';
+import type { ServerObservation } from '../topology/observation.js';
+import { ClusterObserver, type Login } from '../topology/observer.js';
+
+/** After a failed ping, the next one goes out this soon: a dead master is confirmed in a fraction of the interval. */
+const RECHECK_MS = 100;
+
+export interface MonitorDeps {
+  readonly cluster: ClusterConfig;
+  readonly keeper: StateKeeper;
+  readonly registry: AgentRegistry;
+  readonly login: Login;
+  readonly replication: Login;
+  readonly log: (line: LogLine) => void;
+  readonly now: () => Date;
+}
+
+export interface Health {
+  readonly verdict: Verdict;
+  readonly since: Date;
+}
+
+/**
+ * One cluster's loop: ping the master, look at every server, ask the detector, and when the
+ * master is dead and nothing blocks it, plan and run the failover. Decisions are the pure
+ * detector's and planner's; this class only gathers what they read and carries out what they say.
+ */
+export class ClusterMonitor {
+  readonly observer: ClusterObserver;
+  readonly #deps: MonitorDeps;
+  readonly #fencer: Fencer;
+  #pings: PingRecord = { consecutiveFailures: 0 };
+  /** The last ping the master answered: the death happened after it. */
+  #lastAnswer: Date | undefined;
+  #observations = new Map<string, ServerObservation>();
+  #health: Health | undefined;
+  #running: Promise<FailoverRecord> | undefined;
+  #lastSaid = new Map<string, string>();
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(deps: MonitorDeps) {
+    this.#deps = deps;
+    this.observer = new ClusterObserver(deps.cluster, deps.login, deps.now);
+    this.#fencer = new Fencer(deps.cluster.name, deps.keeper, this.observer, deps.log);
+  }
+
+  get name(): string {
+    return this.#deps.cluster.name;
+  }
+
+  get health(): Health | undefined {
+    return this.#health;
+  }
+
+  get running(): boolean {
+    return this.#running !== undefined;
+  }
+
+  observation(server: string): ServerObservation | undefined {
+    return this.#observations.get(server);
+  }
+
+  start(): void {
+    this.#fencer.start();
+    const journal = this.#deps.keeper.failoverState(this.name).running;
+    if (journal) {
+      this.#say('resume', 'warn', `${this.name}: resuming the failover ${journal.record.id} (${journal.record.old_master} → ${journal.target}) that a previous controller left unfinished`);
+      void this.#execute(journal);
+    }
+    void this.#loop();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#fencer.stop();
+    clearTimeout(this.#timer);
+    this.#wake?.();
+    this.observer.close();
+  }
+
+  /** Whether the cluster's master answers a ping right now. */
+  async masterAnswers(): Promise<boolean> {
+    const master = this.#master();
+    return this.observer.ping(master.name, this.#deps.cluster.monitor.ping).then(() => true, () => false);
+  }
+
+  /** A failover by hand: the operator has decided the master is dead. Resolves when it is over. */
+  async failover(to: string | undefined, reason: string | undefined): Promise<FailoverRecord> {
+    if (this.#running) throw new FailoverRefused(this.name, 'a failover is already running');
+    const master = this.#master();
+    if (await this.masterAnswers()) {
+      throw new FailoverRefused(this.name, `${master.name} answers: failover is for a dead master; move a live one with switchover`);
+    }
+    const survivors = await this.observer.observeAll(this.#others());
+    const decided = this.#plan(survivors, to);
+    if (decided.kind === 'impossible') throw new FailoverRefused(this.name, decided.sentence);
+    return this.#begin(decided, 'manual', reason ?? 'manual failover', new Date(this.#deps.now()));
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        await this.#tick();
+      } catch (error) {
+        // The loop is a crash barrier: one bad tick is logged, the next one runs.
+        this.#say('tick', 'warn', `${this.name}: monitoring failed this round: ${(error as Error).message}`);
+      }
+      const delay = this.#pings.consecutiveFailures > 0 ? RECHECK_MS : this.#deps.cluster.monitor.interval;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        this.#timer = setTimeout(resolve, delay);
+      });
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#running) return;
+    const { cluster, now } = this.#deps;
+    const master = this.#master();
+    const [pinged, observed] = await Promise.all([
+      this.observer.ping(master.name, cluster.monitor.ping).then(
+        () => undefined,
+        (error: unknown) => failureOf(master.name, error),
+      ),
+      this.observer.observeAll(),
+    ]);
+    if (this.#stopped || this.#running) return;
+    for (const o of observed) this.#noteObservation(o);
+
+    if (pinged === undefined) {
+      this.#pings = { consecutiveFailures: 0 };
+      this.#lastAnswer = now();
+    } else {
+      this.#pings = {
+        consecutiveFailures: this.#pings.consecutiveFailures + 1,
+        lastFailure: { kind: pinged.kind, message: pinged.message },
+        failingSince: this.#pings.failingSince ?? now(),
+      };
+    }
+    const verdict = detect({
+      master: { name: master.name, address: master.address, port: cluster.mysql.port },
+      pings: this.#pings,
+      replicas: observed.filter((o) => o.name !== master.name),
+      agents: this.#sightings(master.address),
+      failuresNeeded: cluster.monitor.failures,
+    });
+    if (verdict.state !== this.#health?.verdict.state) {
+      this.#health = { verdict, since: now() };
+      this.#deps.log({ level: verdict.state === 'master-alive' ? 'info' : 'warn', message: `${this.name}: ${verdict.sentence}` });
+    } else {
+      this.#health = { verdict, since: this.#health.since };
+    }
+    if (verdict.state !== 'master-dead') return;
+
+    const block = this.#blockedUntil();
+    if (!cluster.failover.auto) {
+      this.#say('blocked', 'warn', `${this.name}: ${master.name} is dead, automatic failover is off (failover.auto: false); run pullover-controller failover --cluster ${this.name}`);
+      return;
+    }
+    if (block) {
+      this.#say('blocked', 'warn', `${this.name}: ${master.name} is dead, but automatic failover is blocked until ${block.toISOString()} after the last one; check the cluster, then pullover-controller ack --cluster ${this.name} (or failover --cluster ${this.name} to force one)`);
+      return;
+    }
+    const others = this.#others();
+    const decided = this.#plan(observed.filter((o) => others.includes(o.name)), undefined);
+    if (decided.kind === 'impossible') {
+      this.#say('plan', 'warn', `${this.name}: ${master.name} is dead and cannot be replaced: ${decided.sentence}`);
+      return;
+    }
+    await this.#begin(decided, 'auto', verdict.sentence, this.#pings.failingSince ?? now());
+  }
+
+  #plan(survivors: ServerObservation[], to: string | undefined): Plan {
+    const cluster = this.#deps.cluster;
+    const flavor = survivors.find((o) => o.flavor)?.flavor ?? 'mariadb';
+    return plan({ oldMaster: this.#master().name, flavor, servers: cluster.servers, survivors, to });
+  }
+
+  async #begin(decided: Extract<Plan, { kind: 'promote' }>, trigger: 'auto' | 'manual', reason: string, startedAt: Date): Promise<FailoverRecord> {
+    const { now, keeper } = this.#deps;
+    const master = this.#master();
+    const lastAnswer = this.#lastAnswer ?? startedAt;
+    const confirmed = now();
+    const record: FailoverRecord = {
+      id: `${now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
+      cluster: this.name,
+      trigger,
+      old_master: master.name,
+      new_master: decided.target,
+      started_at: startedAt.toISOString(),
+      finished_at: null,
+      outcome: 'running',
+      version: null,
+      reason,
+      steps: [
+        {
+          name: 'detected',
+          at: startedAt.toISOString(),
+          ms: Math.max(0, startedAt.getTime() - lastAnswer.getTime()),
+          detail: `first failed ping of ${master.name}; the last answer came ${startedAt.getTime() - lastAnswer.getTime()} ms before`,
+        },
+        {
+          name: 'confirmed',
+          at: confirmed.toISOString(),
+          ms: Math.max(0, confirmed.getTime() - startedAt.getTime()),
+          detail: `${reason}; ${decided.sentence}`,
+        },
+      ],
+    };
+    this.#deps.log({ level: 'warn', message: `${this.name}: failing over from ${master.name}: ${decided.sentence}` });
+    const running: RunningFailover = { record, target: decided.target, donor: decided.donor };
+    // Journaled before the first action: from here on a restarted controller finishes it.
+    await keeper.beginFailover(this.name, running);
+    return this.#execute(running);
+  }
+
+  #execute(running: RunningFailover): Promise<FailoverRecord> {
+    const executor = new FailoverExecutor(
+      {
+        cluster: this.#deps.cluster,
+        keeper: this.#deps.keeper,
+        observer: this.observer,
+        registry: this.#deps.registry,
+        replication: this.#deps.replication,
+        log: this.#deps.log,
+        now: this.#deps.now,
+      },
+      running,
+    );
+    const run = executor.run().finally(() => {
+      this.#running = undefined;
+      this.#pings = { consecutiveFailures: 0 };
+      this.#health = undefined;
+    });
+    this.#running = run;
+    return run;
+  }
+
+  #master() {
+    const name = this.#deps.keeper.state.clusters[this.name]?.master;
+    return this.observer.server(name ?? '');
+  }
+
+  /** Candidates for survivors: neither the master nor a former master kept fenced (its data may have diverged). */
+  #others(): string[] {
+    const master = this.#master().name;
+    const fenced = this.#deps.keeper.failoverState(this.name).fenced;
+    return this.#deps.cluster.servers.map((s) => s.name).filter((n) => n !== master && !fenced.includes(n));
+  }
+
+  #blockedUntil(): Date | undefined {
+    const until = this.#deps.keeper.failoverState(this.name).blocked_until;
+    if (until === null) return undefined;
+    const at = new Date(until);
+    return at.getTime() > this.#deps.now().getTime() ? at : undefined;
+  }
+
+  #sightings(address: string): AgentSighting[] {
+    const out: AgentSighting[] = [];
+    for (const record of this.#deps.registry.all()) {
+      const seen = record.report.masters.find((m) => m.cluster === this.name && m.address === address);
+      if (seen) out.push({ agent: record.name, reachable: seen.reachable, checkedAt: new Date(seen.checked_at), detail: seen.detail });
+    }
+    return out;
+  }
+
+  /** Logs when a server stops or starts answering, once per change, with the reason. */
+  #noteObservation(o: ServerObservation): void {
+    const before = this.#observations.get(o.name);
+    this.#observations.set(o.name, o);
+    if (o.reachable && before && !before.reachable) {
+      this.#deps.log({ level: 'info', message: `${this.name}: ${o.name} answers again` });
+    } else if (!o.reachable && (before === undefined || before.reachable || before.failure?.message !== o.failure?.message)) {
+      this.#deps.log({ level: 'warn', message: `${this.name}: cannot observe ${o.name}: ${o.failure?.message}` });
+    }
+  }
+
+  /** Logs a sentence once, and again only when it changes: one line per event, not per tick. */
+  #say(key: string, level: LogLine['level'], message: string): void {
+    if (this.#lastSaid.get(key) === message) return;
+    this.#lastSaid.set(key, message);
+    this.#deps.log({ level, message });
+  }
+}

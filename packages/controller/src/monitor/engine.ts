@@ -1,0 +1,47 @@
+import type { FailoverRecord } from '@pullover/protocol';
+import type { AgentRegistry } from '../agents/registry.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { LogLine } from '../log-line.js';
+import type { StateKeeper } from '../state/keeper.js';
+import { ClusterMonitor } from './cluster-monitor.js';
+
+/** Every cluster's monitor. Built with the app; loops run only once started (a listening controller). */
+export class FailoverEngine {
+  readonly #monitors = new Map<string, ClusterMonitor>();
+
+  constructor(config: LoadedConfig, keeper: StateKeeper, registry: AgentRegistry, log: (line: LogLine) => void, now: () => Date) {
+    for (const cluster of config.clusters) {
+      const secrets = config.secrets.mysql?.[cluster.name];
+      this.#monitors.set(
+        cluster.name,
+        new ClusterMonitor({
+          cluster,
+          keeper,
+          registry,
+          login: { user: cluster.mysql.user, password: secrets?.password ?? '' },
+          replication: { user: cluster.mysql.replication_user, password: secrets?.replication_password ?? '' },
+          log,
+          now,
+        }),
+      );
+    }
+  }
+
+  monitor(cluster: string): ClusterMonitor | undefined {
+    return this.#monitors.get(cluster);
+  }
+
+  start(): void {
+    for (const m of this.#monitors.values()) m.start();
+  }
+
+  stop(): void {
+    for (const m of this.#monitors.values()) m.stop();
+  }
+
+  failover(cluster: string, to: string | undefined, reason: string | undefined): Promise<FailoverRecord> {
+    const monitor = this.#monitors.get(cluster);
+    if (!monitor) throw new Error(`no monitor for cluster ${cluster}`);
+    return monitor.failover(to, reason);
+  }
+}

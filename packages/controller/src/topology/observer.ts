@@ -1,0 +1,123 @@
+import type { ClusterConfig, ServerConfig } from '../config/load.js';
+import { failureOf, type MysqlFailure, MysqlSession } from '../mysql/session.js';
+import type { ServerObservation } from './observation.js';
+
+export type PingType = ClusterConfig['monitor']['ping'];
+
+export interface Login {
+  readonly user: string;
+  readonly password: string;
+}
+
+/**
+ * The controller's connections to one cluster's servers, one kept open per server and reopened
+ * after any failure. Every call is bounded by the monitor timeout (or the one given).
+ */
+export class ClusterObserver {
+  readonly #sessions = new Map<string, MysqlSession>();
+  readonly #heartbeatReady = new WeakSet<MysqlSession>();
+
+  constructor(
+    readonly cluster: ClusterConfig,
+    readonly login: Login,
+    readonly now: () => Date = () => new Date(),
+  ) {}
+
+  get timeoutMs(): number {
+    return this.cluster.monitor.timeout;
+  }
+
+  server(name: string): ServerConfig {
+    const server = this.cluster.servers.find((s) => s.name === name);
+    if (!server) throw new Error(`cluster ${this.cluster.name} has no server ${name}`);
+    return server;
+  }
+
+  /** The open session to `name`, or a new one. Throws MysqlFailure. */
+  async session(name: string, timeoutMs = this.timeoutMs): Promise<MysqlSession> {
+    const open = this.#sessions.get(name);
+    if (open?.usable) return open;
+    this.#sessions.delete(name);
+    const server = this.server(name);
+    const session = await MysqlSession.open(
+      { name, host: server.address, port: this.cluster.mysql.port, ...this.login },
+      timeoutMs,
+    );
+    this.#sessions.set(name, session);
+    return session;
+  }
+
+  /**
+   * Takes the open session away from the observer (a hung server's socket, to queue a fence in:
+   * it runs the moment the process wakes up), or undefined when none is open.
+   */
+  detach(name: string): MysqlSession | undefined {
+    const open = this.#sessions.get(name);
+    this.#sessions.delete(name);
+    return open?.usable ? open : undefined;
+  }
+
+  /** One liveness check of the kind configured (MHA's ping_type). Throws MysqlFailure. */
+  async ping(name: string, type: PingType): Promise<void> {
+    try {
+      if (type === 'connect') {
+        // A fresh login proves what pooled clients need: mysqld accepts new connections.
+        const fresh = await MysqlSession.open({ name, host: this.server(name).address, port: this.cluster.mysql.port, ...this.login }, this.timeoutMs);
+        await fresh.close();
+        return;
+      }
+      const session = await this.session(name);
+      if (type === 'select') {
+        await session.query('SELECT 1');
+        return;
+      }
+      if (!this.#heartbeatReady.has(session)) {
+        await session.run([
+          'CREATE DATABASE IF NOT EXISTS pullover',
+          'CREATE TABLE IF NOT EXISTS pullover.heartbeat (id TINYINT PRIMARY KEY, at DATETIME(6) NOT NULL)',
+        ]);
+        this.#heartbeatReady.add(session);
+      }
+      // A write proves what a select cannot: the disk and the binlog accept commits.
+      await session.query('REPLACE INTO pullover.heartbeat VALUES (1, NOW(6))');
+    } catch (error) {
+      const failure = failureOf(name, error);
+      // mysqld answered and said no (bad password, too many connections): it is alive.
+      if (failure.kind === 'rejected') return;
+      throw failure;
+    }
+  }
+
+  async observe(name: string): Promise<ServerObservation> {
+    const server = this.server(name);
+    const at = this.now();
+    try {
+      const session = await this.session(name);
+      const [overview] = await session.query<{ read_only: string | number; gtid: string }[]>(session.dialect.overview);
+      const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
+      return {
+        name,
+        address: server.address,
+        at,
+        reachable: true,
+        flavor: session.dialect.flavor,
+        version: session.version,
+        readOnly: Number(overview?.read_only) === 1,
+        executedGtid: String(overview?.gtid ?? ''),
+        replica: status ? session.dialect.parseReplicaStatus(status) : null,
+      };
+    } catch (error) {
+      const failure: MysqlFailure = failureOf(name, error);
+      return { name, address: server.address, at, reachable: false, failure: { kind: failure.kind, message: failure.message } };
+    }
+  }
+
+  observeAll(names: readonly string[] = this.cluster.servers.map((s) => s.name)): Promise<ServerObservation[]> {
+    return Promise.all(names.map((n) => this.observe(n)));
+  }
+
+  close(): void {
+    for (const session of this.#sessions.values()) session.destroy();
+    this.#sessions.clear();
+  }
+}
