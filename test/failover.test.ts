@@ -1,70 +1,36 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { FailoverRecord, Status } from '@pullover/protocol';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Fleet } from './support/fleet.js';
+import {
+  failoverHistory,
+  resolvedBy,
+  rowIds,
+  STEPS,
+  startFailoverFleet,
+  waitAgentsOn,
+} from './support/failover-fleet.js';
+import type { Fleet } from './support/fleet.js';
 import { type Cluster, type Server, startCluster, waitFor } from './support/mariadb.js';
 import { WritablePoller, Writer } from './support/writer.js';
-
-const CLUSTER_ID = 21;
-
-async function history(fleet: Fleet): Promise<FailoverRecord[]> {
-  const response = await fleet.api('GET', '/v1/history');
-  return ((await response.json()) as { failovers: FailoverRecord[] }).failovers;
-}
-
-async function ids(s: Server): Promise<Set<number>> {
-  const rows = await s.query<{ id: number }[]>('SELECT id FROM app.writes');
-  return new Set(rows.map((r) => Number(r.id)));
-}
 
 describe('automatic failover on real MariaDB', () => {
   let cluster: Cluster;
   let mysql1: Server;
   let mysql2: Server;
   let mysql3: Server;
-  let fleet: Fleet;
-  let replFile: string;
+  let fleet: Fleet | undefined;
 
   beforeAll(async () => {
-    cluster = await startCluster({ id: CLUSTER_ID });
+    cluster = await startCluster({ id: 21 });
     [mysql1, mysql2, mysql3] = cluster.servers as [Server, Server, Server];
-    replFile = join(cluster.dir, 'repl.password');
-    await writeFile(replFile, `${cluster.repl.password}\n`);
   });
   afterAll(() => cluster?.destroy());
   beforeEach(() => cluster.reset());
-  afterEach(() => fleet?.destroy());
-
-  async function startFleet(opts: { clusterExtra?: string; servers?: { name: string; candidate?: boolean; no_master?: boolean }[] } = {}) {
-    fleet = await Fleet.create({
-      agents: 2,
-      mysql: {
-        port: mysql1.port,
-        user: cluster.admin.user,
-        password_file: cluster.admin.passwordFile,
-        replication_user: cluster.repl.user,
-        replication_password_file: replFile,
-      },
-      servers: (opts.servers ?? [{ name: 'mysql1' }, { name: 'mysql2', candidate: true }, { name: 'mysql3' }]).map((s) => ({
-        ...s,
-        address: cluster.server(s.name).address,
-      })),
-      clusterExtra: opts.clusterExtra ?? '',
-    });
-    await fleet.startController();
-    for (const agent of fleet.agents) await fleet.startAgent(agent);
-    await waitFor(
-      async () => (await Promise.all(fleet.agents.map((a) => fleet.resolve(a)))).every((a) => a === mysql1.address),
-      10_000,
-      'agents to map the hostname to mysql1',
-    );
-  }
-
-  const resolved = () => Promise.all(fleet.agents.map((a) => fleet.resolve(a)));
+  afterEach(async () => {
+    await fleet?.destroy();
+    fleet = undefined;
+  });
 
   it('SIGKILL of the master under writes: mysql2 takes over, agents follow, no acknowledged write lost, never two writable', async () => {
-    await startFleet();
+    fleet = await startFailoverFleet(cluster);
     const writer = new Writer(fleet.agents[0]!.hostsFile, mysql1.port, cluster.app);
     const poller = new WritablePoller(cluster.servers);
     writer.start();
@@ -72,31 +38,95 @@ describe('automatic failover on real MariaDB', () => {
     await waitFor(() => writer.acks.length >= 50, 10_000, 'writes on mysql1');
 
     await mysql1.kill('SIGKILL');
-    await waitFor(async () => (await resolved()).every((a) => a === mysql2.address), 20_000, 'agents to follow mysql2');
+    await waitAgentsOn(fleet, mysql2);
     await waitFor(() => writer.acksAt(mysql2.address).length >= 20, 10_000, 'writes on mysql2');
     await writer.stop();
     await poller.stop();
 
     // Every write the application saw acknowledged is on the new master, and on the repointed replica.
-    const onMysql2 = await ids(mysql2);
-    const lost = writer.acks.filter((a) => !onMysql2.has(a.id)).map((a) => a.id);
-    expect(lost).toEqual([]);
+    const onMysql2 = await rowIds(mysql2);
+    expect(writer.acks.filter((a) => !onMysql2.has(a.id)).map((a) => a.id)).toEqual([]);
     expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
     expect(poller.twoWritable).toEqual([]);
     expect(poller.samples).toBeGreaterThan(5);
     const st = await mysql3.slaveStatus();
     expect([st?.Master_Host, st?.Slave_IO_Running, st?.Slave_SQL_Running]).toEqual([mysql2.address, 'Yes', 'Yes']);
-    await waitFor(async () => (await ids(mysql3)).size === onMysql2.size, 10_000, 'mysql3 to replicate from mysql2');
+    await waitFor(async () => (await rowIds(mysql3)).size === onMysql2.size, 10_000, 'mysql3 to replicate from mysql2');
 
-    const [record] = await history(fleet);
-    console.log(JSON.stringify(record, null, 1));
+    const [record] = await failoverHistory(fleet);
     expect(record).toMatchObject({ outcome: 'done', old_master: 'mysql1', new_master: 'mysql2', trigger: 'auto' });
-    expect(record?.steps.map((s) => s.name)).toEqual([
-      'detected', 'confirmed', 'fenced', 'caught-up', 'promoted', 'repointed', 'published', 'agents-applied',
-    ]);
+    expect(record?.steps.map((s) => s.name)).toEqual(STEPS);
     expect(record?.steps.at(-1)?.detail).toMatch(/^2 of 2 live agent\(s\) applied/);
-    const status: Status = await fleet.status();
+    const status = await fleet.status();
     expect(status.clusters[0]).toMatchObject({ master: 'mysql2', failover: { running: false } });
     expect(status.clusters[0]?.failover.blocked_until).not.toBeNull();
+  });
+
+  it('a hung master (SIGSTOP) is failed over; when it wakes up it is read-only and its clients are gone', async () => {
+    fleet = await startFailoverFleet(cluster);
+    // A pooled application connection opened before the freeze: it must not write after the thaw.
+    const pooled = await mysql1.connect({ as: 'app' });
+    await pooled.query('INSERT INTO app.writes (v) VALUES (?)', ['before']);
+
+    mysql1.pause();
+    await waitAgentsOn(fleet, mysql2, 30_000);
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
+
+    mysql1.resume();
+    await waitFor(async () => (await mysql1.variable('read_only')) === '1', 5000, 'mysql1 to be fenced');
+    await expect(pooled.query('INSERT INTO app.writes (v) VALUES (?)', ['after'])).rejects.toThrow();
+    pooled.destroy();
+    await expect(mysql1.query('INSERT INTO app.writes (v) VALUES (?)', ['fresh'], { as: 'app' })).rejects.toThrow(/read-only/);
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
+    const [record] = await failoverHistory(fleet);
+    expect(record?.reason).toMatch(/timed out/);
+  });
+
+  it('promotes the candidate even when another replica is further ahead, after it catches up: nothing acknowledged is lost', async () => {
+    fleet = await startFailoverFleet(cluster);
+    // mysql2 stops receiving; the writes below are acknowledged by mysql3 alone (semi-sync).
+    await mysql2.query('STOP SLAVE IO_THREAD');
+    for (let i = 0; i < 20; i++) await mysql1.query('INSERT INTO app.writes (v) VALUES (?)', [`only-on-mysql3-${i}`], { as: 'app' });
+    const acked = await rowIds(mysql1);
+    await waitFor(async () => (await rowIds(mysql3)).size === acked.size, 5000, 'mysql3 to apply');
+    expect((await rowIds(mysql2)).size).toBeLessThan(acked.size);
+
+    await mysql1.kill('SIGKILL');
+    await waitAgentsOn(fleet, mysql2);
+    const onMysql2 = await rowIds(mysql2);
+    expect([...acked].filter((id) => !onMysql2.has(id))).toEqual([]);
+    const [record] = await failoverHistory(fleet);
+    expect(record?.steps.find((s) => s.name === 'caught-up')?.detail).toMatch(/^mysql2 caught up from mysql3/);
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
+    expect((await mysql3.slaveStatus())?.Master_Host).toBe(mysql2.address);
+  });
+
+  it('a second master death within min_interval waits for ack, then fails over', async () => {
+    fleet = await startFailoverFleet(cluster);
+    await mysql1.kill('SIGKILL');
+    await waitAgentsOn(fleet, mysql2);
+    await waitFor(async () => (await failoverHistory(fleet!)).length === 1, 15_000, 'the first failover to be recorded');
+
+    await mysql2.kill('SIGKILL');
+    await waitFor(
+      async () => (await fleet!.status()).clusters[0]?.health?.state === 'master-dead',
+      10_000,
+      'mysql2 to be found dead',
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const blocked = (await fleet.status()).clusters[0];
+    expect(blocked).toMatchObject({ master: 'mysql2' });
+    expect(blocked?.failover.blocked_until).not.toBeNull();
+    expect(await resolvedBy(fleet)).toEqual([mysql2.address, mysql2.address]);
+    expect(await fleet.controller?.log()).toMatch(/automatic failover is blocked until .*pullover-controller ack --cluster myservice/);
+
+    const ack = await fleet.admin(['ack', '--cluster', 'myservice']);
+    expect(ack.code).toBe(0);
+    expect(ack.stdout).toMatch(/automatic failover armed again/);
+    await waitAgentsOn(fleet, mysql3);
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql3']);
+    const history = await fleet.admin(['history']);
+    expect(history.stdout).toMatch(/mysql1 → mysql2, done/);
+    expect(history.stdout).toMatch(/mysql2 → mysql3, done/);
   });
 });

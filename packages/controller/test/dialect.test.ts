@@ -49,7 +49,7 @@ describe('statements', () => {
     const statement = dialect.changeMaster(source);
     expect(statement).toEqual({ sql, values: ['200.200.200.2', 3306, 'repl', 's3cret'] });
     // What mysql2's query() sends (placeholders are filled in on the client): the port unquoted.
-    expect(format(statement.sql, statement.values as unknown[])).toBe(sent);
+    expect(format(statement.sql, statement.values as (string | number)[])).toBe(sent);
   });
 
   it.each([
@@ -213,6 +213,7 @@ describe('MYSQL.parseReplicaStatus', () => {
     ['nothing retrieved since the relay log was reset', { Retrieved_Gtid_Set: '' }, { receivedGtid: mysqlRow.Executed_Gtid_Set as string }],
     ['a fresh replica', { Retrieved_Gtid_Set: '', Executed_Gtid_Set: '' }, { receivedGtid: '' }],
   ])('%s', (_name, changes, expected) => {
-    expect(MYSQL.parseReplicaStatus({ ...mysqlRow, ...changes })).toEqual({ ...healthy, receivedGtid: received, ...expected });
+    const expectedStatus = { ...healthy, receivedGtid: received, ...expected };
+    expect(MYSQL.parseReplicaStatus({ ...mysqlRow, ...changes })).toEqual(expectedStatus);
   });
 });

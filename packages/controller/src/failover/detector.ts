@@ -81,6 +81,13 @@ export function detect(input: DetectorInput): Verdict {
   }
 
   const reachable = input.replicas.filter((r) => r.reachable);
+  const refusedLogin = input.replicas.filter((r) => r.failure?.kind === 'rejected');
+  if (refusedLogin.length > 0 && reachable.length === 0) {
+    return {
+      state: 'controller-isolated',
+      sentence: `the controller cannot reach ${master.name} (${why}) and cannot log in to ${names(refusedLogin)} (${refusedLogin[0]?.failure?.message}): fix mysql.user and mysql.password_file; no failover without the replicas' view`,
+    };
+  }
   if (input.replicas.length > 0 && reachable.length === 0) {
     return {
       state: 'controller-isolated',

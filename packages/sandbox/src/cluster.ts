@@ -1,15 +1,12 @@
-// Real MariaDB clusters (one master, two GTID replicas) for failover integration tests.
+// Real MariaDB clusters (one master, two GTID replicas) for failover tests, the demo and the bench.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from './processes.js';
-import { type Credentials, type Login, ownedPid, Server } from './mariadb/server.js';
-
-export { type Credentials, type Login, type SlaveStatus, Server } from './mariadb/server.js';
-export { eventually as waitFor } from './processes.js';
+import { type Credentials, type Login, ownedPid, Server } from './server.js';
+import { eventually } from './wait.js';
 
 export interface ClusterOptions {
   /** Servers listen on 127.0.<id>.1..3: give every test file its own id (10 is fleet.ts's fake servers). */

@@ -1,0 +1,69 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FailoverRecord } from '@pullover/protocol';
+import { Fleet } from './fleet.js';
+import { type Cluster, type Server, waitFor } from './mariadb.js';
+
+export interface FailoverFleetOptions {
+  /** Cluster keys beyond mysql and servers (monitor, failover), indented by four spaces. */
+  clusterExtra?: string;
+  /** Default: mysql1, mysql2 (candidate), mysql3. */
+  servers?: { name: string; candidate?: boolean; no_master?: boolean }[];
+  /** The monitoring user's password file (default: the right one). */
+  passwordFile?: string;
+  agents?: number;
+}
+
+/** A controller and agents watching a real MariaDB cluster; resolves once every agent maps the hostname to mysql1. */
+export async function startFailoverFleet(cluster: Cluster, opts: FailoverFleetOptions = {}): Promise<Fleet> {
+  const replFile = join(cluster.dir, 'repl.password');
+  await writeFile(replFile, `${cluster.repl.password}\n`);
+  const master = cluster.master;
+  const fleet = await Fleet.create({
+    agents: opts.agents ?? 2,
+    mysql: {
+      port: master.port,
+      user: cluster.admin.user,
+      password_file: opts.passwordFile ?? cluster.admin.passwordFile,
+      replication_user: cluster.repl.user,
+      replication_password_file: replFile,
+    },
+    servers: (opts.servers ?? [{ name: 'mysql1' }, { name: 'mysql2', candidate: true }, { name: 'mysql3' }]).map(
+      (s) => ({ ...s, address: cluster.server(s.name).address }),
+    ),
+    clusterExtra: opts.clusterExtra ?? '',
+  });
+  await fleet.startController();
+  for (const agent of fleet.agents) await fleet.startAgent(agent);
+  await waitFor(
+    async () => (await resolvedBy(fleet)).every((a) => a === master.address),
+    10_000,
+    `agents to map the hostname to ${master.name}`,
+  );
+  return fleet;
+}
+
+/** The address each agent's hosts file gives the master hostname. */
+export function resolvedBy(fleet: Fleet): Promise<(string | undefined)[]> {
+  return Promise.all(fleet.agents.map((a) => fleet.resolve(a)));
+}
+
+export function waitAgentsOn(fleet: Fleet, server: Server, timeoutMs = 20_000): Promise<void> {
+  return waitFor(
+    async () => (await resolvedBy(fleet)).every((a) => a === server.address),
+    timeoutMs,
+    `agents to follow ${server.name}`,
+  );
+}
+
+export async function failoverHistory(fleet: Fleet): Promise<FailoverRecord[]> {
+  const response = await fleet.api('GET', '/v1/history');
+  return ((await response.json()) as { failovers: FailoverRecord[] }).failovers;
+}
+
+export async function rowIds(s: Server): Promise<Set<number>> {
+  const rows = await s.query<{ id: number }[]>('SELECT id FROM app.writes');
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+export const STEPS = ['detected', 'confirmed', 'fenced', 'caught-up', 'promoted', 'repointed', 'published', 'agents-applied'];
