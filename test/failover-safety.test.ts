@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { failoverHistory, resolvedBy, startFailoverFleet, waitAgentsOn } from './support/failover-fleet.js';
@@ -34,7 +35,7 @@ describe('failover safety rails on real MariaDB', () => {
       clusterExtra: `    failover: { command_timeout: 2s, hooks: { before: "echo run >> ${marker}; sleep 1.5" } }\n`,
     });
     await mysql1.kill('SIGKILL');
-    await eventually(async () => (await import('node:fs')).existsSync(marker), 10_000, 'the failover to start');
+    await eventually(() => existsSync(marker), 10_000, 'the failover to start');
     await fleet.controller?.kill('SIGKILL');
     expect((await cluster.writableServers()).length).toBe(0);
     expect(await resolvedBy(fleet)).toEqual([mysql1.address, mysql1.address]);
@@ -107,8 +108,14 @@ describe('failover safety rails on real MariaDB', () => {
     expect(await resolvedBy(fleet)).toEqual([mysql1.address, mysql1.address]);
   });
 
-  it('a manual failover is refused while the master answers, and forced onto a named replica when it is dead', async () => {
-    fleet = await startFailoverFleet(cluster, { clusterExtra: '    failover: { auto: false }\n' });
+  it('a manual failover is refused while the master answers, and forced onto a named replica when it is dead; hooks run', async () => {
+    const after = join(cluster.dir, 'after-hook.json');
+    const mhaLog = join(cluster.dir, 'mha.log');
+    const mhaScript = join(cluster.dir, 'master_ip_failover');
+    await writeFile(mhaScript, `#!/bin/sh\necho "$*" >> ${mhaLog}\n`, { mode: 0o755 });
+    fleet = await startFailoverFleet(cluster, {
+      clusterExtra: `    failover: { auto: false, hooks: { after: "cat > ${after}" }, mha_failover_script: ${mhaScript} }\n`,
+    });
     const refused = await fleet.admin(['failover', '--cluster', 'myservice']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/mysql1 answers: failover is for a dead master; move a live one with switchover/);
@@ -123,5 +130,17 @@ describe('failover safety rails on real MariaDB', () => {
     await waitAgentsOn(fleet, mysql3);
     expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql3']);
     expect((await mysql2.slaveStatus())?.Master_Host).toBe(mysql3.address);
+
+    await eventually(async () => existsSync(after) && (await readFile(mhaLog, 'utf8')).includes('start'), 5000, 'the hooks');
+    expect(JSON.parse(await readFile(after, 'utf8'))).toMatchObject({
+      event: 'after',
+      old_master: { name: 'mysql1', address: mysql1.address },
+      new_master: { name: 'mysql3', address: mysql3.address },
+      reason: 'mysql1 disk died',
+    });
+    expect((await readFile(mhaLog, 'utf8')).trim().split('\n')).toEqual([
+      `--command=stop --ssh_user=root --orig_master_host=mysql1 --orig_master_ip=${mysql1.address} --orig_master_port=${mysql1.port}`,
+      `--command=start --ssh_user=root --orig_master_host=mysql1 --orig_master_ip=${mysql1.address} --orig_master_port=${mysql1.port} --new_master_host=mysql3 --new_master_ip=${mysql3.address} --new_master_port=${mysql3.port}`,
+    ]);
   });
 });

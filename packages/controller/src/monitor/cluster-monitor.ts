@@ -46,7 +46,8 @@ export class ClusterMonitor {
   #lastAnswer: Date | undefined;
   #observations = new Map<string, ServerObservation>();
   #health: Health | undefined;
-  #running: Promise<FailoverRecord> | undefined;
+  /** Set from the moment a failover is decided (before it is journaled) until it is filed. */
+  #busy = false;
   #lastSaid = new Map<string, string>();
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
@@ -67,7 +68,7 @@ export class ClusterMonitor {
   }
 
   get running(): boolean {
-    return this.#running !== undefined;
+    return this.#busy;
   }
 
   observation(server: string): ServerObservation | undefined {
@@ -100,7 +101,7 @@ export class ClusterMonitor {
 
   /** A failover by hand: the operator has decided the master is dead. Resolves when it is over. */
   async failover(to: string | undefined, reason: string | undefined): Promise<FailoverRecord> {
-    if (this.#running) throw new FailoverRefused(this.name, 'a failover is already running');
+    if (this.#busy) throw new FailoverRefused(this.name, 'a failover is already running');
     const master = this.#master();
     if (await this.masterAnswers()) {
       throw new FailoverRefused(this.name, `${master.name} answers: failover is for a dead master; move a live one with switchover`);
@@ -128,7 +129,7 @@ export class ClusterMonitor {
   }
 
   async #tick(): Promise<void> {
-    if (this.#running) return;
+    if (this.#busy) return;
     const { cluster, now } = this.#deps;
     const master = this.#master();
     const [pinged, observed] = await Promise.all([
@@ -138,7 +139,7 @@ export class ClusterMonitor {
       ),
       this.observer.observeAll(),
     ]);
-    if (this.#stopped || this.#running) return;
+    if (this.#stopped || this.#busy) return;
     for (const o of observed) this.#noteObservation(o);
 
     if (pinged === undefined) {
@@ -191,6 +192,9 @@ export class ClusterMonitor {
   }
 
   async #begin(decided: Extract<Plan, { kind: 'promote' }>, trigger: 'auto' | 'manual', reason: string, startedAt: Date): Promise<FailoverRecord> {
+    // Claimed before the first await: a manual failover and the loop must never both start one.
+    if (this.#busy) throw new FailoverRefused(this.name, 'a failover is already running');
+    this.#busy = true;
     const { now, keeper } = this.#deps;
     const master = this.#master();
     const lastAnswer = this.#lastAnswer ?? startedAt;
@@ -224,7 +228,12 @@ export class ClusterMonitor {
     this.#deps.log({ level: 'warn', message: `${this.name}: failing over from ${master.name}: ${decided.sentence}` });
     const running: RunningFailover = { record, target: decided.target, donor: decided.donor };
     // Journaled before the first action: from here on a restarted controller finishes it.
-    await keeper.beginFailover(this.name, running);
+    try {
+      await keeper.beginFailover(this.name, running);
+    } catch (error) {
+      this.#busy = false;
+      throw error;
+    }
     return this.#execute(running);
   }
 
@@ -241,13 +250,12 @@ export class ClusterMonitor {
       },
       running,
     );
-    const run = executor.run().finally(() => {
-      this.#running = undefined;
+    this.#busy = true;
+    return executor.run().finally(() => {
+      this.#busy = false;
       this.#pings = { consecutiveFailures: 0 };
       this.#health = undefined;
     });
-    this.#running = run;
-    return run;
   }
 
   #master() {
