@@ -12,6 +12,10 @@ export interface FailoverFleetOptions {
   /** The monitoring user's password file (default: the right one). */
   passwordFile?: string;
   agents?: number;
+  /** More keys of each agent.yaml. */
+  agentExtra?: string;
+  /** How to start the controller (default: fleet.startController()). */
+  startController?: (fleet: Fleet) => Promise<unknown>;
 }
 
 /** A controller and agents watching a real MariaDB cluster; resolves once every agent maps the hostname to mysql1. */
@@ -21,6 +25,7 @@ export async function startFailoverFleet(cluster: Cluster, opts: FailoverFleetOp
   const master = cluster.master;
   const fleet = await Fleet.create({
     agents: opts.agents ?? 2,
+    ...(opts.agentExtra ? { agentExtra: opts.agentExtra } : {}),
     mysql: {
       port: master.port,
       user: cluster.admin.user,
@@ -33,13 +38,20 @@ export async function startFailoverFleet(cluster: Cluster, opts: FailoverFleetOp
     ),
     clusterExtra: opts.clusterExtra ?? '',
   });
-  await fleet.startController();
+  await (opts.startController ? opts.startController(fleet) : fleet.startController());
   for (const agent of fleet.agents) await fleet.startAgent(agent);
-  await waitFor(
-    async () => (await resolvedBy(fleet)).every((a) => a === master.address),
-    10_000,
-    `agents to map the hostname to ${master.name}`,
-  );
+  try {
+    await waitFor(
+      async () => (await resolvedBy(fleet)).every((a) => a === master.address),
+      10_000,
+      `agents to map the hostname to ${master.name}`,
+    );
+  } catch (error) {
+    const tail = async (log: Promise<string> | undefined) => ((await log) ?? '').trimEnd().split('\n').slice(-8).join('\n');
+    const logs = `controller:\n${await tail(fleet.controller?.log())}\n${fleet.agents[0]?.name}:\n${await tail(fleet.agents[0]?.proc?.log())}`;
+    await fleet.destroy();
+    throw new Error(`${(error as Error).message}\n${logs}`);
+  }
   return fleet;
 }
 

@@ -160,12 +160,14 @@ ${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
     return handle;
   }
 
-  async startController(): Promise<Proc> {
+  /** `launcher` runs node differently (default: this node), e.g. inside a network namespace. */
+  async startController(launcher?: string[]): Promise<Proc> {
     this.controller = await startProcess(
       CONTROLLER_CLI,
       ['run', '--config', this.controllerConfig],
       this.dir,
       'controller',
+      launcher,
     );
     await eventually(async () => (await this.fetch('/healthz')).ok, 10_000, 'the controller to listen');
     return this.controller;

@@ -4,6 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
+export { eventually } from '@pullover/sandbox';
+
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CONTROLLER_CLI = join(ROOT, 'packages/controller/dist/cli.js');
 export const AGENT_CLI = join(ROOT, 'packages/agent/dist/cli.js');
@@ -38,11 +40,19 @@ export class Proc {
   }
 }
 
-export async function startProcess(cli: string, args: string[], dir: string, name: string): Promise<Proc> {
+/** Starts `node cli args…`, or `launcher… cli args…` (e.g. `ip netns exec NS node`), logging to dir/name.log. */
+export async function startProcess(
+  cli: string,
+  args: string[],
+  dir: string,
+  name: string,
+  launcher: string[] = [process.execPath],
+): Promise<Proc> {
   const logFile = join(dir, `${name}.log`);
   const pidFile = join(dir, `${name}.pid`);
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...before] = launcher as [string, ...string[]];
+  const child = spawn(command, [...before, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   await writeFile(pidFile, `${child.pid}\n`);
@@ -77,26 +87,4 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => done(port));
     });
   });
-}
-
-/** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function eventually<T>(
-  check: () => Promise<T> | T,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

@@ -55,8 +55,8 @@ export async function openController(
   const keeper = new StateKeeper(config, store, publisher, state, now);
   const registry = new AgentRegistry();
   // The app's logger is the engine's too: one stream of sentences, named by cluster and server.
-  const say: ConstructorParameters<typeof FailoverEngine>[3] = (line) => app.log[line.level](line.message);
-  const engine = new FailoverEngine(config, keeper, registry, say, now);
+  const say: ConstructorParameters<typeof FailoverEngine>[4] = (line) => app.log[line.level](line.message);
+  const engine = new FailoverEngine(config, keeper, registry, publisher, say, now);
   const app = buildApp({
     engine,
     keeper,

@@ -12,6 +12,9 @@ export interface AgentRecord {
 /** Agent names are chosen by agents; a bound keeps a buggy or hostile fleet from exhausting memory. */
 export const MAX_AGENTS = 100_000;
 
+/** Agents heard from within this long count as live: a failover waits for them, and so does the detector. */
+export const AGENT_LIVE_MS = 5 * 60_000;
+
 /** The last report of every agent since start, in memory: it answers "have all app servers switched?". */
 export class AgentRegistry {
   readonly #agents = new Map<string, AgentRecord>();
@@ -28,6 +31,12 @@ export class AgentRegistry {
 
   get(name: string): AgentRecord | undefined {
     return this.#agents.get(name);
+  }
+
+  /** Agents heard from since `now - AGENT_LIVE_MS`. */
+  live(now: Date): AgentRecord[] {
+    const since = now.getTime() - AGENT_LIVE_MS;
+    return this.all().filter((a) => a.received_at.getTime() >= since);
   }
 
   /** Every agent, sorted by name. */

@@ -33,6 +33,64 @@ function reach(agent: AgentStatus, status: Status): string {
   return parts.join(', ');
 }
 
+type ClusterStatus = Status['clusters'][number];
+type ServerStatus = ClusterStatus['servers'][number];
+
+function health(cluster: ClusterStatus): string {
+  const h = cluster.health;
+  return h ? `${h.state} since ${h.since}: ${h.sentence}` : 'not checked yet (the controller has not looked at the master)';
+}
+
+// A blocked or disabled failover must say what unblocks it: the operator reads this during an outage.
+function automatic(cluster: ClusterStatus): string {
+  const { failover } = cluster;
+  if (failover.running) return 'a failover is RUNNING now; pullover-controller history shows its steps';
+  if (!failover.auto) {
+    return `OFF (failover.auto: false); replace a dead master with pullover-controller failover --cluster ${cluster.name}`;
+  }
+  if (failover.blocked_until !== null) {
+    return `BLOCKED until ${failover.blocked_until} after the last failover; check the cluster, then run pullover-controller ack --cluster ${cluster.name}`;
+  }
+  return 'armed';
+}
+
+function role(server: ServerStatus): string {
+  return [server.role, ...(server.candidate ? ['candidate'] : []), ...(server.no_master ? ['no_master'] : [])].join(', ');
+}
+
+/** One row of what the controller last saw of a server; its master by name where it is one of ours. */
+function observedRow(server: ServerStatus, cluster: ClusterStatus): string[] {
+  const o = server.observed;
+  if (!o) return [server.name, role(server), 'not observed yet'];
+  if (!o.reachable) return [server.name, role(server), 'NO', '', '', '', '', '', '', o.error ?? ''];
+  const from = o.replicating_from;
+  return [
+    server.name,
+    role(server),
+    'yes',
+    o.read_only === null ? '?' : o.read_only ? 'ON' : 'OFF',
+    from === null ? '-' : (cluster.servers.find((s) => s.address === from)?.name ?? from),
+    o.io_running === null ? '-' : o.io_running === 'yes' ? 'yes' : o.io_running.toUpperCase(),
+    o.sql_running === null ? '-' : o.sql_running ? 'yes' : 'NO',
+    o.lag_s === null ? '-' : formatAge(o.lag_s),
+    o.gtid ?? '',
+    o.error ?? '',
+  ];
+}
+
+function clusterDetail(cluster: ClusterStatus): string {
+  const servers = table(
+    ['SERVER', 'ROLE', 'REACHABLE', 'READ_ONLY', 'REPLICATES FROM', 'IO', 'SQL', 'LAG', 'GTID', 'ERROR'],
+    cluster.servers.map((server) => observedRow(server, cluster)),
+  );
+  return [
+    cluster.name,
+    `  health: ${health(cluster)}`,
+    `  automatic failover: ${automatic(cluster)}`,
+    ...servers.split('\n').map((line) => `  ${line}`),
+  ].join('\n');
+}
+
 /** The human form of GET /v1/status. */
 export function formatStatus(status: Status): string {
   const clusters = table(
@@ -42,7 +100,9 @@ export function formatStatus(status: Status): string {
       return [cluster.name, `${cluster.master} (${address})`, cluster.hostnames.join(', ')];
     }),
   );
-  const lines = [clusters, '', `mapping version ${status.version}, issued ${status.issued_at}`, ''];
+  const lines = [clusters, ''];
+  for (const cluster of status.clusters) lines.push(clusterDetail(cluster), '');
+  lines.push(`mapping version ${status.version}, issued ${status.issued_at}`, '');
   if (status.agents.length === 0) {
     lines.push('no agent has reported since the controller started');
   } else {

@@ -45,6 +45,12 @@ export interface DetectorInput {
   /** Every server but the master, as last observed. */
   readonly replicas: readonly ServerObservation[];
   readonly agents: readonly AgentSighting[];
+  /** Live agents that check this cluster's master: their answers are awaited before a verdict of death. */
+  readonly agentsExpected: number;
+  /** Since the first failed ping. */
+  readonly elapsedMs: number;
+  /** How long to wait for the agents' answers before deciding without the missing ones. */
+  readonly agentGraceMs: number;
   readonly failuresNeeded: number;
 }
 
@@ -105,17 +111,46 @@ export function detect(input: DetectorInput): Verdict {
     };
   }
 
-  const lost = reachable.map((r) => `${r.name} ${replicaView(r, master.address)}`);
+  // A replica whose replication was stopped by hand, or that replicates from elsewhere, saw nothing:
+  // only one still trying to reach the master and failing at the network level vouches for its death.
+  const witnesses = reachable.filter((r) => lostMaster(r, master));
+  if (reachable.length > 0 && witnesses.length === 0) {
+    return {
+      state: 'master-unreachable',
+      sentence: `the controller cannot reach ${master.name} (${why}), and no replica is replicating from it to confirm (${reachable.map((r) => `${r.name} ${replicaView(r, master.address)}`).join(', ')}): no automatic failover; if it is dead, run pullover-controller failover`,
+    };
+  }
+
+  if (fresh.length < input.agentsExpected && input.elapsedMs < input.agentGraceMs) {
+    return {
+      state: 'master-suspect',
+      sentence: `${master.name} failed ${pings.consecutiveFailures} pings (${why}) and its replicas lost it; waiting for the app servers' view (${fresh.length} of ${input.agentsExpected} answered)`,
+    };
+  }
+
+  const lost = witnesses.map((r) => `${r.name} lost it too${r.replica?.lastIoErrno ? ` (IO error ${r.replica.lastIoErrno})` : ''}`);
   const agentPart =
     fresh.length > 0
-      ? `; ${fresh.length} app server(s) cannot reach it either`
-      : input.agents.length > 0
-        ? '; no app server has checked since'
+      ? `; ${fresh.length} app server(s) cannot reach it either${fresh.length < input.agentsExpected ? ` (${input.agentsExpected - fresh.length} did not answer in ${input.agentGraceMs} ms)` : ''}`
+      : input.agentsExpected > 0
+        ? `; no app server answered in ${input.agentGraceMs} ms`
         : '';
   return {
     state: 'master-dead',
     sentence: `${master.name} is dead: ${pings.consecutiveFailures} pings failed (${why})${lost.length > 0 ? `; ${lost.join(', ')}` : ''}${agentPart}`,
   };
+}
+
+// Client errors of a replication IO thread that mean "no answer from the master's host": cannot
+// connect, lost the connection, server gone, network read/write failures and timeouts.
+const NETWORK_ERRORS = new Set([2003, 2006, 2013, 1158, 1159, 1160, 1161]);
+
+/** The replica replicates from the master and its IO thread cannot reach it (not: was told to stop, or was refused a login). */
+function lostMaster(r: ServerObservation, master: DetectorInput['master']): boolean {
+  const replica = r.replica;
+  if (!replica || replica.masterHost !== master.address || replica.masterPort !== master.port) return false;
+  if (replica.lastIoErrno !== 0) return NETWORK_ERRORS.has(replica.lastIoErrno);
+  return replica.io === 'connecting';
 }
 
 function describeFailure(kind: FailureKind): string {
@@ -134,6 +169,6 @@ function describeFailure(kind: FailureKind): string {
 function replicaView(r: ServerObservation, masterAddress: string): string {
   if (!r.replica) return 'replicates from nobody';
   if (r.replica.masterHost !== masterAddress) return `replicates from ${r.replica.masterHost}`;
-  const error = r.replica.lastIoErrno ? ` (IO error ${r.replica.lastIoErrno})` : '';
-  return `lost it too${error}`;
+  if (r.replica.io === 'no' && r.replica.lastIoErrno === 0) return 'has replication stopped';
+  return `IO ${r.replica.io}${r.replica.lastIoErrno ? `, error ${r.replica.lastIoErrno}: ${r.replica.lastIoError}` : ''}`;
 }

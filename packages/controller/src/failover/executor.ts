@@ -187,9 +187,7 @@ export class FailoverExecutor {
   async #waitForAgents(version: number): Promise<void> {
     const { registry, cluster } = this.#deps;
     const published = performance.now();
-    // Agents heard from within the last few minutes count as live; older ones are reported, not awaited.
-    const liveSince = this.#deps.now().getTime() - 5 * 60_000;
-    const live = registry.all().filter((a) => a.received_at.getTime() >= liveSince);
+    const live = registry.live(this.#deps.now());
     const deadline = published + cluster.failover.agents_timeout;
     const applied = new Map<string, number>();
     while (performance.now() < deadline) {

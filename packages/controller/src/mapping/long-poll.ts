@@ -90,6 +90,17 @@ export class MappingPublisher {
     });
   }
 
+  /**
+   * Ends every parked poll now, as if its hold had run out (204). An agent answers an empty hold
+   * with a full report, greeting check of each master included: this is how the controller asks
+   * every app server "can you reach the master?" the moment it starts to doubt. Returns how many.
+   */
+  askForReports(): number {
+    const waiters = [...this.#wheel.entries()].map(([waiter]) => waiter);
+    for (const waiter of waiters) this.#settle(waiter, null);
+    return waiters.length;
+  }
+
   /** Answers every parked poll with ControllerClosing (503) and refuses new ones. */
   close(): void {
     this.#closed = true;

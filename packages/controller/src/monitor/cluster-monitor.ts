@@ -25,7 +25,10 @@ export interface MonitorDeps {
   readonly replication: Login;
   readonly log: (line: LogLine) => void;
   readonly now: () => Date;
+  /** Ends the agents' parked polls so that each reports whether it reaches the master; returns how many. */
+  readonly askAgents: () => number;
 }
+
 
 export interface Health {
   readonly verdict: Verdict;
@@ -146,6 +149,10 @@ export class ClusterMonitor {
       this.#pings = { consecutiveFailures: 0 };
       this.#lastAnswer = now();
     } else {
+      if (this.#pings.consecutiveFailures === 0) {
+        const asked = this.#deps.askAgents();
+        if (asked > 0) this.#deps.log({ level: 'info', message: `${this.name}: asked ${asked} agent(s) whether they reach ${master.name}` });
+      }
       this.#pings = {
         consecutiveFailures: this.#pings.consecutiveFailures + 1,
         lastFailure: { kind: pinged.kind, message: pinged.message },
@@ -157,6 +164,10 @@ export class ClusterMonitor {
       pings: this.#pings,
       replicas: observed.filter((o) => o.name !== master.name),
       agents: this.#sightings(master.address),
+      agentsExpected: this.#liveAgents(),
+      elapsedMs: now().getTime() - (this.#pings.failingSince ?? now()).getTime(),
+      // Long enough for an agent's greeting check of a silent master to time out and be reported.
+      agentGraceMs: 2 * cluster.monitor.timeout,
       failuresNeeded: cluster.monitor.failures,
     });
     if (verdict.state !== this.#health?.verdict.state) {
@@ -275,6 +286,10 @@ export class ClusterMonitor {
     if (until === null) return undefined;
     const at = new Date(until);
     return at.getTime() > this.#deps.now().getTime() ? at : undefined;
+  }
+
+  #liveAgents(): number {
+    return this.#deps.registry.live(this.#deps.now()).filter((r) => r.report.masters.some((m) => m.cluster === this.name)).length;
   }
 
   #sightings(address: string): AgentSighting[] {

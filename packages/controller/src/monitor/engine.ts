@@ -2,6 +2,7 @@ import type { FailoverRecord } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { LogLine } from '../log-line.js';
+import type { MappingPublisher } from '../mapping/long-poll.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 
@@ -9,7 +10,14 @@ import { ClusterMonitor } from './cluster-monitor.js';
 export class FailoverEngine {
   readonly #monitors = new Map<string, ClusterMonitor>();
 
-  constructor(config: LoadedConfig, keeper: StateKeeper, registry: AgentRegistry, log: (line: LogLine) => void, now: () => Date) {
+  constructor(
+    config: LoadedConfig,
+    keeper: StateKeeper,
+    registry: AgentRegistry,
+    publisher: MappingPublisher,
+    log: (line: LogLine) => void,
+    now: () => Date,
+  ) {
     for (const cluster of config.clusters) {
       const secrets = config.secrets.mysql?.[cluster.name];
       this.#monitors.set(
@@ -22,6 +30,7 @@ export class FailoverEngine {
           replication: { user: cluster.mysql.replication_user, password: secrets?.replication_password ?? '' },
           log,
           now,
+          askAgents: () => publisher.askForReports(),
         }),
       );
     }
