@@ -98,7 +98,7 @@ export class FailoverExecutor {
     const parts: string[] = [];
     // A hung server still holds our open socket: a fence queued there runs the moment it wakes,
     // ahead of anything a reconnecting client could send.
-    const queued = observer.detach(old.name);
+    const queued = observer.takeStandby(old.name);
     try {
       const session = await observer.session(old.name);
       const { wasWritable, killed } = await fenceServer(session);

@@ -148,6 +148,7 @@ export class ClusterMonitor {
     if (pinged === undefined) {
       this.#pings = { consecutiveFailures: 0 };
       this.#lastAnswer = now();
+      await this.observer.keepStandby(master.name);
     } else {
       if (this.#pings.consecutiveFailures === 0) {
         const asked = this.#deps.askAgents();

@@ -15,6 +15,8 @@ export interface Login {
  */
 export class ClusterObserver {
   readonly #sessions = new Map<string, MysqlSession>();
+  /** Idle connections to the master, never queried: a fence can be queued on one while it hangs. */
+  readonly #standby = new Map<string, MysqlSession>();
   readonly #heartbeatReady = new WeakSet<MysqlSession>();
 
   constructor(
@@ -48,13 +50,25 @@ export class ClusterObserver {
   }
 
   /**
-   * Takes the open session away from the observer (a hung server's socket, to queue a fence in:
-   * it runs the moment the process wakes up), or undefined when none is open.
+   * Keeps one idle connection open to `name` (the master). A hung server keeps its accepted
+   * sockets: a fence written into one runs the moment the process wakes up, ahead of any
+   * reconnecting client. Idle, so no timed-out query can ever leave it in doubt.
    */
-  detach(name: string): MysqlSession | undefined {
-    const open = this.#sessions.get(name);
-    this.#sessions.delete(name);
-    return open?.usable ? open : undefined;
+  async keepStandby(name: string): Promise<void> {
+    if (this.#standby.get(name)?.usable) return;
+    const server = this.server(name);
+    const session = await MysqlSession.open(
+      { name, host: server.address, port: this.cluster.mysql.port, ...this.login },
+      this.timeoutMs,
+    ).catch(() => undefined);
+    if (session) this.#standby.set(name, session);
+  }
+
+  /** Takes the standby connection to `name` away from the observer, or undefined when none is open. */
+  takeStandby(name: string): MysqlSession | undefined {
+    const standby = this.#standby.get(name);
+    this.#standby.delete(name);
+    return standby?.usable ? standby : undefined;
   }
 
   /** One liveness check of the kind configured (MHA's ping_type). Throws MysqlFailure. */
@@ -117,7 +131,8 @@ export class ClusterObserver {
   }
 
   close(): void {
-    for (const session of this.#sessions.values()) session.destroy();
+    for (const session of [...this.#sessions.values(), ...this.#standby.values()]) session.destroy();
     this.#sessions.clear();
+    this.#standby.clear();
   }
 }
