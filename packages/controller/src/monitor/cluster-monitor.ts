@@ -17,6 +17,9 @@ import { ClusterObserver, type Login } from '../topology/observer.js';
 /** After a failed ping, the next one goes out this soon: a dead master is confirmed in a fraction of the interval. */
 const RECHECK_MS = 100;
 
+/** Agents are asked for their view at most this often: a flapping master must not make every app server report each second. */
+const ASK_AGENTS_EVERY_MS = 10_000;
+
 export interface MonitorDeps {
   readonly cluster: ClusterConfig;
   readonly keeper: StateKeeper;
@@ -47,6 +50,7 @@ export class ClusterMonitor {
   #pings: PingRecord = { consecutiveFailures: 0 };
   /** The last ping the master answered: the death happened after it. */
   #lastAnswer: Date | undefined;
+  #askedAgentsAt = 0;
   #observations = new Map<string, ServerObservation>();
   #health: Health | undefined;
   /** Set from the moment a failover is decided (before it is journaled) until it is filed. */
@@ -150,7 +154,8 @@ export class ClusterMonitor {
       this.#lastAnswer = now();
       await this.observer.keepStandby(master.name);
     } else {
-      if (this.#pings.consecutiveFailures === 0) {
+      if (this.#pings.consecutiveFailures === 0 && now().getTime() - this.#askedAgentsAt >= ASK_AGENTS_EVERY_MS) {
+        this.#askedAgentsAt = now().getTime();
         const asked = this.#deps.askAgents();
         if (asked > 0) this.#deps.log({ level: 'info', message: `${this.name}: asked ${asked} agent(s) whether they reach ${master.name}` });
       }
