@@ -1,145 +1,88 @@
-// npm run demo: the pull channel end to end, with real processes on this machine.
-// A controller and two agents, each agent owning a block in its own sandbox hosts file;
-// `set-master` moves mysql-master.myservice.com and both files follow. Cleans up after itself.
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// npm run demo: automatic failover on real MariaDB, end to end, with real processes on this machine.
+// Three mariadbd on loopback addresses (mysql1 master, mysql2 candidate, mysql3; semi-sync), a
+// controller, two agents each owning a block in its own sandbox hosts file, and an application
+// writing through mysql-master.myservice.com. It SIGKILLs the master, prints the timeline and a
+// verdict, and stops every process it started (also on Ctrl-C). It installs nothing.
+import { CLUSTER, HOSTNAME, killMaster, managedBlock, requireMariadb, Rig, runMain, sandbox } from './lib/failover-rig.mjs';
 
-const root = new URL('..', import.meta.url).pathname;
-const CONTROLLER = join(root, 'packages/controller/dist/cli.js');
-const AGENT = join(root, 'packages/agent/dist/cli.js');
-const HOST = 'mysql-master.myservice.com';
-const dir = await mkdtemp(join(tmpdir(), 'pullover-demo-'));
-const procs = [];
-const say = (text) => console.log(`\x1b[1m${text}\x1b[0m`);
+const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const indent = (text) => text.replace(/^/gm, '  ');
+const n = (x) => x.toLocaleString('en-US');
+const clip = (text, width) => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 
 async function main() {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  await writeFile(join(dir, 'admin-tokens'), `${randomBytes(24).toString('hex')}\n`);
-  await writeFile(join(dir, 'agent-tokens'), `${randomBytes(24).toString('hex')}\n`);
-  await writeFile(join(dir, 'mysql-password'), 'not-used-by-the-pull-channel\n');
-  await writeFile(
-    join(dir, 'controller.yaml'),
-    `listen: 127.0.0.1:${port}
-state_dir: ${dir}/controller-state
-auth: { agent_tokens_file: ${dir}/agent-tokens, admin_tokens_file: ${dir}/admin-tokens }
-clusters:
-  - name: myservice
-    master_hostnames: [${HOST}]
-    mysql: { port: 3306, user: pullover, password_file: ${dir}/mysql-password, replication_user: repl, replication_password_file: ${dir}/mysql-password }
-    servers:
-      - { name: mysql1, address: 127.0.10.1 }
-      - { name: mysql2, address: 127.0.10.2, candidate: true }
-      - { name: mysql3, address: 127.0.10.3, no_master: true }
-`,
-  );
-  say(`controller on ${url}, state in ${dir}/controller-state`);
-  start(CONTROLLER, ['run', '--config', join(dir, 'controller.yaml')]);
-  await until(async () => (await fetch(`${url}/healthz`)).ok, 'the controller to listen');
+  requireMariadb();
+  console.log(bold('pullover demo: the master dies under a write load\n'));
+  let started = Date.now();
+  const cluster = await sandbox(50);
+  const [mysql1, mysql2, mysql3] = cluster.servers;
+  console.log(`MariaDB    mysql1 ${mysql1.address} (master), mysql2 ${mysql2.address} (candidate), mysql3 ${mysql3.address}`);
+  console.log(`           port ${mysql1.port}, GTID replication, semi-sync; up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  const agents = ['app1', 'app2'];
-  const before = `127.0.0.1\tlocalhost\n127.0.10.1 ${HOST}\n::1\tlocalhost ip6-localhost\n`;
-  say(`\neach app server's hosts file before pullover (the seed's hand-written line):`);
-  console.log(before);
-  for (const name of agents) {
-    await mkdir(join(dir, name));
-    // The seed's hand-written line: the agent comments it out so it cannot shadow the block.
-    await writeFile(join(dir, name, 'hosts'), before);
-    await writeFile(
-      join(dir, name, 'agent.yaml'),
-      `name: ${name}\ncontrollers: [${url}]\ntoken_file: ${dir}/agent-tokens\nhosts_file: ${dir}/${name}/hosts\nstate_dir: ${dir}/${name}/state\n`,
-    );
-    start(AGENT, ['run', '--config', join(dir, name, 'agent.yaml')]);
-  }
-  await until(
-    async () =>
-      (await Promise.all(agents.map((name) => readFile(join(dir, name, 'hosts'), 'utf8')))).every((f) =>
-        f.includes('# END pullover'),
-      ),
-    'agents to apply',
-  );
-  say(`\n${dir}/app1/hosts, managed by pullover-agent:`);
-  console.log(await readFile(join(dir, 'app1', 'hosts'), 'utf8'));
+  started = Date.now();
+  const rig = await Rig.start(cluster);
+  const writer = rig.startWriter();
+  await rig.ready();
+  console.log(`controller ${rig.url}, cluster ${CLUSTER}: ping (connect) every 1 s, timeout 1 s, 3 failures`);
+  console.log(`agents     ${rig.agents.map((a) => a.name).join(', ')}, each on its own hosts file; ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`writer     INSERTs through ${HOSTNAME}, looked up in app1's hosts file at each connection\n`);
+  console.log(`app1's hosts file (the old hand-written line is disabled, the block comes first):`);
+  console.log(indent((await rig.resolve(rig.agents[0])).content.trimEnd()));
 
-  const admin = ['--url', url, '--token-file', join(dir, 'admin-tokens')];
-  say('$ pullover-controller set-master --cluster myservice mysql2');
-  cli(CONTROLLER, ['set-master', '--cluster', 'myservice', 'mysql2', ...admin]);
-  await until(
-    async () => (await Promise.all(agents.map(resolveIn))).every((a) => a === '127.0.10.2'),
-    'agents to follow',
-  );
-  // Publish time from the controller, apply time from each file's mtime: the pull, not the CLI's start-up.
-  const status = JSON.parse(cli(CONTROLLER, ['status', '--json', ...admin], true));
-  const published = Date.parse(status.issued_at);
-  for (const name of agents) {
-    const { mtimeMs } = await stat(join(dir, name, 'hosts'));
-    say(
-      `${name}: ${HOST} → 127.0.10.2, written ${Math.max(0, Math.round(mtimeMs - published))} ms after the controller published`,
-    );
-  }
-  console.log();
-  console.log(await readFile(join(dir, 'app2', 'hosts'), 'utf8'));
-  await until(
-    async () => JSON.parse(cli(CONTROLLER, ['status', '--json', ...admin], true)).agents_current === 2,
-    'reports',
-  );
-  say('$ pullover-controller status');
-  cli(CONTROLLER, ['status', ...admin]);
-}
+  await new Promise((r) => setTimeout(r, 1500));
+  const before = writer.acknowledged.length;
+  console.log(`\n${n(before)} writes acknowledged so far, all by mysql1`);
 
-function start(cli, args) {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: 'ignore' });
-  procs.push(child);
-  return child;
-}
-function cli(bin, args, quiet = false) {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  if (!quiet) process.stdout.write(result.stdout + result.stderr);
-  if (result.status !== 0) throw new Error(`${args[0]} exited ${result.status}`);
-  return result.stdout;
-}
-async function resolveIn(name) {
-  for (const line of (await readFile(join(dir, name, 'hosts'), 'utf8')).split('\n')) {
-    const [address, ...names] = line.split('#')[0].trim().split(/\s+/);
-    if (names.includes(HOST)) return address;
-  }
-}
-function freePort() {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => done(port));
-    });
+  console.log(bold(`\nSIGKILL mysql1 (pid ${mysql1.pid}); ms since the kill:`));
+  const width = Math.max(60, (process.stdout.columns || 120) - 27);
+  const line = (ms, what, text) => console.log(`${`+${n(ms)}`.padStart(8)}  ${what.padEnd(15)} ${clip(text, width)}`);
+  const outcome = await killMaster(rig, {
+    onEvent(e) {
+      if (e.kind === 'step') line(e.ms, e.step.name, e.step.detail);
+      if (e.kind === 'hosts') line(e.ms, `${e.agent} hosts`, `${HOSTNAME} → ${e.address}`);
+      if (e.kind === 'write') {
+        line(e.ms, 'first write', `acknowledged by ${cluster.servers.find((s) => s.address === e.address)?.name} (${e.address}), row ${e.id}, after ${n(e.failures)} failed attempts`);
+      }
+    },
   });
-}
-async function until(check, what, ms = 10_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+  // A second more of writes on the new master, then the verdict on all of them.
+  if (outcome.firstWrite) await new Promise((r) => setTimeout(r, 1000));
+  await writer.stop();
+
+  const { record } = outcome;
+  console.log(bold('\nverdict'));
+  if (!record) {
+    const health = (await rig.api('/v1/status')).clusters.find((c) => c.name === CLUSTER)?.health;
+    console.log(`  no failover within 30 s; the controller says: ${health?.sentence ?? 'nothing'}`);
+    throw new Error('the controller did not fail over');
   }
+  if (record.outcome !== 'done') console.log(`  failover ${record.outcome}${record.error ? `: ${record.error}` : ''}`);
+  if (outcome.timedOut) console.log('  (stopped waiting after 30 s)');
+  const newMaster = record.new_master ? cluster.server(record.new_master) : undefined;
+  const acked = writer.acknowledged;
+  const after = acked.filter((w) => w.address !== mysql1.address).length;
+  console.log(`  writes acknowledged: ${n(acked.length)} (${n(acked.length - after)} by mysql1, ${n(after)} by the new master)`);
+  const missing = newMaster ? await writer.missingOn(newMaster) : acked.map((w) => w.id);
+  if (newMaster) console.log(`  on the new master ${newMaster.name}: ${n(acked.length - missing.length)} of them`);
+  console.log(`  acknowledged writes lost: ${missing.length === 0 ? 0 : `${n(missing.length)} (ids ${clip(missing.join(', '), 200)})`}`);
+  const writable = await cluster.writableServers();
+  const down = cluster.servers.filter((s) => !s.isRunning).map((s) => s.name);
+  console.log(`  writable: ${writable.map((s) => s.name).join(', ') || 'none'}${writable.length === 1 ? ', exactly one' : ` — ${writable.length} servers!`}${down.length ? ` (${down.join(', ')} down)` : ''}`);
+  for (const s of cluster.servers.filter((s) => s.isRunning && s !== newMaster)) {
+    const st = await s.slaveStatus().catch(() => undefined);
+    const from = cluster.servers.find((m) => m.address === st?.Master_Host)?.name ?? 'nobody';
+    console.log(`  ${s.name} replicates from ${from} (IO ${st?.Slave_IO_Running ?? '-'}, SQL ${st?.Slave_SQL_Running ?? '-'})`);
+  }
+  const switchedAt = [...outcome.hosts.values()].filter((h) => h.address === newMaster?.address).map((h) => h.at);
+  const switched = switchedAt.length === rig.agents.length ? Math.max(...switchedAt) : undefined;
+  if (switched) console.log(`  every app host switched ${n(Math.round(switched - outcome.killAt))} ms after the kill`);
+  for (const agent of rig.agents) {
+    console.log(`  ${agent.name}'s managed block:`);
+    console.log(indent(indent(managedBlock((await rig.resolve(agent)).content) ?? '(none)')));
+  }
+  const ok = record.outcome === 'done' && missing.length === 0 && writable.length === 1 && writable[0] === newMaster;
+  if (!ok) throw new Error('the failover did not end as it should: see the verdict above');
+  console.log('\nstopping everything the demo started…');
 }
 
-async function cleanup() {
-  for (const child of procs) if (child.exitCode === null) child.kill('SIGTERM');
-  await rm(dir, { recursive: true, force: true });
-}
-
-// Interrupted (Ctrl-C, a closed pipe): still stop every process this demo started.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => void cleanup().then(() => process.exit(130)));
-}
-process.stdout.on('error', () => void cleanup().then(() => process.exit(1)));
-
-try {
-  await main();
-} catch (err) {
-  console.error(`demo failed: ${err.message}`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runMain(main);

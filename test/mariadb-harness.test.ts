@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Cluster, type Server, startCluster, waitFor } from './support/mariadb.js';
+import { type Cluster, type Server, startCluster, waitFor } from '@pullover/sandbox';
 
 const count = async (s: Server): Promise<number> =>
   Number((await s.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM app.writes'))[0]?.n);

@@ -5,7 +5,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Credentials, type Login, ownedPid, Server } from './server.js';
+import { type Credentials, keepOnExit, type Login, ownedPid, removeOnExit, Server } from './server.js';
 import { eventually } from './wait.js';
 
 export interface ClusterOptions {
@@ -119,6 +119,8 @@ export class Cluster {
     await Promise.all(this.servers.map((s) => s.kill('SIGKILL').catch(() => undefined)));
     await rm(this.dir, { recursive: true, force: true });
     await rm(stateFile(this.id), { force: true });
+    keepOnExit(this.dir);
+    keepOnExit(stateFile(this.id));
   }
 }
 
@@ -128,6 +130,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   await reapPrevious(id);
   const dir = await mkdtemp(join(tmpdir(), `pullover-mariadb-${id}-`));
   await writeFile(stateFile(id), dir);
+  removeOnExit(dir);
+  removeOnExit(stateFile(id));
   const logins: Record<Login, Credentials> = {
     root: { user: 'root', password: '' },
     pullover: { user: 'pullover', password: secret() },

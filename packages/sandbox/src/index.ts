@@ -11,3 +11,4 @@ export {
   Server,
 } from './server.js';
 export { eventually, eventually as waitFor } from './wait.js';
+export { type AcknowledgedWrite, addressIn, HostnameWriter, type WriterOptions } from './writer.js';

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Connection, createConnection } from 'mysql2/promise';
@@ -40,8 +40,10 @@ export interface ServerSpec {
   logins: Record<Login, Credentials>;
 }
 
-// Every mariadbd we started, so that a crashing or SIGTERMed test process takes them with it.
+// Every mariadbd we started, so that a crashing or SIGTERMed test process takes them with it, and
+// the files of clusters not destroyed yet, removed then too.
 const live = new Set<ChildProcess>();
+const leftovers = new Set<string>();
 let hooked = false;
 function killAllSync(): void {
   for (const child of live) {
@@ -52,6 +54,23 @@ function killAllSync(): void {
     }
   }
   live.clear();
+  try {
+    // In order: a cluster's dir before the file naming it, which lets the next start reap what is left.
+    for (const path of leftovers) rmSync(path, { recursive: true, force: true, maxRetries: 3 });
+  } catch {
+    // still being written (mariadb-install-db): the next startCluster of that id reaps it
+  }
+  leftovers.clear();
+}
+
+/** `path` is removed if this process exits or is interrupted before keepOnExit(path). */
+export function removeOnExit(path: string): void {
+  leftovers.add(path);
+  hookProcessExit();
+}
+
+export function keepOnExit(path: string): void {
+  leftovers.delete(path);
 }
 function hookProcessExit(): void {
   if (hooked) return;

@@ -1,0 +1,436 @@
+// What the demo (scripts/demo.mjs) and the failover bench (bench/failover.mjs) share: a real MariaDB
+// sandbox, a controller and agents on sandbox hosts files (never /etc/hosts), a writer going through
+// the hostname, live watches of the failover history and of the hosts files, and the cleanup of every
+// process started here, by PID — on success, on error and on Ctrl-C.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, rmSync, watch } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clearInterval, setInterval } from 'node:timers';
+import { addressIn, eventually, HostnameWriter, MARIADBD, startCluster } from '@pullover/sandbox';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CONTROLLER_CLI = join(ROOT, 'packages/controller/dist/cli.js');
+const AGENT_CLI = join(ROOT, 'packages/agent/dist/cli.js');
+export const HOSTNAME = 'mysql-master.myservice.com';
+export const CLUSTER = 'myservice';
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: everything started here is tracked; the normal path stops it in reverse order.
+
+const tracked = [];
+let interrupted = false;
+
+/**
+ * `stop` runs on the normal path and on a signal (once, however often it is asked for); `stopSync`
+ * (SIGKILL by PID, rm) when that takes too long, or at exit. Returns the function that forgets it.
+ */
+function track({ stop, stopSync }) {
+  let stopping;
+  const thing = { stop: () => (stopping ??= stop().catch(() => undefined)), stopSync };
+  tracked.push(thing);
+  return () => untrack(thing);
+}
+
+function untrack(thing) {
+  const at = tracked.indexOf(thing);
+  if (at >= 0) tracked.splice(at, 1);
+}
+
+async function stopAll() {
+  // The sandbox unrefs its mariadbd children: without a handle of our own, Node would exit while
+  // awaiting their exit, before the temp dirs are removed.
+  const keepAlive = setInterval(() => {}, 1000);
+  for (const thing of [...tracked].reverse()) {
+    await thing.stop();
+    untrack(thing);
+  }
+  clearInterval(keepAlive);
+}
+
+function stopAllSync() {
+  while (tracked.length > 0) tracked.pop().stopSync();
+}
+
+function hookSignals() {
+  const leave = (code) => {
+    if (interrupted) return;
+    interrupted = true;
+    // The clean path (SIGTERM, await exit, rm) normally takes a second; SIGKILL whatever is left after 10 s.
+    setTimeout(() => {
+      stopAllSync();
+      process.exit(code);
+    }, 10_000).unref();
+    void stopAll().then(() => process.exit(code));
+  };
+  // process.on, not once: the sandbox re-raises the signal after killing its mariadbd, and that
+  // second delivery must land here instead of ending the process before the cleanup is done.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.on(signal, () => leave(code));
+  // A closed pipe (`npm run demo | head`).
+  process.stdout.on('error', () => leave(1));
+  process.once('exit', stopAllSync);
+}
+
+/** Runs `main`, reports a failure in one line, and always stops what was started (also on a signal). */
+export async function runMain(main) {
+  hookSignals();
+  try {
+    await main();
+  } catch (err) {
+    // Interrupted, main fails as its processes go away: not worth a message.
+    if (!interrupted) console.error(`\n${process.argv[1]?.split('/').pop()} failed: ${err.message}`);
+    process.exitCode = 1;
+  } finally {
+    await stopAll();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MariaDB
+
+/** Exits 1 with the one command that installs MariaDB when it is missing; installs nothing. */
+export function requireMariadb() {
+  const installDb = (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, 'mariadb-install-db')));
+  if (existsSync(MARIADBD) && installDb) return;
+  console.log(`MariaDB is not installed (${MARIADBD} and mariadb-install-db are needed). Install it with:\n`);
+  console.log('  sudo apt-get install -y mariadb-server');
+  process.exit(1);
+}
+
+/** Three real mariadbd (mysql1 master, mysql2 and mysql3 GTID replicas, semi-sync) on 127.0.<id>.1..3. */
+export async function sandbox(id) {
+  requireMariadb();
+  const cluster = await startCluster({ id, semisync: true, port: 13306 });
+  track({
+    stop: () => cluster.destroy(),
+    stopSync: () => {
+      for (const s of cluster.servers) signal(s.pid, 'SIGKILL');
+      rmSync(cluster.dir, { recursive: true, force: true, maxRetries: 3 });
+    },
+  });
+  return cluster;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A controller, agents and a writer around a sandbox cluster, in one temp dir of their own.
+
+export class Rig {
+  /** Fresh dir, fresh controller state, fresh agent state: safe to start again on a reset() cluster. */
+  static async start(cluster, { agents = ['app1', 'app2'] } = {}) {
+    const rig = new Rig(cluster, await mkdtemp(join(tmpdir(), 'pullover-rig-')));
+    rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.stopSync() });
+    await rig.#startController();
+    for (const name of agents) await rig.#startAgent(name);
+    return rig;
+  }
+
+  procs = [];
+  agents = [];
+  watchers = [];
+  writer = undefined;
+
+  constructor(cluster, dir) {
+    this.cluster = cluster;
+    this.dir = dir;
+    this.adminToken = randomBytes(24).toString('hex');
+    this.agentToken = randomBytes(24).toString('hex');
+  }
+
+  async #startController() {
+    const { cluster, dir } = this;
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    const file = (name, content) => writeFile(join(dir, name), `${content}\n`, { mode: 0o600 });
+    await file('admin-tokens', this.adminToken);
+    await file('agent-tokens', this.agentToken);
+    await file('mysql-password', cluster.admin.password);
+    await file('repl-password', cluster.repl.password);
+    const [master, candidate, ...others] = cluster.servers;
+    const server = (s, extra = '') => `      - { name: ${s.name}, address: ${s.address}${extra} }`;
+    await writeFile(
+      join(dir, 'controller.yaml'),
+      `listen: 127.0.0.1:${port}
+state_dir: ${dir}/controller-state
+auth: { agent_tokens_file: ${dir}/agent-tokens, admin_tokens_file: ${dir}/admin-tokens }
+clusters:
+  - name: ${CLUSTER}
+    master_hostnames: [${HOSTNAME}]
+    mysql:
+      port: ${master.port}
+      user: ${cluster.admin.user}
+      password_file: ${dir}/mysql-password
+      replication_user: ${cluster.repl.user}
+      replication_password_file: ${dir}/repl-password
+    servers:
+${[server(master), server(candidate, ', candidate: true'), ...others.map((s) => server(s))].join('\n')}
+    monitor: { interval: 1s, timeout: 1s, ping: connect, failures: 3 }
+`,
+    );
+    this.controller = this.#spawn('controller', CONTROLLER_CLI, ['run', '--config', join(dir, 'controller.yaml')]);
+    await eventually(async () => {
+      if (this.controller.exitCode !== null) throw new Error(`the controller exited: ${await this.logTail('controller')}`);
+      return (await fetch(`${this.url}/healthz`)).ok;
+    }, 15_000, 'the controller to listen').catch(this.#withLog('controller'));
+  }
+
+  async #startAgent(name) {
+    const dir = join(this.dir, name);
+    await mkdir(dir);
+    const hostsFile = join(dir, 'hosts');
+    // The hand-written line of the rsync era: the agent comments it out so that it cannot shadow the block.
+    await writeFile(hostsFile, `127.0.0.1\tlocalhost\n${this.cluster.master.address}\t${HOSTNAME}\n`);
+    await writeFile(
+      join(dir, 'agent.yaml'),
+      `name: ${name}\ncontrollers: [${this.url}]\ntoken_file: ${this.dir}/agent-tokens\nhosts_file: ${hostsFile}\nstate_dir: ${dir}/state\n`,
+    );
+    const proc = this.#spawn(name, AGENT_CLI, ['run', '--config', join(dir, 'agent.yaml')]);
+    this.agents.push({ name, hostsFile, proc });
+  }
+
+  #spawn(name, cli, args) {
+    const log = openSync(join(this.dir, `${name}.log`), 'a');
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', log, log] });
+    closeSync(log);
+    this.procs.push(child);
+    return child;
+  }
+
+  logTail(name, lines = 15) {
+    return readFile(join(this.dir, `${name}.log`), 'utf8').then(
+      (text) => text.trimEnd().split('\n').slice(-lines).join('\n'),
+      () => '(no log)',
+    );
+  }
+
+  /** Turns a failed wait into an error carrying the tail of `name`'s log (the dir is removed afterwards). */
+  #withLog(name) {
+    return async (err) => {
+      throw new Error(`${err.message}\n--- ${name}.log (last lines)\n${await this.logTail(name)}`);
+    };
+  }
+
+  async api(path) {
+    const response = await fetch(`${this.url}${path}`, { headers: { authorization: `Bearer ${this.adminToken}` } });
+    if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status} ${await response.text()}`);
+    return response.json();
+  }
+
+  async history() {
+    return (await this.api('/v1/history')).failovers;
+  }
+
+  /** Where `agent`'s hosts file points the hostname, and when the file was last written. */
+  async resolve(agent) {
+    const [content, { mtimeMs }] = await Promise.all([readFile(agent.hostsFile, 'utf8'), stat(agent.hostsFile)]);
+    return { address: addressIn(content, HOSTNAME), at: mtimeMs, content };
+  }
+
+  /** The writer: through app1's hosts file, with the sandbox's `app` login. */
+  startWriter() {
+    this.writer = new HostnameWriter({
+      hostsFile: this.agents[0].hostsFile,
+      hostname: HOSTNAME,
+      port: this.cluster.master.port,
+      login: this.cluster.app,
+    }).start();
+    return this.writer;
+  }
+
+  /**
+   * Ready to lose the master: every hosts file names it, the controller's monitor sees every server
+   * and calls the master alive, and every agent acknowledged the current version.
+   */
+  async ready(timeoutMs = 30_000) {
+    const master = this.cluster.master;
+    let last = 'no status yet';
+    await eventually(async () => {
+      const unmanaged = [];
+      for (const agent of this.agents) {
+        const { address, content } = await this.resolve(agent);
+        if (address !== master.address || !managedBlock(content)) unmanaged.push(agent.name);
+      }
+      if (unmanaged.length > 0) {
+        last = `hosts file not managed yet: ${unmanaged.join(', ')}`;
+        return false;
+      }
+      const status = await this.api('/v1/status');
+      const cluster = status.clusters.find((c) => c.name === CLUSTER);
+      const blind = cluster.servers.filter((s) => !s.observed?.reachable).map((s) => s.name);
+      last = `health ${cluster.health?.state ?? 'unknown'}; not observed: ${blind.join(', ') || 'none'}; agents current ${status.agents_current} of ${this.agents.length}`;
+      return cluster.health?.state === 'master-alive' && blind.length === 0 && status.agents_current === this.agents.length;
+    }, timeoutMs, 'the controller and the agents to be ready').catch(async (err) => {
+      throw new Error(`${err.message}\n${last}\n--- controller.log (last lines)\n${await this.logTail('controller')}`);
+    });
+  }
+
+  /**
+   * Calls `onStep(record, step)` once for every failover step as it appears in GET /v1/history and
+   * `onRecord(record)` on every poll of the newest record. Polls every 50 ms.
+   */
+  watchHistory(onStep, onRecord = () => {}) {
+    const seen = new Set();
+    let busy = false;
+    const poll = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        for (const record of await this.history()) {
+          for (const step of record.steps) {
+            const key = `${record.id} ${step.name} ${step.at}`;
+            if (!seen.has(key)) {
+              seen.add(key);
+              onStep(record, step);
+            }
+          }
+          onRecord(record);
+        }
+      } catch {
+        // the controller is busy or gone; the next poll tells
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(poll, 50);
+    this.watchers.push(() => clearInterval(timer));
+  }
+
+  /** Calls `onChange(agent, {address, at})` whenever an agent's hosts file names another address (at: its mtime). */
+  watchHosts(onChange) {
+    for (const agent of this.agents) {
+      let current;
+      const check = async () => {
+        const now = await this.resolve(agent).catch(() => undefined);
+        if (now && now.address !== current) {
+          current = now.address;
+          onChange(agent, now);
+        }
+      };
+      // The agent replaces the file by rename: watch the directory; the interval is the safety net.
+      const watcher = watch(join(agent.hostsFile, '..'), () => void check());
+      const timer = setInterval(check, 100);
+      this.watchers.push(() => watcher.close(), () => clearInterval(timer));
+      void check();
+    }
+  }
+
+  /** Stops the writer, the agents and the controller (SIGTERM by PID, SIGKILL after 5 s); removes the dir. */
+  stop() {
+    this.stopping ??= this.#stop().finally(() => this.untrack?.());
+    return this.stopping;
+  }
+
+  async #stop() {
+    for (const unwatch of this.watchers.splice(0)) unwatch();
+    await this.writer?.stop();
+    await Promise.all(this.procs.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((done) => child.once('exit', done));
+      signal(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => signal(child.pid, 'SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  stopSync() {
+    for (const child of this.procs) if (child.exitCode === null && child.signalCode === null) signal(child.pid, 'SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+/**
+ * SIGKILLs the master (by PID, through the sandbox) and follows the failover until it is recorded,
+ * every hosts file names the new master and a write through the hostname was acknowledged there, or
+ * until `timeoutMs`. Events go to `onEvent` in time order, each about 250 ms after it happened (the
+ * sources are polled), as {at, ms, kind: 'step' | 'hosts' | 'write', ...}: `at` epoch ms, `ms` since the kill.
+ */
+export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000 } = {}) {
+  const { cluster, writer } = rig;
+  const old = cluster.master;
+  const result = { old, killAt: 0, record: undefined, hosts: new Map(), firstWrite: undefined, timedOut: false };
+  const pending = [];
+  const emit = (event) => {
+    if (result.killAt > 0) pending.push({ ...event, ms: Math.round(event.at - result.killAt) });
+  };
+  // Within a millisecond, the controller's step first: it is recorded once the publish call returns,
+  // and the fastest agent may have written its file by then.
+  const rank = { step: 0, hosts: 1, write: 2 };
+  const release = (all) => {
+    pending.sort((a, b) => Math.floor(a.at) - Math.floor(b.at) || rank[a.kind] - rank[b.kind]);
+    while (pending.length > 0 && (all || pending[0].at <= Date.now() - 250)) onEvent(pending.shift());
+  };
+  let scanned = writer.acknowledged.length;
+  const scanWrites = () => {
+    const acks = writer.acknowledged;
+    for (; scanned < acks.length && !result.firstWrite; scanned++) {
+      if (acks[scanned].address !== old.address) {
+        result.firstWrite = acks[scanned];
+        emit({ kind: 'write', ...acks[scanned], failures: writer.failures });
+      }
+    }
+  };
+  rig.watchHistory(
+    (record, step) => emit({ kind: 'step', at: Date.parse(step.at), step, record }),
+    (record) => {
+      result.record = record;
+    },
+  );
+  rig.watchHosts((agent, { address, at }) => {
+    if (address === old.address) return;
+    result.hosts.set(agent.name, { address, at });
+    emit({ kind: 'hosts', at, agent: agent.name, address });
+  });
+  const ticker = setInterval(() => {
+    scanWrites();
+    release(false);
+  }, 25);
+  try {
+    result.killAt = Date.now();
+    await old.kill('SIGKILL');
+    await eventually(() => {
+      scanWrites();
+      const { record } = result;
+      if (!record || record.outcome === 'running') return false;
+      if (record.outcome === 'failed') return true;
+      const address = cluster.server(record.new_master).address;
+      return result.firstWrite && rig.agents.every((a) => result.hosts.get(a.name)?.address === address);
+    }, timeoutMs, 'the failover');
+  } catch {
+    result.timedOut = true;
+  } finally {
+    clearInterval(ticker);
+    scanWrites();
+    release(true);
+  }
+  return result;
+}
+
+/** The managed block of a hosts file, or undefined. */
+export function managedBlock(content) {
+  const lines = content.split('\n');
+  const begin = lines.findIndex((l) => l.startsWith('# BEGIN pullover'));
+  const end = lines.findIndex((l) => l.startsWith('# END pullover'));
+  return begin >= 0 && end > begin ? lines.slice(begin, end + 1).join('\n') : undefined;
+}
+
+function signal(pid, name) {
+  try {
+    if (pid !== undefined) process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer().once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
