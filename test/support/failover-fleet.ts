@@ -60,8 +60,8 @@ export function resolvedBy(fleet: Fleet): Promise<(string | undefined)[]> {
   return Promise.all(fleet.agents.map((a) => fleet.resolve(a)));
 }
 
-export function waitAgentsOn(fleet: Fleet, server: Server, timeoutMs = 20_000): Promise<void> {
-  return waitFor(
+export async function waitAgentsOn(fleet: Fleet, server: Server, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
     async () => (await resolvedBy(fleet)).every((a) => a === server.address),
     timeoutMs,
     `agents to follow ${server.name}`,

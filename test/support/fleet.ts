@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Status } from '@pullover/protocol';
+import { addressIn } from '@pullover/sandbox';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
   AGENT_CLI,
@@ -226,10 +227,4 @@ ${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
 }
 
 /** glibc's files backend, reduced: the first non-comment line naming the host wins. */
-export function resolveInHosts(content: string, host: string): string | undefined {
-  for (const raw of content.split('\n')) {
-    const [address, ...names] = (raw.split('#')[0] ?? '').trim().split(/\s+/);
-    if (address && names.some((n) => n.toLowerCase() === host)) return address;
-  }
-  return undefined;
-}
+export const resolveInHosts = addressIn;
