@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Status } from '@pullover/protocol';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCert } from '../../../test/support/tls.js';
-import { clusterDoc, configDoc, tempDir, writeTokens } from './helpers.js';
+import { clusterDoc, configDoc, LOOPBACK_CLUSTER, tempDir, writeSecrets } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const CLI = join(ROOT, 'packages/controller/dist/cli.js');
@@ -108,7 +108,7 @@ describe('pullover-controller CLI', () => {
 
   it('exits 1 when the controller is unreachable', async () => {
     const dir = await tempDir();
-    await writeTokens(dir);
+    await writeSecrets(dir);
     const result = await cli([
       'status',
       '--url',
@@ -124,10 +124,10 @@ describe('pullover-controller CLI', () => {
 
   it('runs, moves the master with set-master, shows it in status, and exits 0 on SIGTERM', async () => {
     const dir = await tempDir();
-    await writeTokens(dir);
+    await writeSecrets(dir);
     const port = await freePort();
     const file = join(dir, 'controller.yaml');
-    await writeFile(file, JSON.stringify({ ...configDoc(dir), listen: `127.0.0.1:${port}` }));
+    await writeFile(file, JSON.stringify({ ...configDoc(dir, [LOOPBACK_CLUSTER]), listen: `127.0.0.1:${port}` }));
     const controller = await run(file, `http://127.0.0.1:${port}`);
 
     const set = await cli([
@@ -165,8 +165,10 @@ describe('pullover-controller CLI', () => {
     ]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(
-      /^CLUSTER\s+MASTER\s+HOSTNAMES\nmyservice\s+mysql2 \(200\.200\.200\.2\)\s+mysql-master\.myservice\.com\n/,
+      /^CLUSTER\s+MASTER\s+HOSTNAMES\nmyservice\s+mysql2 \(127\.0\.99\.2\)\s+mysql-master\.myservice\.com\n/,
     );
+    expect(table.stdout).toContain('\n  automatic failover: armed\n');
+    expect(table.stdout).toMatch(/\n {2}SERVER +ROLE +REACHABLE +READ_ONLY +REPLICATES FROM +IO +SQL /);
     expect(table.stdout).toContain('0/0 agents on version 2');
 
     controller.child.kill('SIGTERM');
@@ -177,18 +179,18 @@ describe('pullover-controller CLI', () => {
       .split('\n')
       .map((line) => JSON.parse(line).msg);
     expect(messages).toContain(
-      'set-master myservice: mysql-master.myservice.com now → mysql2 (200.200.200.2), version 2 (reason: test)',
+      'set-master myservice: mysql-master.myservice.com now → mysql2 (127.0.99.2), version 2 (reason: test)',
     );
   });
 
   it('reaches a TLS controller from its config even when the certificate does not name 127.0.0.1', async () => {
     const dir = await tempDir();
-    await writeTokens(dir);
+    await writeSecrets(dir);
     selfSignedCert(dir, 'tls', 'ctl1.internal', 'DNS:ctl1.internal');
     const port = await freePort();
     const file = join(dir, 'controller.yaml');
     const tls = { cert_file: 'tls.crt', key_file: 'tls.key' };
-    await writeFile(file, JSON.stringify({ ...configDoc(dir), listen: `127.0.0.1:${port}`, tls }));
+    await writeFile(file, JSON.stringify({ ...configDoc(dir, [LOOPBACK_CLUSTER]), listen: `127.0.0.1:${port}`, tls }));
     const child = spawn(process.execPath, [CLI, 'run', '--config', file]);
     children.push(child);
     let status: Result | undefined;

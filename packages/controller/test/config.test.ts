@@ -4,7 +4,16 @@ import { parseDuration, parseTokens } from '@pullover/protocol';
 import { describe, expect, it } from 'vitest';
 import { selfSignedCert } from '../../../test/support/tls.js';
 import { ConfigError, loadConfig, parseConfigText, parseListen } from '../src/index.js';
-import { ADMIN_TOKEN, AGENT_TOKEN, clusterDoc, configDoc, tempDir, writeTokens } from './helpers.js';
+import {
+  ADMIN_TOKEN,
+  AGENT_TOKEN,
+  clusterDoc,
+  configDoc,
+  MYSQL_PASSWORD,
+  REPLICATION_PASSWORD,
+  tempDir,
+  writeSecrets,
+} from './helpers.js';
 
 const EXAMPLE = new URL('../../../examples/controller.yaml', import.meta.url);
 const FILE = '/etc/pullover/controller.yaml';
@@ -30,6 +39,14 @@ function variant(edit: (doc: Doc) => void): unknown {
   return doc;
 }
 
+const FAILOVER_DEFAULTS = {
+  auto: true,
+  min_interval: 8 * 3600 * 1000,
+  command_timeout: 30_000,
+  catchup_timeout: 60_000,
+  agents_timeout: 10_000,
+};
+
 describe('the example config', () => {
   it('is valid, with durations in milliseconds and defaults filled in', async () => {
     const config = parseConfigText(await readFile(EXAMPLE, 'utf8'), 'examples/controller.yaml');
@@ -46,7 +63,7 @@ describe('the example config', () => {
       ['mysql3', false, true],
     ]);
     expect(cluster?.monitor).toEqual({ interval: 1000, timeout: 1000, ping: 'connect', failures: 3 });
-    expect(cluster?.failover).toEqual({ auto: true, min_interval: 8 * 3600 * 1000 });
+    expect(cluster?.failover).toEqual(FAILOVER_DEFAULTS);
   });
 
   it('defaults monitor and failover when they are left out, and freezes the result', () => {
@@ -57,7 +74,7 @@ describe('the example config', () => {
       ping: 'connect',
       failures: 3,
     });
-    expect(config.clusters[0]?.failover).toEqual({ auto: true, min_interval: 28_800_000 });
+    expect(config.clusters[0]?.failover).toEqual(FAILOVER_DEFAULTS);
     expect(Object.isFrozen(config.clusters[0]?.servers[0])).toBe(true);
   });
 
@@ -70,6 +87,10 @@ describe('the example config', () => {
     const config = parseConfigText(JSON.stringify(doc), '/etc/pullover/controller.yaml');
     expect(config.state_dir).toBe('/etc/pullover/state');
     expect(config.auth).toEqual({ agent_tokens_file: '/etc/pullover/a', admin_tokens_file: '/etc/b' });
+    expect(config.clusters[0]?.mysql).toMatchObject({
+      password_file: '/etc/pullover/mysql-password',
+      replication_password_file: '/etc/pullover/repl-password',
+    });
   });
 });
 
@@ -200,11 +221,30 @@ describe('bad configs name the file and the key path', () => {
 describe('loadConfig', () => {
   it('reads the token files', async () => {
     const dir = await tempDir();
-    await writeTokens(dir);
+    await writeSecrets(dir);
     await writeFile(join(dir, 'controller.yaml'), JSON.stringify(configDoc(dir)));
     const config = await loadConfig(join(dir, 'controller.yaml'));
-    expect(config.secrets).toEqual({ agent_tokens: [AGENT_TOKEN], admin_tokens: [ADMIN_TOKEN] });
+    expect(config.secrets).toEqual({
+      agent_tokens: [AGENT_TOKEN],
+      admin_tokens: [ADMIN_TOKEN],
+      mysql: { myservice: { password: MYSQL_PASSWORD, replication_password: REPLICATION_PASSWORD } },
+    });
     expect(Object.isFrozen(config.secrets.agent_tokens)).toBe(true);
+    expect(Object.isFrozen(config.secrets.mysql.myservice)).toBe(true);
+  });
+
+  it('reads each cluster\'s MySQL passwords, dropping one final newline only', async () => {
+    const dir = await tempDir();
+    await writeSecrets(dir);
+    const other = clusterDoc('other', 'mysql-master.other.com', '10.0.0');
+    other.mysql.password_file = 'other-password';
+    await writeFile(join(dir, 'other-password'), ' spaced pass\n\n');
+    await writeFile(join(dir, 'controller.yaml'), JSON.stringify(configDoc(dir, [clusterDoc(), other])));
+    const config = await loadConfig(join(dir, 'controller.yaml'));
+    expect(config.secrets.mysql).toEqual({
+      myservice: { password: MYSQL_PASSWORD, replication_password: REPLICATION_PASSWORD },
+      other: { password: ' spaced pass\n', replication_password: REPLICATION_PASSWORD },
+    });
   });
 
   it('names an unreadable config file', async () => {
@@ -213,9 +253,10 @@ describe('loadConfig', () => {
     );
   });
 
-  it('names missing and bad token files without printing tokens', async () => {
+  it('names missing and bad token and password files without printing secrets', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'agent-tokens'), '# no tokens yet\n\nshort-secret\n');
+    await writeFile(join(dir, 'mysql-password'), `${MYSQL_PASSWORD}\n`);
     const file = join(dir, 'controller.yaml');
     await writeFile(file, JSON.stringify(configDoc(dir)));
     const error = await loadConfig(file).catch((e: unknown) => e);
@@ -226,13 +267,19 @@ describe('loadConfig', () => {
       expect.stringMatching(
         new RegExp(`^${file}: auth.admin_tokens_file: cannot read ${join(dir, 'admin-tokens')}: ENOENT`),
       ),
+      expect.stringMatching(
+        new RegExp(
+          `^${file}: clusters.0.mysql.replication_password_file: cannot read ${join(dir, 'repl-password')}: ENOENT`,
+        ),
+      ),
     ]);
     expect(lines.join('\n')).not.toContain('short-secret');
+    expect(lines.join('\n')).not.toContain(MYSQL_PASSWORD);
   });
 
   it('refuses a certificate and key that do not match', async () => {
     const dir = await tempDir();
-    await writeTokens(dir);
+    await writeSecrets(dir);
     for (const name of ['a', 'b']) {
       selfSignedCert(dir, name, 'localhost');
     }

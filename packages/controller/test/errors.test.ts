@@ -14,6 +14,7 @@ describe('errors', () => {
     new errors.UnknownCluster('c', ['a']),
     new errors.UnknownServer('c', 's', ['a']),
     new errors.NotEligible('c', 's'),
+    new errors.FailoverRefused('c', 'why'),
     new errors.TooManyAgents(1),
     new errors.ControllerClosing(),
     new errors.Unreachable('http://x', new Error('boom')),
@@ -37,6 +38,7 @@ describe('errors', () => {
     expect(new errors.Unauthorized('x').statusCode).toBe(401);
     expect(new errors.Forbidden('x').statusCode).toBe(403);
     expect(new errors.NotEligible('c', 's').statusCode).toBe(409);
+    expect(new errors.FailoverRefused('c', 'why').statusCode).toBe(409);
     expect(new errors.ControllerClosing().statusCode).toBe(503);
   });
 

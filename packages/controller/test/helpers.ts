@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentReport } from '@pullover/protocol';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import {
   type ControllerOptions,
   type LoadedConfig,
@@ -36,9 +36,10 @@ export function clusterDoc(name = 'myservice', hostname = 'mysql-master.myservic
     mysql: {
       port: 3306,
       user: 'pullover',
-      password_file: '/etc/pullover/mysql-password',
+      // Relative: next to the config file, where writeSecrets puts them.
+      password_file: 'mysql-password',
       replication_user: 'repl',
-      replication_password_file: '/etc/pullover/repl-password',
+      replication_password_file: 'repl-password',
     },
     servers: [
       { name: 'mysql1', address: `${net}.1` },
@@ -47,6 +48,12 @@ export function clusterDoc(name = 'myservice', hostname = 'mysql-master.myservic
     ],
   };
 }
+
+/**
+ * For tests that start a real controller: its monitor then pings these servers, and a test sends
+ * traffic only to this machine (nothing listens there: the controller finds itself cut off).
+ */
+export const LOOPBACK_CLUSTER = clusterDoc('myservice', 'mysql-master.myservice.com', '127.0.99');
 
 export function configDoc(dir: string, clusters: unknown[] = [clusterDoc()]) {
   return {
@@ -57,18 +64,24 @@ export function configDoc(dir: string, clusters: unknown[] = [clusterDoc()]) {
   };
 }
 
-/** A loaded config without files: tokens are given directly. */
+export const MYSQL_PASSWORD = 'monitor-password';
+export const REPLICATION_PASSWORD = 'replication-password';
+
+/** A loaded config without files: tokens and passwords are given directly. */
 export function testConfig(dir: string, doc: unknown = configDoc(dir)): LoadedConfig {
-  return {
-    ...parseConfig(doc, join(dir, 'controller.yaml')),
-    secrets: { agent_tokens: [AGENT_TOKEN], admin_tokens: [ADMIN_TOKEN] },
-  };
+  const config = parseConfig(doc, join(dir, 'controller.yaml'));
+  const mysql = Object.fromEntries(
+    config.clusters.map((c) => [c.name, { password: MYSQL_PASSWORD, replication_password: REPLICATION_PASSWORD }]),
+  );
+  return { ...config, secrets: { agent_tokens: [AGENT_TOKEN], admin_tokens: [ADMIN_TOKEN], mysql } };
 }
 
-/** Writes the token files next to the config that names them. */
-export async function writeTokens(dir: string): Promise<void> {
+/** Writes the token and MySQL password files next to the config that names them. */
+export async function writeSecrets(dir: string): Promise<void> {
   await writeFile(join(dir, 'agent-tokens'), `# agents\n${AGENT_TOKEN}\n`, { mode: 0o600 });
   await writeFile(join(dir, 'admin-tokens'), `${ADMIN_TOKEN}\n`, { mode: 0o600 });
+  await writeFile(join(dir, 'mysql-password'), `${MYSQL_PASSWORD}\n`, { mode: 0o600 });
+  await writeFile(join(dir, 'repl-password'), `${REPLICATION_PASSWORD}\n`, { mode: 0o600 });
 }
 
 export async function openTest(
@@ -112,4 +125,14 @@ export function logCapture() {
       stream: { write: (line: string) => void lines.push(JSON.parse(line)) },
     },
   };
+}
+
+/** Asserts that `text` holds each fragment, in this order: a sentence reads as written, not as a bag of words. */
+export function expectInOrder(text: string, fragments: readonly string[]): void {
+  let from = 0;
+  for (const fragment of fragments) {
+    const at = text.indexOf(fragment, from);
+    expect(at, `"${fragment}" after position ${from} in: ${text}`).toBeGreaterThanOrEqual(0);
+    from = at + fragment.length;
+  }
 }

@@ -5,7 +5,7 @@ import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selfSignedCert } from '../../../test/support/tls.js';
 import { loadConfig, type RunningController, startController } from '../src/index.js';
-import { agentAuth, configDoc, tempDir, writeTokens } from './helpers.js';
+import { agentAuth, configDoc, LOOPBACK_CLUSTER, tempDir, writeSecrets } from './helpers.js';
 
 const running: RunningController[] = [];
 afterEach(async () => {
@@ -13,9 +13,9 @@ afterEach(async () => {
 });
 
 async function start(dir: string, extra: object = {}) {
-  await writeTokens(dir);
+  await writeSecrets(dir);
   const file = join(dir, 'controller.yaml');
-  await writeFile(file, JSON.stringify({ ...configDoc(dir), ...extra }));
+  await writeFile(file, JSON.stringify({ ...configDoc(dir, [LOOPBACK_CLUSTER]), ...extra }));
   const controller = await startController(await loadConfig(file), { logger: false });
   running.push(controller);
   return controller;

@@ -1,9 +1,27 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorBody, MAX_REPORT_BYTES, Mapping, SetMasterResponse, Status } from '@pullover/protocol';
+import {
+  AckResponse,
+  ErrorBody,
+  type FailoverRecord,
+  HistoryResponse,
+  MAX_REPORT_BYTES,
+  Mapping,
+  SetMasterResponse,
+  Status,
+} from '@pullover/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Controller, FileStore, StateError, type Store } from '../src/index.js';
-import { adminAuth, agentAuth, logCapture, openTest, report, tempDir } from './helpers.js';
+import { buildApp, type Controller, FileStore, StateError, type Store, TokenAuth } from '../src/index.js';
+import {
+  ADMIN_TOKEN,
+  AGENT_TOKEN,
+  adminAuth,
+  agentAuth,
+  logCapture,
+  openTest,
+  report,
+  tempDir,
+} from './helpers.js';
 
 const open: Controller[] = [];
 afterEach(async () => {
@@ -422,6 +440,128 @@ describe('POST /v1/agents/:name/report', () => {
     const c = await controller();
     const res = await send(c, 'app1', { ...report(1), error: 'x'.repeat(MAX_REPORT_BYTES) }, {});
     expect(res.statusCode).toBe(401);
+  });
+});
+
+describe('failover routes', () => {
+  function record(id: string, outcome: FailoverRecord['outcome']): FailoverRecord {
+    const done = outcome !== 'running';
+    return {
+      id,
+      cluster: 'myservice',
+      trigger: 'auto',
+      old_master: 'mysql1',
+      new_master: 'mysql2',
+      started_at: '2025-01-02T03:04:05.000Z',
+      finished_at: done ? '2025-01-02T03:04:07.500Z' : null,
+      outcome,
+      version: done ? 2 : null,
+      reason: 'mysql1 is dead: 3 pings failed (connection refused: ECONNREFUSED)',
+      steps: [{ name: 'detected', at: '2025-01-02T03:04:05.000Z', ms: 800, detail: 'first failed ping of mysql1' }],
+    };
+  }
+
+  function call(c: Controller, method: 'GET' | 'POST', url: string, payload?: object, headers = adminAuth) {
+    return c.app.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+  }
+
+  async function status(c: Controller) {
+    return Status.parse((await call(c, 'GET', '/v1/status')).json());
+  }
+
+  /** The controller's HTTP layer alone, without a failover engine (a controller that does not monitor MySQL). */
+  async function withoutEngine(): Promise<Controller> {
+    const c = await controller();
+    const app = buildApp({
+      keeper: c.keeper,
+      publisher: c.publisher,
+      registry: c.registry,
+      auth: new TokenAuth([AGENT_TOKEN], [ADMIN_TOKEN]),
+    });
+    const bare = { ...c, app };
+    open.push(bare);
+    return bare;
+  }
+
+  it('GET /v1/history lists the filed failovers, then the running one, to admins only', async () => {
+    const c = await controller();
+    expect(HistoryResponse.parse((await call(c, 'GET', '/v1/history')).json())).toEqual({ failovers: [] });
+    await c.keeper.finishFailover('myservice', record('f1', 'done'));
+    await c.keeper.beginFailover('myservice', { record: record('f2', 'running'), target: 'mysql2', donor: null });
+    const history = HistoryResponse.parse((await call(c, 'GET', '/v1/history')).json());
+    expect(history.failovers.map((f) => [f.id, f.outcome])).toEqual([
+      ['f1', 'done'],
+      ['f2', 'running'],
+    ]);
+    expect((await status(c)).clusters[0]?.failover).toMatchObject({ running: true });
+
+    const agent = await call(c, 'GET', '/v1/history', undefined, agentAuth);
+    expect(agent.statusCode).toBe(403);
+    expect(errorOf(agent.body).code).toBe('PULLOVER_FORBIDDEN');
+    expect((await c.app.inject({ method: 'GET', url: '/v1/history' })).statusCode).toBe(401);
+  });
+
+  it('POST /v1/clusters/:cluster/ack lifts the block that follows a failover, and says so', async () => {
+    const log = logCapture();
+    const c = await controller({ logger: log.logger });
+    // Before the monitor's first look: no verdict, nothing observed, automatic failover armed.
+    const before = (await status(c)).clusters[0];
+    expect(before).toMatchObject({ health: null, failover: { auto: true, blocked_until: null, running: false } });
+    expect(before?.servers.map((s) => s.observed)).toEqual([null, null, null]);
+    await c.keeper.finishFailover('myservice', record('f1', 'done'));
+    const until = (await status(c)).clusters[0]?.failover.blocked_until;
+    // min_interval defaults to 8 h.
+    expect(Date.parse(until ?? '') - Date.now()).toBeGreaterThan(7.9 * 3600 * 1000);
+
+    const ack = await call(c, 'POST', '/v1/clusters/myservice/ack');
+    expect(ack.statusCode).toBe(200);
+    expect(AckResponse.parse(ack.json())).toEqual({ cluster: 'myservice', was_blocked_until: until });
+    expect((await status(c)).clusters[0]?.failover.blocked_until).toBeNull();
+    expect(c.keeper.failoverState('myservice').blocked_until).toBeNull();
+    expect(log.messages()).toContain(
+      `myservice: failover block lifted by ack (it would have ended at ${until}); automatic failover is armed again`,
+    );
+
+    const again = await call(c, 'POST', '/v1/clusters/myservice/ack');
+    expect(again.json()).toEqual({ cluster: 'myservice', was_blocked_until: null });
+    expect(log.messages()).toContain('myservice: ack, but automatic failover was not blocked');
+  });
+
+  it('ack: unknown cluster 404, bad cluster name 400, agent token 403', async () => {
+    const c = await controller();
+    const unknown = await call(c, 'POST', '/v1/clusters/other/ack');
+    expect([unknown.statusCode, errorOf(unknown.body).code]).toEqual([404, 'PULLOVER_UNKNOWN_CLUSTER']);
+    const bad = await call(c, 'POST', '/v1/clusters/bad%20name/ack');
+    expect(bad.statusCode).toBe(400);
+    expect(errorOf(bad.body).message).toMatch(/^params\.cluster: /);
+    expect((await call(c, 'POST', '/v1/clusters/myservice/ack', undefined, agentAuth)).statusCode).toBe(403);
+  });
+
+  it('POST /v1/clusters/:cluster/failover is refused with 409 by a controller without a failover engine', async () => {
+    const c = await withoutEngine();
+    const res = await call(c, 'POST', '/v1/clusters/myservice/failover', { to: 'mysql2', reason: 'test' });
+    expect(res.statusCode).toBe(409);
+    expect(errorOf(res.body)).toMatchObject({
+      code: 'PULLOVER_FAILOVER_REFUSED',
+      message: 'no failover of myservice: this controller does not monitor MySQL',
+    });
+    expect(c.publisher.version).toBe(1);
+    const unknown = await call(c, 'POST', '/v1/clusters/other/failover', {});
+    expect([unknown.statusCode, errorOf(unknown.body).code]).toEqual([404, 'PULLOVER_UNKNOWN_CLUSTER']);
+    expect((await call(c, 'POST', '/v1/clusters/myservice/failover', {}, agentAuth)).statusCode).toBe(403);
+  });
+
+  it.each([
+    ['an unknown field', { force: true }, 'body.force: unknown field'],
+    ['a bad server name', { to: 'mysql 2' }, /^body\.to: /],
+    ['an overlong reason', { reason: 'x'.repeat(501) }, /^body\.reason: /],
+    ['a body that is not an object', ['mysql2'], /^body: /],
+  ])('POST /v1/clusters/:cluster/failover answers 400 to %s', async (_name, payload, message) => {
+    const c = await withoutEngine();
+    const res = await call(c, 'POST', '/v1/clusters/myservice/failover', payload);
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res.body)).toMatchObject({ code: 'PULLOVER_BAD_REQUEST' });
+    expect(errorOf(res.body).message).toMatch(message);
   });
 });
 

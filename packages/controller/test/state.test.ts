@@ -14,6 +14,52 @@ function first(clusters: unknown[] = [clusterDoc()]): ControllerState {
   return reconcile(null, config(clusters), NOW, 'state.json').state;
 }
 
+/** A state.json as the controller before failover (state format 1) wrote it, after two set-masters. */
+const FORMAT_1 = `{
+  "format": 1,
+  "version": 3,
+  "issued_at": "2025-01-02T04:00:00.000Z",
+  "clusters": {
+    "myservice": {
+      "master": "mysql1",
+      "address": "200.200.200.1",
+      "port": 3306,
+      "hostnames": ["mysql-master.myservice.com"]
+    }
+  },
+  "history": [
+    {
+      "version": 1,
+      "at": "2025-01-02T03:04:05.000Z",
+      "cluster": "myservice",
+      "event": "initial",
+      "previous_master": null,
+      "master": "mysql1",
+      "detail": "first start myservice: mysql-master.myservice.com now → mysql1 (200.200.200.1)"
+    },
+    {
+      "version": 2,
+      "at": "2025-01-02T03:30:00.000Z",
+      "cluster": "myservice",
+      "event": "set-master",
+      "previous_master": "mysql1",
+      "master": "mysql2",
+      "detail": "set-master myservice: mysql-master.myservice.com now → mysql2 (200.200.200.2)",
+      "reason": "maintenance of mysql1"
+    },
+    {
+      "version": 3,
+      "at": "2025-01-02T04:00:00.000Z",
+      "cluster": "myservice",
+      "event": "set-master",
+      "previous_master": "mysql2",
+      "master": "mysql1",
+      "detail": "set-master myservice: mysql-master.myservice.com now → mysql1 (200.200.200.1)"
+    }
+  ]
+}
+`;
+
 describe('FileStore', () => {
   it('round-trips the state in a 0600 file and leaves no temp file', async () => {
     const dir = join(await tempDir(), 'state');
@@ -38,8 +84,25 @@ describe('FileStore', () => {
 
   it('refuses a state written by a newer format', async () => {
     const store = new FileStore(await tempDir());
-    await writeFile(store.location, JSON.stringify({ ...first(), format: 2 }));
-    await expect(store.load()).rejects.toThrow(/written by a newer pullover-controller \(state format 2/);
+    await writeFile(store.location, JSON.stringify({ ...first(), format: 3 }));
+    await expect(store.load()).rejects.toThrow(
+      /written by a newer pullover-controller \(state format 3, this one reads 2\)/,
+    );
+  });
+
+  it('starts format 2 with no failover blocked, fenced or recorded', () => {
+    expect(first()).toMatchObject({ format: 2, failover: {}, failovers: [] });
+  });
+
+  it('reads a format-1 state.json written by the previous version as format 2, keeping master and version', async () => {
+    const store = new FileStore(await tempDir());
+    await writeFile(store.location, FORMAT_1);
+    const state = await store.load();
+    expect(state).toEqual({ ...JSON.parse(FORMAT_1), format: 2, failover: {}, failovers: [] });
+    // The next save writes format 2: the previous version then refuses the file instead of misreading it.
+    await store.save(state as ControllerState);
+    expect(JSON.parse(await readFile(store.location, 'utf8'))).toMatchObject({ format: 2, version: 3 });
+    expect(reconcile(state, config(), NOW, store.location)).toMatchObject({ changed: false });
   });
 
   it('reports a save that cannot happen, keeping the previous file', async () => {

@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import { type AgentSighting, detect, type DetectorInput, type MasterState } from '../src/failover/detector.js';
+import type { ReplicaStatus } from '../src/mysql/dialect.js';
+import type { FailureKind } from '../src/mysql/session.js';
+import type { ServerObservation } from '../src/topology/observation.js';
+import { expectInOrder } from './helpers.js';
+
+// The master mysql1 at 200.200.200.1 stopped answering the controller at FAILING_SINCE. Each
+// scenario says what the replicas and the app servers saw, the verdict, and the parts of the
+// sentence an operator must read in the log and the status.
+
+const MASTER = '200.200.200.1';
+const FAILING_SINCE = new Date('2025-01-02T03:04:05.000Z');
+const REFUSED = { kind: 'refused' as const, message: `mysql1: connect ECONNREFUSED ${MASTER}:3306` };
+
+/** A reachable replica of mysql1 whose IO thread is in state `io`. */
+function replica(name: string, io: ReplicaStatus['io'], over: Partial<ReplicaStatus> = {}): ServerObservation {
+  return {
+    name,
+    address: `200.200.200.${name.slice(-1)}`,
+    at: new Date(FAILING_SINCE.getTime() + 2000),
+    reachable: true,
+    flavor: 'mariadb',
+    readOnly: true,
+    executedGtid: '0-1-100',
+    replica: {
+      masterHost: MASTER,
+      masterPort: 3306,
+      io,
+      sqlRunning: true,
+      receivedGtid: '0-1-100',
+      lastIoErrno: io === 'yes' ? 0 : 2003,
+      lastIoError: io === 'yes' ? '' : `error reconnecting to master 'repl@${MASTER}:3306' - retry-time: 1 (Errno: 2003)`,
+      lastSqlErrno: 0,
+      lastSqlError: '',
+      secondsBehind: io === 'yes' ? 0 : null,
+      usesGtid: true,
+      ...over,
+    },
+  };
+}
+
+/** A replica the controller could not look at. */
+function unreachable(name: string, kind: FailureKind, message: string): ServerObservation {
+  return {
+    name,
+    address: `200.200.200.${name.slice(-1)}`,
+    at: FAILING_SINCE,
+    reachable: false,
+    failure: { kind, message: `${name}: ${message}` },
+  };
+}
+
+/** An app server's greeting check of the master, `offsetMs` after the first failed ping. */
+function sighting(agent: string, reachable: boolean, offsetMs: number): AgentSighting {
+  return {
+    agent,
+    reachable,
+    checkedAt: new Date(FAILING_SINCE.getTime() + offsetMs),
+    detail: reachable ? 'greeting from 10.11.6-MariaDB' : `connect ECONNREFUSED ${MASTER}:3306`,
+  };
+}
+
+const lost = (name: string) => replica(name, 'connecting');
+
+interface Scenario {
+  readonly name: string;
+  readonly failures?: number;
+  readonly replicas?: readonly ServerObservation[];
+  readonly agents?: readonly AgentSighting[];
+  /** Live agents checking this master (default: as many as `agents`). */
+  readonly expected?: number;
+  /** Since the first failed ping (default 5 s, past the 2 s grace for the agents' answers). */
+  readonly elapsedMs?: number;
+  readonly state: MasterState;
+  /** Fragments of the sentence, in the order they appear. */
+  readonly says: readonly string[];
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'the master answers',
+    failures: 0,
+    replicas: [replica('mysql2', 'yes')],
+    state: 'master-alive',
+    says: ['mysql1 answers'],
+  },
+  {
+    name: 'fewer failed pings than failuresNeeded',
+    failures: 2,
+    replicas: [lost('mysql2')],
+    state: 'master-suspect',
+    says: ['mysql1 failed 2 of 3 pings', `(connection refused: mysql1: connect ECONNREFUSED ${MASTER}:3306)`],
+  },
+  {
+    name: 'every replica lost it (IO connecting, IO stopped on error 2003), no app server to ask',
+    replicas: [lost('mysql2'), replica('mysql3', 'no')],
+    state: 'master-dead',
+    says: [
+      'mysql1 is dead: 3 pings failed (connection refused',
+      'mysql2 lost it too (IO error 2003), mysql3 lost it too (IO error 2003)',
+    ],
+  },
+  {
+    name: 'one replica lost it, the other already replicates from another server',
+    replicas: [lost('mysql2'), replica('mysql3', 'yes', { masterHost: '200.200.200.2' })],
+    state: 'master-dead',
+    says: ['mysql1 is dead', 'mysql2 lost it too (IO error 2003)'],
+  },
+  {
+    name: 'every replica lost it and one replica is down too',
+    replicas: [lost('mysql2'), unreachable('mysql3', 'timeout', 'connect ETIMEDOUT')],
+    state: 'master-dead',
+    says: ['mysql1 is dead', 'mysql2 lost it too'],
+  },
+  {
+    name: 'every app server answered since the first failure and none reaches it',
+    replicas: [lost('mysql2')],
+    agents: [sighting('app1', false, 500), sighting('app2', false, 1500)],
+    state: 'master-dead',
+    says: ['mysql1 is dead', 'mysql2 lost it too', '2 app server(s) cannot reach it either'],
+  },
+  {
+    name: 'an app server reached it before the first failure only: stale, not counted',
+    replicas: [lost('mysql2')],
+    agents: [sighting('app1', true, -1)],
+    state: 'master-dead',
+    says: ['mysql1 is dead', 'mysql2 lost it too', 'no app server answered in 2000 ms'],
+  },
+  {
+    name: 'some app servers did not answer within the grace',
+    replicas: [lost('mysql2')],
+    agents: [sighting('app1', false, 300)],
+    expected: 3,
+    state: 'master-dead',
+    says: ['mysql1 is dead', '1 app server(s) cannot reach it either (2 did not answer in 2000 ms)'],
+  },
+  {
+    name: 'the replicas lost it, the app servers have not answered yet',
+    replicas: [lost('mysql2')],
+    agents: [sighting('app1', false, 300), sighting('app2', true, -1)],
+    expected: 2,
+    elapsedMs: 1500,
+    state: 'master-suspect',
+    says: ['mysql1 failed 3 pings (connection refused', 'its replicas lost it', '(1 of 2 answered)'],
+  },
+  {
+    name: 'a reachable replica still replicates from it (IO yes)',
+    replicas: [lost('mysql2'), replica('mysql3', 'yes')],
+    state: 'master-unreachable',
+    says: ['the controller cannot reach mysql1 (connection refused', 'but mysql3 still replicate(s) from it: no failover'],
+  },
+  {
+    name: 'no replica replicates from it to vouch for its death (other source, stopped by hand, nobody)',
+    replicas: [
+      replica('mysql2', 'yes', { masterHost: '200.200.200.9' }),
+      replica('mysql3', 'no', { lastIoErrno: 0, lastIoError: '' }),
+      { ...lost('mysql4'), replica: null },
+    ],
+    state: 'master-unreachable',
+    says: [
+      'no replica is replicating from it to confirm',
+      'mysql2 replicates from 200.200.200.9, mysql3 has replication stopped, mysql4 replicates from nobody',
+      'if it is dead, run pullover-controller failover',
+    ],
+  },
+  {
+    name: 'the master refused the replica\'s login: it is alive, not lost',
+    replicas: [replica('mysql2', 'no', { lastIoErrno: 1045, lastIoError: 'Access denied for user \'repl\'' })],
+    state: 'master-unreachable',
+    says: ['no replica is replicating from it to confirm', 'mysql2 IO no, error 1045: Access denied for user \'repl\''],
+  },
+  {
+    name: 'an app server checked at the very moment of the first failure and reaches it',
+    replicas: [lost('mysql2')],
+    agents: [sighting('app1', true, 0), sighting('app2', false, 100)],
+    state: 'controller-isolated',
+    says: ['the controller cannot reach mysql1', 'but 1 app server(s) still do (app1)', 'the controller is cut off, no failover'],
+  },
+  {
+    name: 'app servers reach it, even though the replicas lost it',
+    replicas: [lost('mysql2'), lost('mysql3')],
+    agents: [sighting('app1', true, 800), sighting('app2', true, 900)],
+    state: 'controller-isolated',
+    says: ['2 app server(s) still do (app1, app2)', 'no failover'],
+  },
+  {
+    name: 'no replica answers the controller either',
+    replicas: [unreachable('mysql2', 'timeout', 'connect ETIMEDOUT'), unreachable('mysql3', 'refused', 'connect ECONNREFUSED')],
+    state: 'controller-isolated',
+    says: ['the controller reaches neither mysql1', 'nor any replica (mysql2, mysql3)', 'it is cut off, no failover'],
+  },
+  {
+    name: 'the replicas refuse the controller\'s login',
+    replicas: [
+      unreachable('mysql2', 'rejected', 'Access denied for user \'pullover\'@\'10.0.0.5\' (using password: YES)'),
+      unreachable('mysql3', 'rejected', 'Access denied for user \'pullover\'@\'10.0.0.5\' (using password: YES)'),
+    ],
+    state: 'controller-isolated',
+    says: [
+      'cannot log in to mysql2, mysql3',
+      'mysql2: Access denied for user \'pullover\'',
+      'fix mysql.user and mysql.password_file',
+      'no failover without the replicas\' view',
+    ],
+  },
+];
+
+function input(s: Scenario): DetectorInput {
+  const failures = s.failures ?? 3;
+  return {
+    master: { name: 'mysql1', address: MASTER, port: 3306 },
+    pings:
+      failures === 0
+        ? { consecutiveFailures: 0 }
+        : { consecutiveFailures: failures, lastFailure: REFUSED, failingSince: FAILING_SINCE },
+    replicas: s.replicas ?? [],
+    agents: s.agents ?? [],
+    agentsExpected: s.expected ?? s.agents?.length ?? 0,
+    elapsedMs: s.elapsedMs ?? 5000,
+    agentGraceMs: 2000,
+    failuresNeeded: 3,
+  };
+}
+
+describe('detect', () => {
+  it.each(scenarios)('$name: $state', (s) => {
+    const verdict = detect(input(s));
+    expect(verdict.state).toBe(s.state);
+    expectInOrder(verdict.sentence, s.says);
+  });
+
+  it('never calls the master dead while any reachable replica or fresh app server still reaches it', () => {
+    for (const s of scenarios.filter((x) => x.state === 'master-unreachable' || x.state === 'controller-isolated')) {
+      const many = detect({ ...input(s), failuresNeeded: 1, pings: { ...input(s).pings, consecutiveFailures: 100 } });
+      expect(many.state, s.name).toBe(s.state);
+    }
+  });
+});
