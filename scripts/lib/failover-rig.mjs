@@ -380,7 +380,8 @@ export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000 }
     },
   );
   rig.watchHosts((agent, { address, at }) => {
-    if (address === old.address) return;
+    // A file can be seen twice for one write (rename, then change): report each new address once.
+    if (address === old.address || result.hosts.get(agent.name)?.address === address) return;
     result.hosts.set(agent.name, { address, at });
     emit({ kind: 'hosts', at, agent: agent.name, address });
   });
