@@ -38,7 +38,13 @@ export interface ServerFacts {
   readonly replication?: { readonly grants: readonly string[] } | { readonly failure: LoginFailure };
 }
 
-export interface ClusterFacts {
+export interface ClusterFacts extends ClusterBase {
+  /** In config order. */
+  readonly servers: readonly ServerFacts[];
+}
+
+/** What is known of a cluster before its servers are looked at. */
+export interface ClusterBase {
   readonly cluster: string;
   readonly port: number;
   readonly user: string;
@@ -53,8 +59,6 @@ export interface ClusterFacts {
   readonly auto: boolean;
   /** The monitor's timeout, in milliseconds: what a server has to answer within. */
   readonly timeoutMs: number;
-  /** In config order. */
-  readonly servers: readonly ServerFacts[];
 }
 
 /** A yes/no variable: MariaDB and MySQL answer ON/OFF (or 1/0). */
@@ -63,7 +67,10 @@ export function isOn(value: string | undefined): boolean {
 }
 
 /** The first of `names` the server has, with its value: MySQL 8.0.26+ renamed master/slave to source/replica. */
-export function pick(values: Readonly<Record<string, string>>, ...names: string[]): { name: string; value: string } | undefined {
+export function pick(
+  values: Readonly<Record<string, string>>,
+  ...names: string[]
+): { name: string; value: string } | undefined {
   for (const name of names) {
     const value = values[name];
     if (value !== undefined) return { name, value };

@@ -14,7 +14,13 @@ export function reason(server: string, message: string): string {
 }
 
 /** Refused, timeout and access denied each have their cause and their fix. */
-export function loginFailure(c: ClusterFacts, s: ServerFacts, user: string, passwordKey: string, failure: LoginFailure): Finding {
+export function loginFailure(
+  c: ClusterFacts,
+  s: ServerFacts,
+  user: string,
+  passwordKey: string,
+  failure: LoginFailure,
+): Finding {
   const at = `${s.address}:${c.port}`;
   const why = reason(s.name, failure.message);
   switch (failure.kind) {

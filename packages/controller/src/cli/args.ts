@@ -11,6 +11,7 @@ export interface TargetFlags {
 export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'run'; readonly config: string; readonly logLevel: string }
+  | { readonly kind: 'check'; readonly config: string }
   | { readonly kind: 'status'; readonly target: TargetFlags; readonly json: boolean }
   | {
     readonly kind: 'set-master';
@@ -98,6 +99,13 @@ export function parseCommand(argv: readonly string[]): Command {
       const logLevel = typeof values['log-level'] === 'string' ? values['log-level'] : 'info';
       if (!LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
       return { kind: 'run', config: values.config, logLevel };
+    }
+    case 'check': {
+      const { values, positionals } = parse(args, { config: { type: 'string' } });
+      if (values.help) return { kind: 'help' };
+      noPositionals(name, positionals);
+      if (typeof values.config !== 'string') throw new UsageError('check needs --config FILE');
+      return { kind: 'check', config: values.config };
     }
     case 'status': {
       const { values, positionals } = parse(args, { ...TARGET, json: { type: 'boolean' } });

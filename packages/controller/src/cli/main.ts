@@ -42,6 +42,8 @@ async function execute(command: Command, io: Output): Promise<number> {
       return 0;
     case 'run':
       return run(command.config, command.logLevel, io);
+    case 'check':
+      return check(command.config, io);
     case 'status':
       return withClient(command.target, async (client) => {
         const status = await client.status();
@@ -100,6 +102,25 @@ async function withClient(
   } finally {
     await client.close();
   }
+}
+
+/** Exit 0 only when a failover would work in every cluster. Progress on stderr, findings on stdout. */
+async function check(file: string, io: Output): Promise<number> {
+  const { loadConfig } = await import('../config/load.js');
+  const { FileStore } = await import('../state/file-store.js');
+  const { gatherCluster } = await import('../check/gather.js');
+  const { checkCluster, failed, formatFinding, progress, verdict } = await import('../check/findings.js');
+  const config = await loadConfig(file);
+  const state = await new FileStore(config.state_dir).load();
+  let code = 0;
+  for (const cluster of config.clusters) {
+    const facts = await gatherCluster(config, cluster, state, (c, s) => io.err(progress(c, s)));
+    const report = checkCluster(facts, new Date());
+    for (const finding of report.findings) io.out(formatFinding(cluster.name, finding));
+    io.out(verdict(report));
+    if (failed(report)) code = 1;
+  }
+  return code;
 }
 
 async function run(file: string, level: string, io: Output): Promise<number> {

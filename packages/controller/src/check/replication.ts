@@ -1,0 +1,147 @@
+import { format } from 'mysql2';
+import { dialectFor } from '../mysql/dialect.js';
+import type { Flavor } from '../mysql/gtid.js';
+import { type ClusterFacts, type Finding, isOn, pick, type ServerFacts } from './facts.js';
+
+// The master's and the replicas' replication, binlog and GTID settings.
+
+/** Above this, a hung master is noticed by its replicas too late for a quick confirmation. */
+const NET_TIMEOUT_MAX_S = 10;
+/** Replication lag worth a warning: a failover onto the replica first waits it out. */
+const LAG_WARN_S = 10;
+
+const USE_GTID: Readonly<Record<Flavor, string>> = {
+  mariadb: 'CHANGE MASTER TO MASTER_USE_GTID=slave_pos',
+  mysql: 'CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1',
+};
+
+interface Context {
+  readonly flavor: Flavor;
+  readonly master: ServerFacts;
+}
+
+function problem(level: 'WARN' | 'FAIL', s: ServerFacts, text: string, fix: string): Finding {
+  return { level, server: s.name, text, fix };
+}
+
+/** Problems, or one ok line saying what was found fine. */
+function orOk(s: ServerFacts, problems: Finding[], ok: string): Finding[] {
+  return problems.length > 0 ? problems : [{ level: 'ok', server: s.name, text: ok }];
+}
+
+/** log_bin (the master and the servers that could become it), log_slave_updates (those) and GTID mode (every server). */
+export function binlogAndGtid(s: ServerFacts, flavor: Flavor, role: 'master' | 'promotable' | 'replica'): Finding[] {
+  const v = s.variables;
+  if (Object.keys(v).length === 0) return [];
+  const problems: Finding[] = [];
+  const checked: string[] = [];
+  if (role !== 'replica') {
+    checked.push('log_bin ON');
+    if (!isOn(v.log_bin)) {
+      problems.push(problem('FAIL', s, role === 'master'
+        ? 'the binary log is off: replicas have nothing to replicate'
+        : 'the binary log is off: replicas repointed at it after a failover need its binlog', 'set log_bin=mysql-bin in its my.cnf and restart mysqld'));
+    }
+  }
+  if (role === 'promotable') {
+    const updates = pick(v, 'log_slave_updates', 'log_replica_updates') ?? { name: 'log_slave_updates', value: 'OFF' };
+    checked.push(`${updates.name} ON`);
+    if (!isOn(updates.value)) {
+      problems.push(problem('FAIL', s, `${updates.name} is OFF: what it replicates is not in its binlog, so replicas repointed at it after a failover would miss it`, `set ${updates.name}=ON in its my.cnf and restart mysqld`));
+    }
+  }
+  if (flavor === 'mariadb') {
+    checked.push('gtid_strict_mode ON');
+    if (!isOn(v.gtid_strict_mode)) {
+      problems.push(problem('WARN', s, 'gtid_strict_mode is OFF: a transaction written on a replica by mistake goes unnoticed until GTID positions diverge and no failover can choose', `SET GLOBAL gtid_strict_mode=ON on ${s.name}, and gtid_strict_mode=ON in its my.cnf`));
+    }
+  } else {
+    checked.push('gtid_mode ON', 'enforce_gtid_consistency ON');
+    for (const name of ['gtid_mode', 'enforce_gtid_consistency']) {
+      if (v[name]?.toUpperCase() !== 'ON') {
+        problems.push(problem('FAIL', s, `${name} is ${v[name] ?? 'unset'}: replicas can only be repointed by GTID`, `set gtid_mode=ON and enforce_gtid_consistency=ON in its my.cnf (on a running cluster, follow MySQL's online procedure step by step)`));
+      }
+    }
+  }
+  return orOk(s, problems, checked.join(', '));
+}
+
+/** The master: writable, replicating from nobody, semi-sync acknowledging. */
+export function masterRole(s: ServerFacts, flavor: Flavor): Finding[] {
+  const o = s.observation;
+  const problems: Finding[] = [];
+  if (o.readOnly) {
+    problems.push(problem('FAIL', s, 'the master is read-only: applications cannot write', `SET GLOBAL read_only=OFF on ${s.name} if it is the master; if another server is, pullover-controller set-master that one`));
+  }
+  if (o.replica?.masterHost) {
+    problems.push(problem('WARN', s, `the master replicates from ${o.replica.masterHost}:${o.replica.masterPort} (circular or chained replication): pullover expects a master that replicates from nobody`, `${dialectFor(flavor).stopReplica}; RESET ${flavor === 'mysql' ? 'REPLICA' : 'SLAVE'} ALL on ${s.name}, unless you know why it is so`));
+  }
+  const semisync = semisyncOf(s, flavor);
+  if (semisync.problem) problems.push(semisync.problem);
+  return orOk(s, problems, `the master: writable, replicates from nobody${semisync.ok}`);
+}
+
+/** Semi-sync on the master: is a write acknowledged to an application on a replica too? */
+function semisyncOf(s: ServerFacts, flavor: Flavor): { problem?: Finding; ok: string } {
+  // Settings unread (the query failed): say nothing rather than guess.
+  if (Object.keys(s.variables).length === 0) return { ok: '' };
+  const enabled = pick(s.variables, 'rpl_semi_sync_master_enabled', 'rpl_semi_sync_source_enabled');
+  const active = pick(s.status, 'rpl_semi_sync_master_status', 'rpl_semi_sync_source_status');
+  const clients = pick(s.status, 'rpl_semi_sync_master_clients', 'rpl_semi_sync_source_clients')?.value ?? '0';
+  const alone = pick(s.variables, 'rpl_semi_sync_master_wait_no_slave', 'rpl_semi_sync_source_wait_no_replica');
+  const replicaSide = flavor === 'mysql' ? 'rpl_semi_sync_replica_enabled' : 'rpl_semi_sync_slave_enabled';
+  if (!isOn(enabled?.value)) {
+    const name = enabled?.name ?? (flavor === 'mysql' ? 'rpl_semi_sync_source_enabled' : 'rpl_semi_sync_master_enabled');
+    return { ok: '', problem: problem('WARN', s, 'semi-sync replication is off: a write acknowledged to an application may exist on the master only, and is lost when it dies', `SET GLOBAL ${name}=ON on ${s.name} and ${replicaSide}=ON on the replicas (then restart their replication), and the same in every my.cnf`) };
+  }
+  if (!isOn(active?.value)) {
+    return { ok: '', problem: problem('WARN', s, `semi-sync is enabled but inactive (${clients} replica(s) acknowledging): the master stopped waiting after a timeout, so acknowledged writes may exist on it only`, `set ${replicaSide}=ON on the replicas and restart their replication`) };
+  }
+  const without = alone === undefined
+    ? ''
+    : `; ${alone.name}=${alone.value}: with no replica connected, commits ${isOn(alone.value) ? 'wait out the timeout once' : 'stop waiting at once'}`;
+  return { ok: `, semi-sync on (${clients} replica(s) acknowledge${without})` };
+}
+
+/** A replica: of the master, by GTID, both threads running, read-only, noticing a hung master quickly. */
+export function replicaRole(c: ClusterFacts, s: ServerFacts, ctx: Context): Finding[] {
+  const o = s.observation;
+  const r = o.replica;
+  const dialect = dialectFor(ctx.flavor);
+  const master = `${ctx.master.name} (${ctx.master.address}:${c.port})`;
+  const statement = dialect.changeMaster({ host: ctx.master.address, port: c.port, user: c.replicationUser, password: '<replication password>' });
+  const change = format(statement.sql, statement.values as (string | number)[]);
+  const repoint = `${dialect.stopReplica}; ${change}; ${dialect.startReplica} on ${s.name}`;
+  const problems: Finding[] = [];
+  if (!o.readOnly) {
+    problems.push(problem('FAIL', s, `is writable too (read_only=OFF): two masters, and writes landing here are not on ${ctx.master.name}`, `SET GLOBAL read_only=ON on ${s.name} now, and set read_only=ON in its my.cnf; pullover makes only the master writable`));
+  }
+  if (!r) {
+    problems.push(problem('FAIL', s, `replicates from nobody: it has none of ${ctx.master.name}'s writes`, repoint));
+    return problems;
+  }
+  if (r.masterHost !== ctx.master.address || r.masterPort !== c.port) {
+    problems.push(problem('FAIL', s, `replicates from ${r.masterHost}:${r.masterPort}, not from the master ${master}`, repoint));
+  }
+  const io = r.io === 'yes' ? '' : r.io === 'connecting' ? 'the IO thread cannot connect' : 'the IO thread is stopped';
+  const sql = r.sqlRunning ? '' : 'the SQL thread is stopped';
+  if (io || sql) {
+    const errors = [r.lastIoErrno ? `IO error ${r.lastIoErrno}: ${r.lastIoError}` : '', r.lastSqlErrno ? `SQL error ${r.lastSqlErrno}: ${r.lastSqlError}` : ''].filter(Boolean);
+    const fix = errors.length === 0
+      ? `${dialect.startReplica} on ${s.name}`
+      : `fix what the error says (a conflicting row: rebuild ${s.name} from a backup rather than skip it), then ${dialect.startReplica} on ${s.name}`;
+    problems.push(problem('FAIL', s, `replication is broken: ${[io, sql].filter(Boolean).join(' and ')}${errors.length ? ` (${errors.join('; ')})` : ''}`, fix));
+  }
+  if (!r.usesGtid) {
+    problems.push(problem('FAIL', s, 'replicates by binlog file and position, not by GTID: it could not be repointed after a failover', `${dialect.stopReplica}; ${USE_GTID[ctx.flavor]}; ${dialect.startReplica} on ${s.name}`));
+  }
+  if (r.secondsBehind !== null && r.secondsBehind > LAG_WARN_S) {
+    problems.push(problem('WARN', s, `is ${r.secondsBehind} s behind its master: a failover onto it first waits until it has applied its relay log (failover.catchup_timeout)`, `find why it lags (long transactions, a slow disk, single-threaded apply: slave_parallel_threads / replica_parallel_workers)`));
+  }
+  const net = pick(s.variables, 'slave_net_timeout', 'replica_net_timeout');
+  if (net && Number(net.value) > NET_TIMEOUT_MAX_S) {
+    problems.push(problem('WARN', s, `${net.name} is ${net.value} s: a hung master is noticed by this replica only after that long, which delays confirming its death`, `SET GLOBAL ${net.name}=4 (4 to 10) on ${s.name} and in its my.cnf; it applies when replication restarts`));
+  }
+  const lag = r.secondsBehind === null ? 'lag unknown' : `${r.secondsBehind} s behind`;
+  return orOk(s, problems, `replicates from ${master} by GTID, IO and SQL threads running, ${lag}, read-only${net ? `, ${net.name} ${net.value} s` : ''}`);
+}
