@@ -24,7 +24,8 @@ describe('pullover-controller check on real MariaDB', () => {
   });
 
   /** Writes a controller.yaml for the cluster (no controller is started) and runs check on it. */
-  async function check(opts: { passwordFile?: string; servers?: FleetOptions['servers']; clusterExtra?: string } = {}) {
+  type ServerEntry = Omit<NonNullable<FleetOptions['servers']>[number], 'address'>;
+  async function check(opts: { passwordFile?: string; servers?: ServerEntry[]; clusterExtra?: string } = {}) {
     const replFile = join(cluster.dir, 'repl.password');
     await writeFile(replFile, `${cluster.repl.password}\n`);
     const servers = opts.servers ?? [{ name: 'mysql1' }, { name: 'mysql2', candidate: true }, { name: 'mysql3' }];

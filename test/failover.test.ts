@@ -1,6 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   failoverHistory,
+  realCluster,
   resolvedBy,
   rowIds,
   STEPS,
@@ -8,7 +9,7 @@ import {
   waitAgentsOn,
 } from './support/failover-fleet.js';
 import { type Fleet, HOSTNAME } from './support/fleet.js';
-import { type Cluster, HostnameWriter, type Server, startCluster, waitFor } from './support/mariadb.js';
+import { type Cluster, HostnameWriter, type Server, waitFor } from './support/mariadb.js';
 import { WritablePoller } from './support/writable-poller.js';
 
 describe('automatic failover on real MariaDB', () => {
@@ -17,21 +18,15 @@ describe('automatic failover on real MariaDB', () => {
   let mysql2: Server;
   let mysql3: Server;
   let fleet: Fleet | undefined;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ id: 21 });
-    [mysql1, mysql2, mysql3] = cluster.servers as [Server, Server, Server];
-  });
-  afterAll(() => cluster?.destroy());
-  beforeEach(() => cluster.reset());
-  afterEach(async () => {
-    await fleet?.destroy();
-    fleet = undefined;
+  realCluster(21, (c) => {
+    cluster = c;
+    [mysql1, mysql2, mysql3] = c.servers as [Server, Server, Server];
   });
 
   it('SIGKILL of the master under writes: mysql2 takes over, agents follow, no acknowledged write lost, never two writable', async () => {
     fleet = await startFailoverFleet(cluster);
-    const writer = new HostnameWriter({ hostsFile: fleet.agents[0]!.hostsFile, hostname: HOSTNAME, port: mysql1.port, login: cluster.app });
+    const hostsFile = fleet.agents[0]!.hostsFile;
+    const writer = new HostnameWriter({ hostsFile, hostname: HOSTNAME, port: mysql1.port, login: cluster.app });
     const onNewMaster = () => writer.acknowledged.filter((w) => w.address === mysql2.address).length;
     const poller = new WritablePoller(cluster.servers);
     writer.start();
@@ -121,7 +116,8 @@ describe('automatic failover on real MariaDB', () => {
     expect(blocked).toMatchObject({ master: 'mysql2' });
     expect(blocked?.failover.blocked_until).not.toBeNull();
     expect(await resolvedBy(fleet)).toEqual([mysql2.address, mysql2.address]);
-    expect(await fleet.controller?.log()).toMatch(/automatic failover is blocked until .*pullover-controller ack --cluster myservice/);
+    const log = await fleet.controller?.log();
+    expect(log).toMatch(/automatic failover is blocked until .*pullover-controller ack --cluster myservice/);
 
     const ack = await fleet.admin(['ack', '--cluster', 'myservice']);
     expect(ack.code).toBe(0);

@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FailoverRecord } from '@pullover/protocol';
 import { Fleet } from './fleet.js';
-import { type Cluster, type Server, waitFor } from './mariadb.js';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { type Cluster, type Server, startCluster, waitFor } from './mariadb.js';
 
 export interface FailoverFleetOptions {
   /** Cluster keys beyond mysql and servers (monitor, failover), indented by four spaces. */
@@ -16,6 +17,25 @@ export interface FailoverFleetOptions {
   agentExtra?: string;
   /** How to start the controller (default: fleet.startController()). */
   startController?: (fleet: Fleet) => Promise<unknown>;
+}
+
+const started: Fleet[] = [];
+
+/**
+ * One real cluster for the test file, back to its initial topology before each test; the fleets
+ * the tests start are destroyed after each. `ready` receives the cluster once it runs.
+ */
+export function realCluster(id: number, ready: (cluster: Cluster) => void): void {
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster({ id });
+    ready(cluster);
+  });
+  afterAll(() => cluster?.destroy());
+  beforeEach(() => cluster?.reset());
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((f) => f.destroy()));
+  });
 }
 
 /** A controller and agents watching a real MariaDB cluster; resolves once every agent maps the hostname to mysql1. */
@@ -38,6 +58,7 @@ export async function startFailoverFleet(cluster: Cluster, opts: FailoverFleetOp
     ),
     clusterExtra: opts.clusterExtra ?? '',
   });
+  started.push(fleet);
   await (opts.startController ? opts.startController(fleet) : fleet.startController());
   for (const agent of fleet.agents) await fleet.startAgent(agent);
   try {

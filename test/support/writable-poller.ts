@@ -1,3 +1,5 @@
+import type { Server } from '@pullover/sandbox';
+
 /** Samples every server's read_only every `everyMs`; remembers any moment two were writable at once. */
 export class WritablePoller {
   readonly twoWritable: { at: number; servers: string[] }[] = [];
@@ -6,7 +8,7 @@ export class WritablePoller {
   #done: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly servers: { name: string; isRunning: boolean; isPaused: boolean; variable(name: string): Promise<string> }[],
+    private readonly servers: Pick<Server, 'name' | 'isRunning' | 'isPaused' | 'variable'>[],
     private readonly everyMs = 50,
   ) {}
 

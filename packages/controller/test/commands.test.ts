@@ -11,7 +11,7 @@ const DETAILS: FailoverDetails = {
   new_master: { name: 'mysql2', address: '200.200.200.2', port: 3306 },
   hostnames: ['mysql-master.myservice.com'],
   failover_id: '20261124T050254-b293eb',
-  reason: "mysql1 is dead: it's gone",
+  reason: 'mysql1 is dead: it\'s gone',
 };
 
 describe('operator commands run during a failover', () => {
@@ -35,7 +35,7 @@ describe('operator commands run during a failover', () => {
   });
 
   it('calls an MHA master_ip_failover_script with MHA arguments, safely quoted', async () => {
-    const script = join(dir, "master ip failover's");
+    const script = join(dir, 'master ip failover\'s');
     const out = join(dir, 'mha.out');
     await writeFile(script, `#!/bin/sh\nfor a in "$@"; do echo "$a"; done > '${out}'\n`);
     await chmod(script, 0o755);

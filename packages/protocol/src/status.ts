@@ -31,7 +31,9 @@ export const ClusterStatus = z.strictObject({
   hostnames: z.array(Hostname),
   servers: z.array(ServerStatus),
   /** The detector's verdict on the master, as a name and a sentence. */
-  health: z.strictObject({ state: z.string(), sentence: z.string(), since: z.iso.datetime({ offset: true }) }).nullable(),
+  health: z
+    .strictObject({ state: z.string(), sentence: z.string(), since: z.iso.datetime({ offset: true }) })
+    .nullable(),
   failover: z.strictObject({
     auto: z.boolean(),
     /** Automatic failover is blocked until then (anti-flapping), or until an admin acks. */

@@ -144,7 +144,7 @@ export class FailoverExecutor {
       const donorSession = await observer.session(donorName);
       await waitApplied(donorSession, receivedGtid(donor), timeoutS);
       const [pos] = await donorSession.query<{ gtid: string }[]>(donorSession.dialect.overview);
-      await session.run([session.dialect.stopReplica, session.dialect.changeMaster(this.#source(this.#server(donorName))), session.dialect.startReplica]);
+      await this.#replicateFrom(session, this.#server(donorName));
       await waitApplied(session, String(pos?.gtid ?? ''), timeoutS);
       this.#step('caught-up', `${target.name} caught up from ${donorName} to ${pos?.gtid}`);
       return;
@@ -174,7 +174,7 @@ export class FailoverExecutor {
           const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
           const current = status ? session.dialect.parseReplicaStatus(status) : null;
           if (current?.masterHost === target.address && current.io !== 'no') return `${s.name} already replicates from it`;
-          await session.run([session.dialect.stopReplica, session.dialect.changeMaster(this.#source(target)), session.dialect.startReplica]);
+          await this.#replicateFrom(session, target);
           return `${s.name} repointed`;
         } catch (error) {
           return `${s.name} NOT repointed (${describeCause(error)}); repoint it by hand`;
@@ -220,14 +220,17 @@ export class FailoverExecutor {
     for (const line of await Promise.all(runs)) this.#deps.log({ level: 'info', message: `failover ${this.#deps.cluster.name}: ${line}` });
   }
 
-  #source(server: ServerConfig) {
-    return { host: server.address, port: this.#deps.cluster.mysql.port, ...this.#deps.replication };
+  async #replicateFrom(session: MysqlSession, source: ServerConfig): Promise<void> {
+    const { dialect } = session;
+    const from = { host: source.address, port: this.#deps.cluster.mysql.port, ...this.#deps.replication };
+    await session.run([dialect.stopReplica, dialect.changeMaster(from), dialect.startReplica]);
   }
 }
 
 async function waitApplied(session: MysqlSession, gtid: string, timeoutS: number): Promise<void> {
   if (gtid === '') return;
-  const [row] = await session.query<{ r: unknown }[]>(session.dialect.waitForGtid(gtid, timeoutS), (timeoutS + 5) * 1000);
+  const wait = session.dialect.waitForGtid(gtid, timeoutS);
+  const [row] = await session.query<{ r: unknown }[]>(wait, (timeoutS + 5) * 1000);
   if (Number(row?.r) !== 0) {
     throw new FailoverAborted(`${session.endpoint.name} did not apply ${gtid} within ${timeoutS} s (is its SQL thread running?)`);
   }

@@ -30,7 +30,9 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
       failover: {
         auto: cluster.failover.auto,
         blocked_until:
-          failover.blocked_until !== null && Date.parse(failover.blocked_until) > now.getTime() ? failover.blocked_until : null,
+          failover.blocked_until !== null && Date.parse(failover.blocked_until) > now.getTime()
+            ? failover.blocked_until
+            : null,
         running: failover.running !== null,
       },
     };

@@ -32,7 +32,6 @@ export interface MonitorDeps {
   readonly askAgents: () => number;
 }
 
-
 export interface Health {
   readonly verdict: Verdict;
   readonly since: Date;
@@ -295,14 +294,17 @@ export class ClusterMonitor {
   }
 
   #liveAgents(): number {
-    return this.#deps.registry.live(this.#deps.now()).filter((r) => r.report.masters.some((m) => m.cluster === this.name)).length;
+    const live = this.#deps.registry.live(this.#deps.now());
+    return live.filter((r) => r.report.masters.some((m) => m.cluster === this.name)).length;
   }
 
   #sightings(address: string): AgentSighting[] {
     const out: AgentSighting[] = [];
     for (const record of this.#deps.registry.all()) {
       const seen = record.report.masters.find((m) => m.cluster === this.name && m.address === address);
-      if (seen) out.push({ agent: record.name, reachable: seen.reachable, checkedAt: new Date(seen.checked_at), detail: seen.detail });
+      if (!seen) continue;
+      const { reachable, detail } = seen;
+      out.push({ agent: record.name, reachable, checkedAt: new Date(seen.checked_at), detail });
     }
     return out;
   }
@@ -313,7 +315,7 @@ export class ClusterMonitor {
     this.#observations.set(o.name, o);
     if (o.reachable && before && !before.reachable) {
       this.#deps.log({ level: 'info', message: `${this.name}: ${o.name} answers again` });
-    } else if (!o.reachable && (before === undefined || before.reachable || before.failure?.message !== o.failure?.message)) {
+    } else if (!o.reachable && (before?.reachable !== false || before.failure?.message !== o.failure?.message)) {
       this.#deps.log({ level: 'warn', message: `${this.name}: cannot observe ${o.name}: ${o.failure?.message}` });
     }
   }

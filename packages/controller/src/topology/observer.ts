@@ -1,5 +1,5 @@
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
-import { failureOf, type MysqlFailure, MysqlSession } from '../mysql/session.js';
+import { type Endpoint, failureOf, type MysqlFailure, MysqlSession } from '../mysql/session.js';
 import type { ServerObservation } from './observation.js';
 
 export type PingType = ClusterConfig['monitor']['ping'];
@@ -35,16 +35,16 @@ export class ClusterObserver {
     return server;
   }
 
+  #endpoint(name: string): Endpoint {
+    return { name, host: this.server(name).address, port: this.cluster.mysql.port, ...this.login };
+  }
+
   /** The open session to `name`, or a new one. Throws MysqlFailure. */
   async session(name: string, timeoutMs = this.timeoutMs): Promise<MysqlSession> {
     const open = this.#sessions.get(name);
     if (open?.usable) return open;
     this.#sessions.delete(name);
-    const server = this.server(name);
-    const session = await MysqlSession.open(
-      { name, host: server.address, port: this.cluster.mysql.port, ...this.login },
-      timeoutMs,
-    );
+    const session = await MysqlSession.open(this.#endpoint(name), timeoutMs);
     this.#sessions.set(name, session);
     return session;
   }
@@ -56,11 +56,7 @@ export class ClusterObserver {
    */
   async keepStandby(name: string): Promise<void> {
     if (this.#standby.get(name)?.usable) return;
-    const server = this.server(name);
-    const session = await MysqlSession.open(
-      { name, host: server.address, port: this.cluster.mysql.port, ...this.login },
-      this.timeoutMs,
-    ).catch(() => undefined);
+    const session = await MysqlSession.open(this.#endpoint(name), this.timeoutMs).catch(() => undefined);
     if (session) this.#standby.set(name, session);
   }
 
@@ -76,7 +72,7 @@ export class ClusterObserver {
     try {
       if (type === 'connect') {
         // A fresh login proves what pooled clients need: mysqld accepts new connections.
-        const fresh = await MysqlSession.open({ name, host: this.server(name).address, port: this.cluster.mysql.port, ...this.login }, this.timeoutMs);
+        const fresh = await MysqlSession.open(this.#endpoint(name), this.timeoutMs);
         await fresh.close();
         return;
       }
@@ -122,7 +118,8 @@ export class ClusterObserver {
       };
     } catch (error) {
       const failure: MysqlFailure = failureOf(name, error);
-      return { name, address: server.address, at, reachable: false, failure: { kind: failure.kind, message: failure.message } };
+      const { kind, message } = failure;
+      return { name, address: server.address, at, reachable: false, failure: { kind, message } };
     }
   }
 
