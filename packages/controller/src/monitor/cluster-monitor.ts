@@ -151,7 +151,8 @@ export class ClusterMonitor {
     if (pinged === undefined) {
       this.#pings = { consecutiveFailures: 0 };
       this.#lastAnswer = now();
-      await this.observer.keepStandby(master.name);
+      // A crashed mysqld closes this connection at once: ping again now rather than at the next interval.
+      await this.observer.keepStandby(master.name, () => this.#wake?.());
     } else {
       if (this.#pings.consecutiveFailures === 0 && now().getTime() - this.#askedAgentsAt >= ASK_AGENTS_EVERY_MS) {
         this.#askedAgentsAt = now().getTime();

@@ -56,6 +56,7 @@ export function failureOf(server: string, error: unknown): MysqlFailure {
  */
 export class MysqlSession {
   #broken = false;
+  #closing = false;
 
   private constructor(
     readonly endpoint: Endpoint,
@@ -96,6 +97,18 @@ export class MysqlSession {
     return !this.#broken;
   }
 
+  /** Calls `listener` once, when the server closes the connection or it breaks (not on our own close). */
+  onLost(listener: () => void): void {
+    let called = false;
+    const once = () => {
+      if (called || this.#closing) return;
+      called = true;
+      listener();
+    };
+    this.conn.on('end', once);
+    this.conn.on('error', once);
+  }
+
   async query<T = Record<string, unknown>[]>(statement: string | Statement, timeoutMs = this.timeoutMs): Promise<T> {
     const { sql, values } = typeof statement === 'string' ? { sql: statement, values: undefined } : statement;
     try {
@@ -115,12 +128,14 @@ export class MysqlSession {
 
   destroy(): void {
     this.#broken = true;
+    this.#closing = true;
     this.conn.destroy();
   }
 
   async close(): Promise<void> {
     if (this.#broken) return;
     this.#broken = true;
+    this.#closing = true;
     await this.conn.end().catch(() => this.conn.destroy());
   }
 }

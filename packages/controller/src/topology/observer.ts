@@ -52,12 +52,15 @@ export class ClusterObserver {
   /**
    * Keeps one idle connection open to `name` (the master). A hung server keeps its accepted
    * sockets: a fence written into one runs the moment the process wakes up, ahead of any
-   * reconnecting client. Idle, so no timed-out query can ever leave it in doubt.
+   * reconnecting client. Idle, so no timed-out query can ever leave it in doubt. And when mysqld
+   * dies, its kernel closes the socket: `onLost` hears of it before the next ping is due.
    */
-  async keepStandby(name: string): Promise<void> {
+  async keepStandby(name: string, onLost: () => void): Promise<void> {
     if (this.#standby.get(name)?.usable) return;
     const session = await MysqlSession.open(this.#endpoint(name), this.timeoutMs).catch(() => undefined);
-    if (session) this.#standby.set(name, session);
+    if (!session) return;
+    session.onLost(onLost);
+    this.#standby.set(name, session);
   }
 
   /** Takes the standby connection to `name` away from the observer, or undefined when none is open. */
