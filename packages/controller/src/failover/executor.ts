@@ -68,6 +68,15 @@ export class FailoverExecutor {
     return this.#record;
   }
 
+  /**
+   * STOP SLAVE waits for the IO thread, and an IO thread stuck connecting to a hung master gives up
+   * only after slave_net_timeout (60 s by default): these statements get the catch-up bound, not
+   * the monitor's ping timeout.
+   */
+  get #replicationTimeoutMs(): number {
+    return this.#deps.cluster.failover.catchup_timeout;
+  }
+
   #server(name: string): ServerConfig {
     return this.#deps.observer.server(name);
   }
@@ -156,7 +165,7 @@ export class FailoverExecutor {
 
   async #promote(target: ServerConfig): Promise<void> {
     const session = await this.#deps.observer.session(target.name);
-    await session.run(session.dialect.promote);
+    await session.run(session.dialect.promote, this.#replicationTimeoutMs);
     const [row] = await session.query<{ read_only: string | number; gtid: string }[]>(session.dialect.overview);
     if (Number(row?.read_only) === 1) throw new FailoverAborted(`${target.name} is still read_only after promotion`);
     this.#step('promoted', `${target.name} is writable at ${row?.gtid || 'empty'}`);
@@ -223,7 +232,8 @@ export class FailoverExecutor {
   async #replicateFrom(session: MysqlSession, source: ServerConfig): Promise<void> {
     const { dialect } = session;
     const from = { host: source.address, port: this.#deps.cluster.mysql.port, ...this.#deps.replication };
-    await session.run([dialect.stopReplica, dialect.changeMaster(from), dialect.startReplica]);
+    const statements = [dialect.stopReplica, dialect.changeMaster(from), dialect.startReplica];
+    await session.run(statements, this.#replicationTimeoutMs);
   }
 }
 

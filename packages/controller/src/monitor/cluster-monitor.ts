@@ -17,6 +17,9 @@ import { ClusterObserver, type Login } from '../topology/observer.js';
 /** After a failed ping, the next one goes out this soon: a dead master is confirmed in a fraction of the interval. */
 const RECHECK_MS = 100;
 
+/** After a failed failover, the next automatic attempt waits this long: a failing step is not hammered. */
+const RETRY_FAILED_MS = 30_000;
+
 /** Agents are asked for their view at most this often: a flapping master must not make every app server report each second. */
 const ASK_AGENTS_EVERY_MS = 10_000;
 
@@ -50,6 +53,8 @@ export class ClusterMonitor {
   /** The last ping the master answered: the death happened after it. */
   #lastAnswer: Date | undefined;
   #askedAgentsAt = 0;
+  /** No automatic failover before this time (epoch ms): the last one failed. */
+  #retryAfter = 0;
   #observations = new Map<string, ServerObservation>();
   #health: Health | undefined;
   /** Set from the moment a failover is decided (before it is journaled) until it is filed. */
@@ -194,6 +199,10 @@ export class ClusterMonitor {
       return;
     }
     const others = this.#others();
+    if (now().getTime() < this.#retryAfter) {
+      this.#say('blocked', 'warn', `${this.name}: ${master.name} is dead; the last failover failed, the next attempt is at ${new Date(this.#retryAfter).toISOString()} (see pullover-controller history; failover --cluster ${this.name} tries now)`);
+      return;
+    }
     const decided = this.#plan(observed.filter((o) => others.includes(o.name)), undefined);
     if (decided.kind === 'impossible') {
       this.#say('plan', 'warn', `${this.name}: ${master.name} is dead and cannot be replaced: ${decided.sentence}`);
@@ -268,7 +277,10 @@ export class ClusterMonitor {
       running,
     );
     this.#busy = true;
-    return executor.run().finally(() => {
+    return executor.run().then((record) => {
+      if (record.outcome === 'failed') this.#retryAfter = this.#deps.now().getTime() + RETRY_FAILED_MS;
+      return record;
+    }).finally(() => {
       this.#busy = false;
       this.#pings = { consecutiveFailures: 0 };
       this.#health = undefined;
