@@ -58,6 +58,20 @@ describe('automatic failover on real MariaDB', () => {
     expect(status.clusters[0]?.failover.blocked_until).not.toBeNull();
   });
 
+  it.each(['select', 'insert'] as const)('with ping: %s, a killed master is failed over too', async (ping) => {
+    fleet = await startFailoverFleet(cluster, { clusterExtra: `    monitor: { ping: ${ping} }\n` });
+    if (ping === 'insert') {
+      // The heartbeat is a real write: it reaches the replicas like any other.
+      await waitFor(async () => {
+        const rows = await mysql3.query<unknown[]>('SELECT at FROM pullover.heartbeat').catch(() => []);
+        return rows.length === 1;
+      }, 5000, 'the heartbeat row on mysql3');
+    }
+    await mysql1.kill('SIGKILL');
+    await waitAgentsOn(fleet, mysql2);
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
+  });
+
   it('a hung master (SIGSTOP) is failed over; when it wakes up it is read-only and its clients are gone', async () => {
     fleet = await startFailoverFleet(cluster);
     // A pooled application connection opened before the freeze: it must not write after the thaw.

@@ -34,7 +34,9 @@ export class Fencer {
 
   async #loop(): Promise<void> {
     while (!this.#stopped) {
-      const fenced = this.keeper.failoverState(this.cluster).fenced;
+      // A server since removed from the config is no longer ours to fence.
+      const known = new Set(this.observer.cluster.servers.map((s) => s.name));
+      const fenced = this.keeper.failoverState(this.cluster).fenced.filter((n) => known.has(n));
       await Promise.all(fenced.map((name) => this.#check(name)));
       const delay = this.#unreachable.size > 0 ? RETRY_MS : this.observer.cluster.monitor.interval;
       await new Promise((r) => {
