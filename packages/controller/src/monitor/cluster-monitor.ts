@@ -1,12 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import type { FailoverRecord } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig } from '../config/load.js';
 import { FailoverRefused } from '../errors.js';
 import { type AgentSighting, detect, type PingRecord, type Verdict } from '../failover/detector.js';
 import { FailoverExecutor } from '../failover/executor.js';
+import { gate } from '../failover/gate.js';
 import { Fencer } from '../failover/fencer.js';
 import { type Plan, plan } from '../failover/planner.js';
+import { openRecord } from '../failover/record.js';
 import type { LogLine } from '../log-line.js';
 import { failureOf } from '../mysql/session.js';
 import type { StateKeeper } from '../state/keeper.js';
@@ -54,7 +55,7 @@ export class ClusterMonitor {
   #lastAnswer: Date | undefined;
   #askedAgentsAt = 0;
   /** No automatic failover before this time (epoch ms): the last one failed. */
-  #retryAfter = 0;
+  #retryAfter: Date | undefined;
   #observations = new Map<string, ServerObservation>();
   #health: Health | undefined;
   /** Set from the moment a failover is decided (before it is journaled) until it is filed. */
@@ -189,20 +190,19 @@ export class ClusterMonitor {
     }
     if (verdict.state !== 'master-dead') return;
 
-    const block = this.#blockedUntil();
-    if (!cluster.failover.auto) {
-      this.#say('blocked', 'warn', `${this.name}: ${master.name} is dead, automatic failover is off (failover.auto: false); run pullover-controller failover --cluster ${this.name}`);
-      return;
-    }
-    if (block) {
-      this.#say('blocked', 'warn', `${this.name}: ${master.name} is dead, but automatic failover is blocked until ${block.toISOString()} after the last one; check the cluster, then pullover-controller ack --cluster ${this.name} (or failover --cluster ${this.name} to force one)`);
+    const allowed = gate({
+      cluster: this.name,
+      master: master.name,
+      auto: cluster.failover.auto,
+      blockedUntil: this.#blockedUntil(),
+      retryAfter: this.#retryAfter,
+      now: now(),
+    });
+    if (!allowed.go) {
+      this.#say('blocked', 'warn', allowed.sentence);
       return;
     }
     const others = this.#others();
-    if (now().getTime() < this.#retryAfter) {
-      this.#say('blocked', 'warn', `${this.name}: ${master.name} is dead; the last failover failed, the next attempt is at ${new Date(this.#retryAfter).toISOString()} (see pullover-controller history; failover --cluster ${this.name} tries now)`);
-      return;
-    }
     const decided = this.#plan(observed.filter((o) => others.includes(o.name)), undefined);
     if (decided.kind === 'impossible') {
       this.#say('plan', 'warn', `${this.name}: ${master.name} is dead and cannot be replaced: ${decided.sentence}`);
@@ -223,34 +223,17 @@ export class ClusterMonitor {
     this.#busy = true;
     const { now, keeper } = this.#deps;
     const master = this.#master();
-    const lastAnswer = this.#lastAnswer ?? startedAt;
-    const confirmed = now();
-    const record: FailoverRecord = {
-      id: `${now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`,
+    const record = openRecord({
       cluster: this.name,
       trigger,
-      old_master: master.name,
-      new_master: decided.target,
-      started_at: startedAt.toISOString(),
-      finished_at: null,
-      outcome: 'running',
-      version: null,
+      oldMaster: master.name,
+      target: decided.target,
       reason,
-      steps: [
-        {
-          name: 'detected',
-          at: startedAt.toISOString(),
-          ms: Math.max(0, startedAt.getTime() - lastAnswer.getTime()),
-          detail: `first failed ping of ${master.name}; the last answer came ${startedAt.getTime() - lastAnswer.getTime()} ms before`,
-        },
-        {
-          name: 'confirmed',
-          at: confirmed.toISOString(),
-          ms: Math.max(0, confirmed.getTime() - startedAt.getTime()),
-          detail: `${reason}; ${decided.sentence}`,
-        },
-      ],
-    };
+      plan: decided.sentence,
+      lastAnswer: this.#lastAnswer ?? startedAt,
+      firstFailure: startedAt,
+      confirmed: now(),
+    });
     this.#deps.log({ level: 'warn', message: `${this.name}: failing over from ${master.name}: ${decided.sentence}` });
     const running: RunningFailover = { record, target: decided.target, donor: decided.donor };
     // Journaled before the first action: from here on a restarted controller finishes it.
@@ -278,7 +261,7 @@ export class ClusterMonitor {
     );
     this.#busy = true;
     return executor.run().then((record) => {
-      if (record.outcome === 'failed') this.#retryAfter = this.#deps.now().getTime() + RETRY_FAILED_MS;
+      if (record.outcome === 'failed') this.#retryAfter = new Date(this.#deps.now().getTime() + RETRY_FAILED_MS);
       return record;
     }).finally(() => {
       this.#busy = false;
@@ -301,9 +284,7 @@ export class ClusterMonitor {
 
   #blockedUntil(): Date | undefined {
     const until = this.#deps.keeper.failoverState(this.name).blocked_until;
-    if (until === null) return undefined;
-    const at = new Date(until);
-    return at.getTime() > this.#deps.now().getTime() ? at : undefined;
+    return until === null ? undefined : new Date(until);
   }
 
   #liveAgents(): number {
