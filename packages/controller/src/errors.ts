@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   PULLOVER_NOT_ELIGIBLE: 'The server is marked no_master and cannot become the master.',
   PULLOVER_FAILOVER_REFUSED:
     'A failover was not started: the master answers, one is already running, or no server can replace it; the message says which.',
+  PULLOVER_SWITCHOVER_REFUSED:
+    'A switchover was not started: a pre-check failed (the message lists each); nothing was changed.',
   PULLOVER_TOO_MANY_AGENTS: 'The controller already tracks the maximum number of agent names.',
   PULLOVER_INTERNAL: 'A bug in the controller; the log has the stack trace.',
   PULLOVER_CLOSING: 'The controller is shutting down; retry against it (or another one) later.',
@@ -124,6 +126,15 @@ export class NotEligible extends PulloverError {
 export class FailoverRefused extends PulloverError {
   constructor(cluster: string, why: string) {
     super('PULLOVER_FAILOVER_REFUSED', 409, `no failover of ${cluster}: ${why}`);
+  }
+}
+
+export class SwitchoverRefused extends PulloverError {
+  readonly checks: readonly string[];
+
+  constructor(cluster: string, problems: readonly string[], checks: readonly string[]) {
+    super('PULLOVER_SWITCHOVER_REFUSED', 409, `no switchover of ${cluster}: ${problems.join('; ')}`);
+    this.checks = checks;
   }
 }
 

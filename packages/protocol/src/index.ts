@@ -4,6 +4,7 @@ export * from './mapping.js';
 export * from './names.js';
 export * from './report.js';
 export * from './status.js';
+export * from './switchover.js';
 export * from './tokens.js';
 
 /** The managed block's markers in a hosts file. Part of the contract: agents of every version find them. */

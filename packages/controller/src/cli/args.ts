@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { SwitchoverRequest } from '@pullover/protocol';
 import { UsageError } from '../errors.js';
 
 export interface TargetFlags {
@@ -28,7 +29,14 @@ export type Command =
     readonly reason?: string | undefined;
   }
   | { readonly kind: 'ack'; readonly target: TargetFlags; readonly cluster: string }
-  | { readonly kind: 'history'; readonly target: TargetFlags; readonly json: boolean };
+  | { readonly kind: 'history'; readonly target: TargetFlags; readonly json: boolean }
+  | {
+    readonly kind: 'switchover';
+    readonly target: TargetFlags;
+    readonly cluster: string;
+    readonly request: SwitchoverRequest;
+  }
+  | { readonly kind: 'rejoin'; readonly target: TargetFlags; readonly cluster: string; readonly server: string };
 
 const TARGET = {
   'config': { type: 'string' },
@@ -38,9 +46,6 @@ const TARGET = {
 } as const;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
-
-// The DESIGN's later commands: say they are not there yet rather than "unknown command".
-const LATER = ['switchover'];
 
 type Options = Record<string, { type: 'string' | 'boolean' }>;
 type Values = Record<string, string | boolean | undefined>;
@@ -73,6 +78,13 @@ function target(values: Values): TargetFlags {
     throw new UsageError('say which controller: --config FILE, or --url URL and --token-file FILE');
   }
   return flags;
+}
+
+/** "5", "0.5" or "5s" → 5 (seconds). */
+function seconds(flag: string, text: string): number {
+  const value = Number(text.replace(/s$/, ''));
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`${flag} takes a number of seconds, not "${text}"`);
+  return value;
 }
 
 function clusterFlag(command: string, values: Values): string {
@@ -159,12 +171,34 @@ export function parseCommand(argv: readonly string[]): Command {
       noPositionals(name, positionals);
       return { kind: 'history', target: target(values), json: values.json === true };
     }
+    case 'switchover': {
+      const { values, positionals } = parse(args, {
+        ...TARGET,
+        'cluster': { type: 'string' },
+        'to': { type: 'string' },
+        'max-lag': { type: 'string' },
+        'timeout': { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'reason': { type: 'string' },
+      });
+      if (values.help) return { kind: 'help' };
+      noPositionals(name, positionals);
+      const request: SwitchoverRequest = {
+        ...(typeof values.to === 'string' ? { to: values.to } : {}),
+        ...(typeof values['max-lag'] === 'string' ? { max_lag_s: seconds('--max-lag', values['max-lag']) } : {}),
+        ...(typeof values.timeout === 'string' ? { catchup_timeout_s: seconds('--timeout', values.timeout) } : {}),
+        ...(values['dry-run'] === true ? { dry_run: true } : {}),
+        ...(typeof values.reason === 'string' ? { reason: values.reason } : {}),
+      };
+      return { kind: 'switchover', target: target(values), cluster: clusterFlag(name, values), request };
+    }
+    case 'rejoin': {
+      const { values, positionals } = parse(args, { ...TARGET, cluster: { type: 'string' } });
+      if (values.help) return { kind: 'help' };
+      if (positionals.length !== 1) throw new UsageError('rejoin needs exactly one server NAME');
+      return { kind: 'rejoin', target: target(values), cluster: clusterFlag(name, values), server: positionals[0] as string };
+    }
     default:
-      if (LATER.includes(name)) {
-        throw new UsageError(
-          `${name} is not available in this version; it moves the master only with set-master`,
-        );
-      }
       throw new UsageError(`unknown command "${name}"`);
   }
 }

@@ -4,6 +4,9 @@ import {
   FailoverRecord,
   type FailoverRequest,
   HistoryResponse,
+  RejoinResponse,
+  type SwitchoverRequest,
+  SwitchoverResponse,
   type SetMasterRequest,
   SetMasterResponse,
   Status,
@@ -36,6 +39,14 @@ export class AdminClient {
 
   failover(cluster: string, body: FailoverRequest): Promise<FailoverRecord> {
     return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/failover`, body, FailoverRecord);
+  }
+
+  switchover(cluster: string, body: SwitchoverRequest): Promise<SwitchoverResponse> {
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/switchover`, body, SwitchoverResponse);
+  }
+
+  rejoin(cluster: string, server: string): Promise<RejoinResponse> {
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/rejoin`, { server }, RejoinResponse);
   }
 
   ack(cluster: string): Promise<AckResponse> {

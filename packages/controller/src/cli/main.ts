@@ -1,7 +1,7 @@
 import { ConfigError, describeCause, UsageError } from '../errors.js';
 import { type Command, parseCommand, type TargetFlags } from './args.js';
 import { AdminClient } from './client.js';
-import { formatFailover, formatHistory } from './history-table.js';
+import { formatFailover, formatHistory, formatSwitchover } from './history-table.js';
 import { formatStatus } from './status-table.js';
 import { resolveTarget } from './target.js';
 import { USAGE } from './usage.js';
@@ -82,6 +82,20 @@ async function execute(command: Command, io: Output): Promise<number> {
             : `${r.cluster}: automatic failover was not blocked`,
         );
         return 0;
+      });
+    case 'switchover':
+      return withClient(command.target, async (client) => {
+        const what = command.request.dry_run ? 'checking a switchover' : 'switching over; writes are blocked for a moment';
+        io.err(`${command.cluster}: ${what}…`);
+        const r = await client.switchover(command.cluster, command.request);
+        io.out(formatSwitchover(r));
+        return r.outcome === 'rolled-back' ? 1 : 0;
+      });
+    case 'rejoin':
+      return withClient(command.target, async (client) => {
+        const r = await client.rejoin(command.cluster, command.server);
+        io.out(`${r.cluster}: ${r.outcome === 'rejoined' ? 'rejoined' : 'REFUSED'}: ${r.detail}`);
+        return r.outcome === 'rejoined' ? 0 : 1;
       });
     case 'history':
       return withClient(command.target, async (client) => {

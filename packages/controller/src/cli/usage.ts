@@ -6,6 +6,11 @@ commands:
   status [--json]                             masters, server health, failover block, which agents have caught up
   failover --cluster CLUSTER [--to NAME] [--reason TEXT]
                                               fail over a dead master now (ignores the post-failover block)
+  switchover --cluster CLUSTER [--to NAME] [--max-lag S] [--timeout S] [--dry-run]
+                                              move a live master: writes blocked well under a second, nothing lost
+                                              (--max-lag: refuse above S s of replica lag, default 5; --timeout: how
+                                              long the target may take to catch up before it is rolled back, default 5)
+  rejoin --cluster CLUSTER NAME               a former master becomes a replica, unless it has errant transactions
   ack --cluster CLUSTER                       lift the block on automatic failover that follows a failover
   history [--json]                            past failovers, each step with its duration
   set-master --cluster CLUSTER NAME [--reason TEXT]
@@ -21,5 +26,7 @@ examples:
   pullover-controller status --config /etc/pullover/controller.yaml
   pullover-controller failover --cluster myservice --to mysql2 --config /etc/pullover/controller.yaml
   pullover-controller ack --cluster myservice --config /etc/pullover/controller.yaml
+  pullover-controller switchover --cluster myservice --to mysql2 --dry-run --config /etc/pullover/controller.yaml
+  pullover-controller rejoin --cluster myservice mysql1 --config /etc/pullover/controller.yaml
 
 exit codes: 0 ok, 1 the operation failed (for check: a failover would not work), 2 bad usage or bad config`;

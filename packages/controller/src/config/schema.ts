@@ -67,6 +67,8 @@ export const ClusterSchema = z.strictObject({
   servers: z.array(ServerSchema).min(1).max(64),
   monitor: MonitorSchema.prefault({}),
   failover: FailoverSchema.prefault({}),
+  /** auto: a fenced former master that answers again rejoins as a replica when it has no errant transactions. */
+  rejoin: z.enum(['manual', 'auto']).default('manual'),
 });
 
 export const ControllerSchema = z

@@ -1,8 +1,10 @@
 import type { FailoverRecord, FailoverStep, FailoverStepName } from '@pullover/protocol';
+import { awaitAgents } from '../agents/convergence.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
 import { describeCause } from '../errors.js';
 import type { LogLine } from '../log-line.js';
+import { replicateFrom } from '../mysql/replicate.js';
 import type { MysqlSession } from '../mysql/session.js';
 import type { RunningFailover } from '../state/schema.js';
 import type { StateKeeper } from '../state/keeper.js';
@@ -194,26 +196,8 @@ export class FailoverExecutor {
   }
 
   async #waitForAgents(version: number): Promise<void> {
-    const { registry, cluster } = this.#deps;
-    const published = performance.now();
-    const live = registry.live(this.#deps.now());
-    const deadline = published + cluster.failover.agents_timeout;
-    const applied = new Map<string, number>();
-    while (performance.now() < deadline) {
-      for (const a of live) {
-        if (!applied.has(a.name) && (registry.get(a.name)?.report.applied_version ?? 0) >= version) {
-          applied.set(a.name, Math.round(performance.now() - published));
-        }
-      }
-      if (applied.size === live.length) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const late = live.filter((a) => !applied.has(a.name)).map((a) => a.name);
-    const list = [...applied].map(([name, ms]) => `${name} +${ms} ms`).join(', ');
-    this.#step(
-      'agents-applied',
-      `${applied.size} of ${live.length} live agent(s) applied version ${version}${list ? ` (${list})` : ''}${late.length > 0 ? `; not yet: ${late.join(', ')}` : ''}`,
-    );
+    const { registry, cluster, now } = this.#deps;
+    this.#step('agents-applied', await awaitAgents(registry, version, cluster.failover.agents_timeout, now()));
   }
 
   async #afterHooks(old: ServerConfig, target: ServerConfig): Promise<void> {
@@ -229,11 +213,9 @@ export class FailoverExecutor {
     for (const line of await Promise.all(runs)) this.#deps.log({ level: 'info', message: `failover ${this.#deps.cluster.name}: ${line}` });
   }
 
-  async #replicateFrom(session: MysqlSession, source: ServerConfig): Promise<void> {
-    const { dialect } = session;
+  #replicateFrom(session: MysqlSession, source: ServerConfig): Promise<void> {
     const from = { host: source.address, port: this.#deps.cluster.mysql.port, ...this.#deps.replication };
-    const statements = [dialect.stopReplica, dialect.changeMaster(from), dialect.startReplica];
-    await session.run(statements, this.#replicationTimeoutMs);
+    return replicateFrom(session, from, { timeoutMs: this.#replicationTimeoutMs });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { RejoinResponse } from '@pullover/protocol';
 import type { LogLine } from '../log-line.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ClusterObserver } from '../topology/observer.js';
@@ -16,11 +17,16 @@ export class Fencer {
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
 
+  /** Servers whose automatic rejoin was refused (errant transactions): not tried again until restart. */
+  readonly #refused = new Set<string>();
+
   constructor(
     private readonly cluster: string,
     private readonly keeper: StateKeeper,
     private readonly observer: ClusterObserver,
     private readonly log: (line: LogLine) => void,
+    /** With `rejoin: auto`: make a fenced server that answers a replica of the master. */
+    private readonly autoRejoin?: (name: string) => Promise<RejoinResponse>,
   ) {}
 
   start(): void {
@@ -45,17 +51,26 @@ export class Fencer {
     }
   }
 
+  #rejoinDue(name: string): boolean {
+    return this.autoRejoin !== undefined && !this.#refused.has(name);
+  }
+
   async #check(name: string): Promise<void> {
     try {
       const session = await this.observer.session(name);
       const wasUnreachable = this.#unreachable.delete(name);
       const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
-      if (!wasUnreachable && Number(row?.read_only) === 1) return;
+      if (!wasUnreachable && Number(row?.read_only) === 1 && !this.#rejoinDue(name)) return;
       const { wasWritable, killed } = await fenceServer(session);
       this.log({
         level: 'warn',
         message: `${this.cluster}: fenced ${name} answers again: ${wasWritable ? 'it was WRITABLE, made read_only' : 'still read_only'}, ${killed} client connection(s) killed`,
       });
+      if (this.#rejoinDue(name)) {
+        // The monitor logs the outcome; a refusal (errant transactions) waits for an operator.
+        const result = await this.autoRejoin?.(name);
+        if (result?.outcome === 'refused') this.#refused.add(name);
+      }
     } catch {
       this.#unreachable.add(name);
     }

@@ -1,7 +1,7 @@
-import type { FailoverRecord } from '@pullover/protocol';
+import type { FailoverRecord, RejoinResponse, SwitchoverRequest, SwitchoverResponse } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig } from '../config/load.js';
-import { FailoverRefused } from '../errors.js';
+import { FailoverRefused, SwitchoverRefused } from '../errors.js';
 import { type AgentSighting, detect, type PingRecord, type Verdict } from '../failover/detector.js';
 import { FailoverExecutor } from '../failover/executor.js';
 import { gate } from '../failover/gate.js';
@@ -12,6 +12,9 @@ import type { LogLine } from '../log-line.js';
 import { failureOf } from '../mysql/session.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { RunningFailover } from '../state/schema.js';
+import { checkSwitchover } from '../switchover/checks.js';
+import { runSwitchover } from '../switchover/executor.js';
+import { rejoin } from '../switchover/rejoin.js';
 import type { ServerObservation } from '../topology/observation.js';
 import { ClusterObserver, type Login } from '../topology/observer.js';
 
@@ -68,7 +71,13 @@ export class ClusterMonitor {
   constructor(deps: MonitorDeps) {
     this.#deps = deps;
     this.observer = new ClusterObserver(deps.cluster, deps.login, deps.now);
-    this.#fencer = new Fencer(deps.cluster.name, deps.keeper, this.observer, deps.log);
+    this.#fencer = new Fencer(
+      deps.cluster.name,
+      deps.keeper,
+      this.observer,
+      deps.log,
+      deps.cluster.rejoin === 'auto' ? (name) => this.rejoin(name) : undefined,
+    );
   }
 
   get name(): string {
@@ -122,6 +131,68 @@ export class ClusterMonitor {
     const decided = this.#plan(survivors, to);
     if (decided.kind === 'impossible') throw new FailoverRefused(this.name, decided.sentence);
     return this.#begin(decided, 'manual', reason ?? 'manual failover', new Date(this.#deps.now()));
+  }
+
+  /** A planned switchover (the master is alive): checked, then carried out unless `dry_run`. */
+  async switchover(request: SwitchoverRequest): Promise<SwitchoverResponse> {
+    if (this.#busy) throw new FailoverRefused(this.name, 'a failover or switchover is already running');
+    this.#busy = true;
+    try {
+      const { cluster, keeper, registry, now } = this.#deps;
+      const master = this.#master();
+      const fenced = keeper.failoverState(this.name).fenced;
+      const live = registry.live(now());
+      const behind = live.filter((a) => a.report.applied_version !== keeper.state.version).map((a) => a.name);
+      const checked = checkSwitchover({
+        master: { name: master.name, address: master.address, port: cluster.mysql.port },
+        servers: cluster.servers,
+        observations: await this.observer.observeAll(),
+        fenced,
+        to: request.to,
+        maxLagS: request.max_lag_s ?? 5,
+        blockedUntil: this.#blockedUntil(),
+        now: now(),
+        agents: { live: live.length, current: live.length - behind.length, behind },
+      });
+      if (!checked.ok) throw new SwitchoverRefused(this.name, checked.problems, checked.checks);
+      const planned = {
+        cluster: this.name,
+        old_master: master.name,
+        new_master: checked.target,
+        checks: [...checked.checks],
+        steps: [],
+        write_blocked_ms: null,
+        version: null,
+      };
+      if (request.dry_run) return { ...planned, outcome: 'planned' };
+      this.#deps.log({ level: 'warn', message: `${this.name}: switchover ${master.name} → ${checked.target} starts` });
+      return await runSwitchover(this.#executorDeps(), {
+        oldMaster: master.name,
+        target: checked.target,
+        repoint: checked.repoint,
+        checks: checked.checks,
+        catchupTimeoutS: request.catchup_timeout_s ?? 5,
+        reason: request.reason,
+      });
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** A former master or stray server becomes a replica of the master, unless it holds errant transactions. */
+  async rejoin(server: string): Promise<RejoinResponse> {
+    this.observer.server(server);
+    const result = await rejoin(this.#executorDeps(), server);
+    this.#deps.log({
+      level: result.outcome === 'rejoined' ? 'info' : 'warn',
+      message: `${this.name}: rejoin ${server}: ${result.detail}`,
+    });
+    return result;
+  }
+
+  #executorDeps() {
+    const { cluster, keeper, registry, replication, log, now } = this.#deps;
+    return { cluster, keeper, observer: this.observer, registry, replication, log, now };
   }
 
   async #loop(): Promise<void> {
@@ -247,18 +318,7 @@ export class ClusterMonitor {
   }
 
   #execute(running: RunningFailover): Promise<FailoverRecord> {
-    const executor = new FailoverExecutor(
-      {
-        cluster: this.#deps.cluster,
-        keeper: this.#deps.keeper,
-        observer: this.observer,
-        registry: this.#deps.registry,
-        replication: this.#deps.replication,
-        log: this.#deps.log,
-        now: this.#deps.now,
-      },
-      running,
-    );
+    const executor = new FailoverExecutor(this.#executorDeps(), running);
     this.#busy = true;
     return executor.run().then((record) => {
       if (record.outcome === 'failed') this.#retryAfter = new Date(this.#deps.now().getTime() + RETRY_FAILED_MS);

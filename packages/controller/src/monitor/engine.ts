@@ -1,4 +1,4 @@
-import type { FailoverRecord } from '@pullover/protocol';
+import type { FailoverRecord, RejoinResponse, SwitchoverRequest, SwitchoverResponse } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { LogLine } from '../log-line.js';
@@ -49,8 +49,20 @@ export class FailoverEngine {
   }
 
   failover(cluster: string, to: string | undefined, reason: string | undefined): Promise<FailoverRecord> {
+    return this.#of(cluster).failover(to, reason);
+  }
+
+  switchover(cluster: string, request: SwitchoverRequest): Promise<SwitchoverResponse> {
+    return this.#of(cluster).switchover(request);
+  }
+
+  rejoin(cluster: string, server: string): Promise<RejoinResponse> {
+    return this.#of(cluster).rejoin(server);
+  }
+
+  #of(cluster: string): ClusterMonitor {
     const monitor = this.#monitors.get(cluster);
     if (!monitor) throw new Error(`no monitor for cluster ${cluster}`);
-    return monitor.failover(to, reason);
+    return monitor;
   }
 }

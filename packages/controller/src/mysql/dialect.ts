@@ -48,6 +48,13 @@ export interface Dialect {
   readonly startReplica: string;
   /** A one-row, one-column query: 0 once `gtid` is executed, otherwise (timeout) something else. */
   waitForGtid(gtid: string, timeoutS: number): Statement;
+  /** Writes allowed again: a switchover rolled back. */
+  readonly unfence: readonly string[];
+  /**
+   * Before a former master replicates: what it executed as a master is where it starts from.
+   * (MariaDB keeps that in gtid_binlog_pos, not gtid_slave_pos; MySQL's auto-position needs nothing.)
+   */
+  readonly adoptExecutedPosition: readonly string[];
   /** Client sessions to kill when fencing: everything but replication and system threads. */
   readonly clientSessions: string;
 }
@@ -94,6 +101,8 @@ export const MARIADB: Dialect = {
     usesGtid: text(row, 'Using_Gtid') !== 'No' && text(row, 'Using_Gtid') !== '',
   }),
   fence: ['SET GLOBAL read_only=ON'],
+  unfence: ['SET GLOBAL read_only=OFF'],
+  adoptExecutedPosition: ['SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos'],
   promote: ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only=OFF'],
   stopReplica: 'STOP SLAVE',
   changeMaster: (s) => ({
@@ -126,6 +135,8 @@ export const MYSQL: Dialect = {
   }),
   // super_read_only also stops accounts with SUPER (often the application's, on MySQL) from writing.
   fence: ['SET GLOBAL super_read_only=ON'],
+  unfence: ['SET GLOBAL super_read_only=OFF', 'SET GLOBAL read_only=OFF'],
+  adoptExecutedPosition: [],
   promote: ['STOP REPLICA', 'RESET REPLICA ALL', 'SET GLOBAL super_read_only=OFF', 'SET GLOBAL read_only=OFF'],
   stopReplica: 'STOP REPLICA',
   changeMaster: (s) => ({

@@ -128,6 +128,24 @@ export class StateKeeper {
     });
   }
 
+  /** Moves the hostnames to a master promoted by a switchover; resolves with the new version. */
+  publishSwitchover(cluster: string, target: string, reason: string | undefined): Promise<number> {
+    return this.#serialize(async () => {
+      const config = this.cluster(cluster);
+      const server = this.server(config, target);
+      const previous = this.#master(config.name);
+      const detail = `switchover ${config.name}: ${previous} → ${server.name}; ${describeTarget(publishedCluster(config, server))}`;
+      return this.#moveMaster(config, server, 'switchover', detail, reason, (f) => f);
+    });
+  }
+
+  /** Stops fencing `server`: it replicates from the master now (rejoin). */
+  unfence(cluster: string, server: string): Promise<void> {
+    return this.#serialize(() =>
+      this.#updateFailover(cluster, (f) => ({ ...f, fenced: f.fenced.filter((n) => n !== server) })),
+    );
+  }
+
   /** Files the record; a finished failover blocks the next automatic one for min_interval. */
   finishFailover(cluster: string, record: FailoverRecord): Promise<void> {
     return this.#serialize(async () => {

@@ -23,7 +23,7 @@ export const HistoryEntry = z.strictObject({
   version: z.number().int().min(1),
   at: z.iso.datetime({ offset: true }),
   cluster: Name,
-  event: z.enum(['initial', 'cluster-added', 'cluster-removed', 'config-changed', 'set-master', 'failover']),
+  event: z.enum(['initial', 'cluster-added', 'cluster-removed', 'config-changed', 'set-master', 'failover', 'switchover']),
   previous_master: Name.nullable(),
   master: Name.nullable(),
   /** The sentence that was logged when it happened. */

@@ -4,6 +4,10 @@ import {
   type FailoverRecord,
   FailoverRequest,
   type HistoryResponse,
+  RejoinRequest,
+  type RejoinResponse,
+  SwitchoverRequest,
+  type SwitchoverResponse,
 } from '@pullover/protocol';
 import type { FastifyInstance } from 'fastify';
 import { FailoverRefused } from '../../errors.js';
@@ -23,6 +27,22 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine }: AppDeps
     if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
     app.log.warn(`${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${reason ? ` (reason: ${reason})` : ''}`);
     return engine.failover(cluster, to, reason);
+  });
+
+  app.post('/v1/clusters/:cluster/switchover', { config: { access: 'admin' } }, async (request): Promise<SwitchoverResponse> => {
+    const { cluster } = parseInput(ClusterParams, request.params, 'params');
+    const body = parseInput(SwitchoverRequest, request.body ?? {}, 'body');
+    keeper.cluster(cluster);
+    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    return engine.switchover(cluster, body);
+  });
+
+  app.post('/v1/clusters/:cluster/rejoin', { config: { access: 'admin' } }, async (request): Promise<RejoinResponse> => {
+    const { cluster } = parseInput(ClusterParams, request.params, 'params');
+    const { server } = parseInput(RejoinRequest, request.body, 'body');
+    keeper.server(keeper.cluster(cluster), server);
+    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    return engine.rejoin(cluster, server);
   });
 
   app.post('/v1/clusters/:cluster/ack', { config: { access: 'admin' } }, async (request): Promise<AckResponse> => {

@@ -1,0 +1,55 @@
+import type { RejoinResponse } from '@pullover/protocol';
+import type { ClusterConfig } from '../config/load.js';
+import { fenceServer } from '../failover/fence.js';
+import { gtidMissing } from '../mysql/gtid.js';
+import { replicateFrom } from '../mysql/replicate.js';
+import type { StateKeeper } from '../state/keeper.js';
+import type { ClusterObserver } from '../topology/observer.js';
+
+export interface RejoinDeps {
+  readonly cluster: ClusterConfig;
+  readonly keeper: StateKeeper;
+  readonly observer: ClusterObserver;
+  readonly replication: { readonly user: string; readonly password: string };
+}
+
+/**
+ * A former master (or any stray server) becomes a replica of the current master, but only if it
+ * holds no transaction the master lacks: replicating on top of errant transactions would hide
+ * them, and they would resurface as conflicts or vanish at the next failover. Read-only either way.
+ */
+export async function rejoin(deps: RejoinDeps, server: string): Promise<RejoinResponse> {
+  const { cluster, keeper, observer } = deps;
+  const master = keeper.state.clusters[cluster.name]?.master ?? '';
+  const base = { cluster: cluster.name, server, master };
+  if (server === master) return { ...base, outcome: 'refused', errant: '', detail: `${server} is the master` };
+
+  const session = await observer.session(server);
+  // Read-only before anything else: it must not take a write while we look at it.
+  await fenceServer(session);
+  const masterSession = await observer.session(master);
+  const [mine] = await session.query<{ gtid: string }[]>(session.dialect.overview);
+  const [theirs] = await masterSession.query<{ gtid: string }[]>(masterSession.dialect.overview);
+  const errant = gtidMissing(session.dialect.flavor, String(mine?.gtid ?? ''), String(theirs?.gtid ?? ''));
+  if (errant !== '') {
+    return {
+      ...base,
+      outcome: 'refused',
+      errant,
+      detail: `${server} has transactions ${master} lacks (${errant}); it stays read_only and fenced. Look at them on ${server} (SHOW BINLOG EVENTS, mysqlbinlog); re-apply on ${master} what must be kept, then rebuild ${server} from a backup or clone of ${master} and run rejoin again`,
+    };
+  }
+  const source = observer.server(master);
+  await replicateFrom(
+    session,
+    { host: source.address, port: cluster.mysql.port, ...deps.replication },
+    { formerMaster: true, timeoutMs: cluster.failover.catchup_timeout },
+  );
+  await keeper.unfence(cluster.name, server);
+  return {
+    ...base,
+    outcome: 'rejoined',
+    errant: '',
+    detail: `${server} (at ${mine?.gtid || 'empty'}) replicates from ${master} (at ${theirs?.gtid || 'empty'}), read_only`,
+  };
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { Name } from './names.js';
+
+/** POST /v1/clusters/:cluster/switchover: move a live master, nothing lost. */
+export const SwitchoverRequest = z.strictObject({
+  /** Default: a candidate first, then the most advanced eligible replica. */
+  to: Name.optional(),
+  /** Refuse when a replica is further behind than this, in seconds (default 5). */
+  max_lag_s: z.number().min(0).max(86_400).optional(),
+  /** How long the target may take to reach the old master's position before it is rolled back (default 5). */
+  catchup_timeout_s: z.number().min(0.1).max(3600).optional(),
+  /** Check and plan only; change nothing. */
+  dry_run: z.boolean().optional(),
+  reason: z.string().max(500).optional(),
+});
+export type SwitchoverRequest = z.infer<typeof SwitchoverRequest>;
+
+export const SwitchoverStep = z.strictObject({
+  name: z.enum(['checked', 'write-blocked', 'caught-up', 'promoted', 'published', 'repointed', 'agents-applied', 'rolled-back']),
+  ms: z.number().min(0),
+  detail: z.string().max(2000),
+});
+export type SwitchoverStep = z.infer<typeof SwitchoverStep>;
+
+export const SwitchoverResponse = z.strictObject({
+  cluster: Name,
+  old_master: Name,
+  new_master: Name,
+  outcome: z.enum(['planned', 'done', 'rolled-back']),
+  /** Every pre-check, one sentence each. */
+  checks: z.array(z.string().max(1000)),
+  steps: z.array(SwitchoverStep),
+  /** From the old master's read_only to the hostnames published with the new master writable. */
+  write_blocked_ms: z.number().min(0).nullable(),
+  version: z.number().int().min(1).nullable(),
+  error: z.string().max(2000).optional(),
+});
+export type SwitchoverResponse = z.infer<typeof SwitchoverResponse>;
+
+/** POST /v1/clusters/:cluster/rejoin: a former master or a stray server becomes a replica of the master. */
+export const RejoinRequest = z.strictObject({ server: Name });
+export type RejoinRequest = z.infer<typeof RejoinRequest>;
+
+export const RejoinResponse = z.strictObject({
+  cluster: Name,
+  server: Name,
+  master: Name,
+  outcome: z.enum(['rejoined', 'refused']),
+  /** Transactions the server has and the master lacks (empty when none). */
+  errant: z.string().max(4000),
+  detail: z.string().max(4000),
+});
+export type RejoinResponse = z.infer<typeof RejoinResponse>;
