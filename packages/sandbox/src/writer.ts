@@ -40,6 +40,8 @@ export class HostnameWriter {
   readonly acknowledged: AcknowledgedWrite[] = [];
   failures = 0;
   lastFailure = '';
+  /** Date.now() of every failed attempt: when the application saw errors. */
+  readonly failedAt: number[] = [];
   #nextId = 1;
   #running = false;
   #loop: Promise<void> = Promise.resolve();
@@ -80,6 +82,7 @@ export class HostnameWriter {
         this.acknowledged.push({ id, address, at: Date.now() });
       } catch (err) {
         this.failures++;
+        this.failedAt.push(Date.now());
         this.lastFailure = `${address || hostname}: ${(err as Error).message}`;
         conn?.destroy();
         conn = undefined;
