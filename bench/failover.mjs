@@ -6,19 +6,12 @@
 // each failover step's share (from GET /v1/history). Default monitor settings: 1 s interval, 3 failures.
 import { parseArgs } from 'node:util';
 import { killMaster, requireMariadb, Rig, runMain, sandbox } from '../scripts/lib/failover-rig.mjs';
+import { median, n, pct } from './stats.mjs';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const RUNS = Number(values.runs);
 const TARGET_MS = 4500;
 
-const n = (x) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
-const median = (xs) => {
-  const sorted = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
-  if (sorted.length === 0) return undefined;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const pct = (part, whole) => (part === undefined || !whole ? '—' : `${Math.round((100 * part) / whole)} %`);
 
 async function once(cluster, run) {
   await cluster.reset();

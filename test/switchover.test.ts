@@ -4,7 +4,9 @@ import { failoverHistory, realCluster, rowIds, startFailoverFleet, waitAgentsOn 
 import { type Fleet, HOSTNAME } from './support/fleet.js';
 import { type Cluster, HostnameWriter, type Server, waitFor } from './support/mariadb.js';
 
-async function switchover(fleet: Fleet, body: Record<string, unknown>): Promise<{ status: number; body: SwitchoverResponse & { message?: string } }> {
+type Answer = SwitchoverResponse & { message?: string };
+
+async function switchover(fleet: Fleet, body: Record<string, unknown>): Promise<{ status: number; body: Answer }> {
   const response = await fleet.api('POST', '/v1/clusters/myservice/switchover', body);
   return { status: response.status, body: (await response.json()) as SwitchoverResponse & { message?: string } };
 }
@@ -100,7 +102,8 @@ describe('switchover and rejoin on real MariaDB', () => {
     await waitFor(async () => (await failoverHistory(fleet)).length === 1, 10_000, 'the failover record');
     const blocked = await switchover(fleet, {});
     expect(blocked.status).toBe(409);
-    expect(blocked.body.message).toMatch(/automatic failover is blocked until .* after the last failover: check the cluster, then pullover-controller ack first/);
+    expect(blocked.body.message).toMatch(/automatic failover is blocked until .* after the last failover/);
+    expect(blocked.body.message).toMatch(/check the cluster, then pullover-controller ack first$/);
     expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
   });
 
@@ -111,7 +114,8 @@ describe('switchover and rejoin on real MariaDB', () => {
     await mysql2.query('INSERT INTO app.writes (v) VALUES (?)', ['on mysql2'], { as: 'app' });
     await mysql1.start();
     const cli = await fleet.admin(['rejoin', '--cluster', 'myservice', 'mysql1']);
-    expect([cli.code, cli.stdout]).toEqual([0, expect.stringMatching(/^myservice: rejoined: mysql1 \(at 0-1-\d+\) replicates from mysql2/)]);
+    const rejoined = /^myservice: rejoined: mysql1 \(at 0-1-\d+\) replicates from mysql2/;
+    expect([cli.code, cli.stdout]).toEqual([0, expect.stringMatching(rejoined)]);
     await waitFor(async () => (await rowIds(mysql1)).size === (await rowIds(mysql2)).size, 10_000, 'mysql1 to catch up');
     const st = await mysql1.slaveStatus();
     expect([st?.Master_Host, st?.Slave_IO_Running, st?.Slave_SQL_Running]).toEqual([mysql2.address, 'Yes', 'Yes']);

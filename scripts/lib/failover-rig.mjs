@@ -212,9 +212,17 @@ ${[server(master), server(candidate, ', candidate: true'), ...others.map((s) => 
     };
   }
 
-  async api(path) {
-    const response = await fetch(`${this.url}${path}`, { headers: { authorization: `Bearer ${this.adminToken}` } });
-    if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status} ${await response.text()}`);
+  /** An admin call: GET, or POST with `body`. */
+  async api(path, body) {
+    const response = await fetch(`${this.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${this.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
     return response.json();
   }
 

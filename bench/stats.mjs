@@ -1,0 +1,13 @@
+// Number formatting and medians shared by the benchmarks.
+
+/** 1234.5 → "1,235"; undefined → "—". */
+export const n = (x) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+
+export function median(xs) {
+  const sorted = xs.filter((x) => x !== undefined).sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export const pct = (part, whole) => (part === undefined || !whole ? '—' : `${Math.round((100 * part) / whole)} %`);
