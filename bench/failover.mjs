@@ -12,7 +12,6 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }
 const RUNS = Number(values.runs);
 const TARGET_MS = 4500;
 
-
 async function once(cluster, run) {
   await cluster.reset();
   const rig = await Rig.start(cluster);
