@@ -17,6 +17,17 @@ describe('parseCommand', () => {
     ['history', ['history', ...BY_CONFIG], { kind: 'history', json: false }],
     ['history as JSON', ['history', '--json', ...BY_CONFIG], { kind: 'history', json: true }],
     ['status', ['status', ...BY_CONFIG], { kind: 'status', json: false }],
+    ['switchover', ['switchover', '--cluster', 'myservice', ...BY_CONFIG], { kind: 'switchover', cluster: 'myservice', request: {} }],
+    [
+      'switchover with every option',
+      ['switchover', '--cluster', 'c', '--to', 'mysql2', '--max-lag', '2.5', '--timeout', '3s', '--dry-run', '--reason', 'kernel update', ...BY_CONFIG],
+      {
+        kind: 'switchover',
+        cluster: 'c',
+        request: { to: 'mysql2', max_lag_s: 2.5, catchup_timeout_s: 3, dry_run: true, reason: 'kernel update' },
+      },
+    ],
+    ['rejoin', ['rejoin', '--cluster', 'myservice', 'mysql1', ...BY_CONFIG], { kind: 'rejoin', cluster: 'myservice', server: 'mysql1' }],
   ])('%s', (_name, argv, expected) => {
     expect(parseCommand(argv)).toEqual({ ...expected, target });
   });
@@ -30,7 +41,7 @@ describe('parseCommand', () => {
   });
 
   it('answers --help for every command', () => {
-    for (const command of ['failover', 'ack', 'history']) expect(parseCommand([command, '--help'])).toEqual({ kind: 'help' });
+    for (const command of ['failover', 'ack', 'history', 'switchover', 'rejoin']) expect(parseCommand([command, '--help'])).toEqual({ kind: 'help' });
   });
 
   it.each([
@@ -41,7 +52,9 @@ describe('parseCommand', () => {
     ['history without a controller', ['history'], 'say which controller: --config FILE, or --url URL and --token-file FILE'],
     ['history with both ways to a controller', ['history', ...BY_CONFIG, '--url', 'http://x'], 'give either --config, or --url and --token-file, not both'],
     ['an unknown flag', ['ack', '--cluster', 'c', '--force', ...BY_CONFIG], '\'--force\''],
-    ['switchover, which is not there yet', ['switchover'], 'switchover is not available in this version'],
+    ['switchover without a cluster', ['switchover', '--config', 'c.yaml'], 'switchover needs --cluster CLUSTER'],
+    ['switchover with a bad lag', ['switchover', '--config', 'c.yaml', '--cluster', 'c', '--max-lag', 'x'], '--max-lag takes a number of seconds, not "x"'],
+    ['rejoin without a server', ['rejoin', '--config', 'c.yaml', '--cluster', 'c'], 'rejoin needs exactly one server NAME'],
     ['an unknown command', ['promote'], 'unknown command "promote"'],
   ])('refuses %s', (_name, argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);

@@ -15,6 +15,7 @@ describe('errors', () => {
     new errors.UnknownServer('c', 's', ['a']),
     new errors.NotEligible('c', 's'),
     new errors.FailoverRefused('c', 'why'),
+    new errors.SwitchoverRefused('c', ['why'], []),
     new errors.TooManyAgents(1),
     new errors.ControllerClosing(),
     new errors.Unreachable('http://x', new Error('boom')),
