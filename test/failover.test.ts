@@ -130,13 +130,14 @@ describe('automatic failover on real MariaDB', () => {
       10_000,
       'mysql2 to be found dead',
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    const said = /automatic failover is blocked until .*pullover-controller ack --cluster myservice/;
+    await waitFor(async () => said.test((await fleet!.controller?.log()) ?? ''), 10_000, 'the controller to say why');
+    await new Promise((r) => setTimeout(r, 1000));
     const blocked = (await fleet.status()).clusters[0];
-    expect(blocked).toMatchObject({ master: 'mysql2' });
+    expect(blocked).toMatchObject({ master: 'mysql2', health: { state: 'master-dead' } });
     expect(blocked?.failover.blocked_until).not.toBeNull();
     expect(await resolvedBy(fleet)).toEqual([mysql2.address, mysql2.address]);
-    const log = await fleet.controller?.log();
-    expect(log).toMatch(/automatic failover is blocked until .*pullover-controller ack --cluster myservice/);
+    expect(await failoverHistory(fleet)).toHaveLength(1);
 
     const ack = await fleet.admin(['ack', '--cluster', 'myservice']);
     expect(ack.code).toBe(0);
