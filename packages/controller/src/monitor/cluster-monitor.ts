@@ -57,7 +57,7 @@ export class ClusterMonitor {
   /** The last ping the master answered: the death happened after it. */
   #lastAnswer: Date | undefined;
   #askedAgentsAt = 0;
-  /** No automatic failover before this time (epoch ms): the last one failed. */
+  /** No automatic failover before this time: the last one failed. */
   #retryAfter: Date | undefined;
   #observations = new Map<string, ServerObservation>();
   #health: Health | undefined;
