@@ -56,6 +56,22 @@ describe('automatic failover on real MariaDB', () => {
     const status = await fleet.status();
     expect(status.clusters[0]).toMatchObject({ master: 'mysql2', failover: { running: false } });
     expect(status.clusters[0]?.failover.blocked_until).not.toBeNull();
+
+    // The same story in Prometheus terms, once the controller has looked at the new master.
+    const c = 'cluster="myservice"';
+    await waitFor(async () => (await (await fleet!.fetch('/metrics')).text()).includes(`pullover_master_up{${c}} 1`), 5000, 'master up');
+    const metrics = await (await fleet.fetch('/metrics')).text();
+    for (const line of [
+      `pullover_failovers_total{${c},outcome="done"} 1`,
+      `pullover_failovers_total{${c},outcome="failed"} 0`,
+      `pullover_failover_blocked{${c}} 1`,
+      `pullover_failover_running{${c}} 0`,
+      `pullover_server_read_only{${c},server="mysql2"} 0`,
+      `pullover_server_read_only{${c},server="mysql3"} 1`,
+      `pullover_server_up{${c},server="mysql1"} 0`,
+      'pullover_agents_lagging 0',
+    ]) expect(metrics).toContain(`\n${line}\n`);
+    expect(metrics).toMatch(new RegExp(`\\npullover_last_failover_step_seconds\\{${c},step="promoted"\\} [0-9.]+\\n`));
   });
 
   it.each(['select', 'insert'] as const)('with ping: %s, a killed master is failed over too', async (ping) => {

@@ -1,21 +1,22 @@
 import type { AgentRegistry } from '../agents/registry.js';
 import type { MappingPublisher } from '../mapping/long-poll.js';
-
-function metric(name: string, type: 'gauge' | 'counter', help: string, samples: [string, number][]): string {
-  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`];
-  for (const [labels, value] of samples) lines.push(`${name}${labels} ${value}`);
-  return lines.join('\n');
-}
-
-function label(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
+import type { FailoverEngine } from '../monitor/engine.js';
+import type { StateKeeper } from '../state/keeper.js';
+import { clusterMetrics } from './cluster-metrics.js';
+import { label, metric } from './metric-text.js';
 
 /** GET /metrics in the Prometheus text format (version 0.0.4). */
-export function renderMetrics(publisher: MappingPublisher, registry: AgentRegistry): string {
+export function renderMetrics(
+  publisher: MappingPublisher,
+  registry: AgentRegistry,
+  keeper: StateKeeper,
+  engine: FailoverEngine | undefined,
+  now: Date,
+): string {
   const version = publisher.version;
   const agents = registry.all();
   const current = agents.filter((a) => a.report.applied_version === version).length;
+  const lagging = registry.live(now).filter((a) => a.report.applied_version !== version).length;
   return `${[
     metric('pullover_mapping_version', 'gauge', 'Version of the mapping the controller serves.', [
       ['', version],
@@ -29,6 +30,9 @@ export function renderMetrics(publisher: MappingPublisher, registry: AgentRegist
     metric('pullover_agents', 'gauge', 'Agents that reported since start.', [['', agents.length]]),
     metric('pullover_agents_current', 'gauge', 'Agents whose applied version is the current version.', [
       ['', current],
+    ]),
+    metric('pullover_agents_lagging', 'gauge', 'Live agents (heard from in the last 5 minutes) not on the current version.', [
+      ['', lagging],
     ]),
     metric('pullover_agent_reports_received_total', 'counter', 'Agent reports accepted since start.', [
       ['', registry.reportsReceived],
@@ -45,5 +49,6 @@ export function renderMetrics(publisher: MappingPublisher, registry: AgentRegist
       'When each agent last reported (Unix time).',
       agents.map((a) => [`{agent="${label(a.name)}"}`, a.received_at.getTime() / 1000]),
     ),
+    ...clusterMetrics(keeper, engine, now),
   ].join('\n')}\n`;
 }

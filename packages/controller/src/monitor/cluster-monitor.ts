@@ -88,6 +88,10 @@ export class ClusterMonitor {
     return this.#health;
   }
 
+  get consecutiveFailures(): number {
+    return this.#pings.consecutiveFailures;
+  }
+
   get running(): boolean {
     return this.#busy;
   }

@@ -1,0 +1,52 @@
+import type { FailoverEngine } from '../monitor/engine.js';
+import type { StateKeeper } from '../state/keeper.js';
+import { label, metric } from './metric-text.js';
+
+/** Per cluster: the master's health, each server as last observed, the failover block and past failovers. */
+export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | undefined, now: Date): string[] {
+  const up: [string, number][] = [];
+  const failures: [string, number][] = [];
+  const serverUp: [string, number][] = [];
+  const readOnly: [string, number][] = [];
+  const lag: [string, number][] = [];
+  const blocked: [string, number][] = [];
+  const running: [string, number][] = [];
+  const total: [string, number][] = [];
+  const stepSeconds: [string, number][] = [];
+  for (const cluster of keeper.config.clusters) {
+    const c = `cluster="${label(cluster.name)}"`;
+    const monitor = engine?.monitor(cluster.name);
+    const health = monitor?.health?.verdict.state;
+    if (health !== undefined) up.push([`{${c}}`, health === 'master-alive' ? 1 : 0]);
+    if (monitor) failures.push([`{${c}}`, monitor.consecutiveFailures]);
+    for (const server of cluster.servers) {
+      const o = monitor?.observation(server.name);
+      if (!o) continue;
+      const s = `{${c},server="${label(server.name)}"}`;
+      serverUp.push([s, o.reachable ? 1 : 0]);
+      if (o.readOnly !== undefined) readOnly.push([s, o.readOnly ? 1 : 0]);
+      const behind = o.replica?.secondsBehind;
+      if (behind !== null && behind !== undefined) lag.push([s, behind]);
+    }
+    const state = keeper.failoverState(cluster.name);
+    const until = state.blocked_until === null ? 0 : Date.parse(state.blocked_until);
+    blocked.push([`{${c}}`, until > now.getTime() ? 1 : 0]);
+    running.push([`{${c}}`, state.running ? 1 : 0]);
+    const records = keeper.state.failovers.filter((r) => r.cluster === cluster.name);
+    for (const outcome of ['done', 'failed'] as const) {
+      total.push([`{${c},outcome="${outcome}"}`, records.filter((r) => r.outcome === outcome).length]);
+    }
+    for (const step of records.at(-1)?.steps ?? []) stepSeconds.push([`{${c},step="${step.name}"}`, step.ms / 1000]);
+  }
+  return [
+    metric('pullover_master_up', 'gauge', 'Whether the detector finds the master alive (1) or not (0).', up),
+    metric('pullover_master_consecutive_failures', 'gauge', 'Consecutive failed pings of the master.', failures),
+    metric('pullover_server_up', 'gauge', 'Whether the controller could observe the server on its last look.', serverUp),
+    metric('pullover_server_read_only', 'gauge', 'The server\'s read_only as last observed.', readOnly),
+    metric('pullover_replica_lag_seconds', 'gauge', 'Seconds_Behind_Master of each replica as last observed.', lag),
+    metric('pullover_failover_blocked', 'gauge', 'Automatic failover blocked after the last one (until ack or min_interval).', blocked),
+    metric('pullover_failover_running', 'gauge', 'A failover of the cluster is under way.', running),
+    metric('pullover_failovers_total', 'counter', 'Failovers recorded in the state dir, by outcome.', total),
+    metric('pullover_last_failover_step_seconds', 'gauge', 'How long each step of the last failover took.', stepSeconds),
+  ];
+}
