@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { SwitchoverRequest } from '@pullover/protocol';
+import { isHostname, Name, type SwitchoverRequest } from '@pullover/protocol';
 import { UsageError } from '../errors.js';
 
 export interface TargetFlags {
@@ -36,7 +36,14 @@ export type Command =
     readonly cluster: string;
     readonly request: SwitchoverRequest;
   }
-  | { readonly kind: 'rejoin'; readonly target: TargetFlags; readonly cluster: string; readonly server: string };
+  | { readonly kind: 'rejoin'; readonly target: TargetFlags; readonly cluster: string; readonly server: string }
+  | {
+    readonly kind: 'import-mha';
+    readonly files: readonly string[];
+    readonly out?: string | undefined;
+    readonly cluster: string;
+    readonly hostnames: readonly string[];
+  };
 
 const TARGET = {
   'config': { type: 'string' },
@@ -47,8 +54,8 @@ const TARGET = {
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
-type Options = Record<string, { type: 'string' | 'boolean' }>;
-type Values = Record<string, string | boolean | undefined>;
+type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+type Values = Record<string, string | string[] | boolean | undefined>;
 
 function parse(args: string[], options: Options): { values: Values; positionals: string[] } {
   try {
@@ -197,6 +204,29 @@ export function parseCommand(argv: readonly string[]): Command {
       if (values.help) return { kind: 'help' };
       if (positionals.length !== 1) throw new UsageError('rejoin needs exactly one server NAME');
       return { kind: 'rejoin', target: target(values), cluster: clusterFlag(name, values), server: positionals[0] as string };
+    }
+    case 'import-mha': {
+      const { values, positionals } = parse(args, {
+        out: { type: 'string' },
+        cluster: { type: 'string' },
+        hostname: { type: 'string', multiple: true },
+      });
+      if (values.help) return { kind: 'help' };
+      if (positionals.length === 0) throw new UsageError('import-mha needs at least one MHA config FILE');
+      const cluster = typeof values.cluster === 'string' ? values.cluster : 'myservice';
+      if (!Name.safeParse(cluster).success) {
+        throw new UsageError(`--cluster "${cluster}": letters, digits, ".", "_" and "-" only`);
+      }
+      const hostnames = Array.isArray(values.hostname) ? values.hostname : ['mysql-master.myservice.com'];
+      const bad = hostnames.find((h) => !isHostname(h));
+      if (bad !== undefined) throw new UsageError(`--hostname "${bad}" is not an RFC 1123 hostname`);
+      return {
+        kind: 'import-mha',
+        files: positionals,
+        out: typeof values.out === 'string' ? values.out : undefined,
+        cluster,
+        hostnames: hostnames.map((h) => h.toLowerCase()),
+      };
     }
     default:
       throw new UsageError(`unknown command "${name}"`);

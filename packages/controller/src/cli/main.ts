@@ -103,7 +103,44 @@ async function execute(command: Command, io: Output): Promise<number> {
         io.out(command.json ? JSON.stringify(history, null, 2) : formatHistory(history));
         return 0;
       });
+    case 'import-mha':
+      return importMhaFiles(command, io);
   }
+}
+
+/** The YAML on stdout or in --out (never over an existing file), one note per line on stderr. */
+async function importMhaFiles(command: Extract<Command, { kind: 'import-mha' }>, io: Output): Promise<number> {
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const { importMha } = await import('../migrate/mha.js');
+  const { parseConfigText } = await import('../config/load.js');
+  const files = [];
+  for (const file of command.files) {
+    try {
+      files.push({ file, text: await readFile(file, 'utf8') });
+    } catch (error) {
+      throw new ConfigError([`${file}: cannot read the MHA config: ${describeCause(error)}`]);
+    }
+  }
+  const result = importMha(files, { cluster: command.cluster, hostnames: command.hostnames });
+  // A YAML the controller would refuse is a bug here, not the operator's problem to find at start.
+  try {
+    parseConfigText(result.yaml, command.out ?? 'import-mha output');
+  } catch (error) {
+    throw new Error(`import-mha wrote a YAML the controller refuses (a bug): ${describeCause(error)}`);
+  }
+  if (command.out === undefined) {
+    io.out(result.yaml.trimEnd());
+  } else {
+    try {
+      await writeFile(command.out, result.yaml, { flag: 'wx' });
+    } catch (error) {
+      const exists = (error as NodeJS.ErrnoException).code === 'EEXIST';
+      throw new UsageError(exists ? `${command.out} exists: not overwritten` : `${command.out}: ${describeCause(error)}`);
+    }
+  }
+  for (const note of result.notes) io.err(note);
+  if (command.out !== undefined) io.err(`pullover-controller: wrote ${command.out}; next: the notes above, then check`);
+  return 0;
 }
 
 async function withClient(

@@ -15,8 +15,10 @@ commands:
   history [--json]                            past failovers, each step with its duration
   set-master --cluster CLUSTER NAME [--reason TEXT]
                                               point CLUSTER's hostnames at server NAME (MySQL is not touched)
+  import-mha FILE... [--out FILE] [--cluster NAME] [--hostname NAME]...
+                                              MHA config (global file first) → controller.yaml; lists what has no equivalent
 
-all but run and check talk to a running controller, found either from its config
+all but run, check and import-mha talk to a running controller, found either from its config
   --config FILE                               url from listen, admin token from auth.admin_tokens_file
 or explicitly
   --url URL --token-file FILE [--ca-file FILE]
@@ -28,5 +30,6 @@ examples:
   pullover-controller ack --cluster myservice --config /etc/pullover/controller.yaml
   pullover-controller switchover --cluster myservice --to mysql2 --dry-run --config /etc/pullover/controller.yaml
   pullover-controller rejoin --cluster myservice mysql1 --config /etc/pullover/controller.yaml
+  pullover-controller import-mha /usr/share/masterha/masterha_default.cnf --out /etc/pullover/controller.yaml
 
 exit codes: 0 ok, 1 the operation failed (for check: a failover would not work), 2 bad usage or bad config`;
