@@ -4,20 +4,14 @@
 // initial topology (cluster.reset()) with a fresh controller state dir and fresh agents. Measures
 // kill → every app host's file names the new master, kill → first write acknowledged by it, and
 // each failover step's share (from GET /v1/history). Default monitor settings: 1 s interval, 3 failures.
-import { parseArgs } from 'node:util';
-import { killMaster, requireMariadb, Rig, runMain, sandbox } from '../scripts/lib/failover-rig.mjs';
+import { killMaster, requireMariadb, runMain, runsOption, sandbox, withRig } from '../scripts/lib/failover-rig.mjs';
 import { median, n, pct } from './stats.mjs';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
-const RUNS = Number(values.runs);
+const RUNS = runsOption();
 const TARGET_MS = 4500;
 
 async function once(cluster, run) {
-  await cluster.reset();
-  const rig = await Rig.start(cluster);
-  try {
-    const writer = rig.startWriter();
-    await rig.ready();
+  return withRig(cluster, async (rig, writer) => {
     // The kill lands anywhere within a ping interval, as a real crash would.
     await new Promise((r) => setTimeout(r, 1000 + Math.random() * 1000));
     const outcome = await killMaster(rig);
@@ -45,9 +39,7 @@ async function once(cluster, run) {
       lost: (await writer.missingOn(newMaster)).length,
       writable: (await cluster.writableServers()).map((s) => s.name),
     };
-  } finally {
-    await rig.stop();
-  }
+  });
 }
 
 function printRun(run, r) {
@@ -65,7 +57,6 @@ function printRun(run, r) {
 }
 
 async function main() {
-  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs takes a positive integer');
   requireMariadb();
   console.log(`failover bench: ${RUNS} run(s), SIGKILL of the master under writes; monitor 1 s interval, 1 s timeout, 3 failures`);
   const cluster = await sandbox(51);

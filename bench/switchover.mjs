@@ -4,20 +4,14 @@
 // topology with a fresh controller and fresh agents. Reports the write-blocked window the controller
 // measured (old master read_only → new master writable and published), the whole switchover, and
 // what the application saw: the longest gap between two acknowledged writes, and writes lost.
-import { parseArgs } from 'node:util';
-import { requireMariadb, Rig, runMain, sandbox } from '../scripts/lib/failover-rig.mjs';
+import { requireMariadb, runMain, runsOption, sandbox, withRig } from '../scripts/lib/failover-rig.mjs';
 import { median, n } from './stats.mjs';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
-const RUNS = Number(values.runs);
+const RUNS = runsOption();
 const TARGET_MS = 500;
 
 async function once(cluster, run) {
-  await cluster.reset();
-  const rig = await Rig.start(cluster);
-  try {
-    const writer = rig.startWriter();
-    await rig.ready();
+  return withRig(cluster, async (rig, writer) => {
     await new Promise((r) => setTimeout(r, 1000));
     const started = performance.now();
     const result = await rig.api('/v1/clusters/myservice/switchover', { to: 'mysql2' });
@@ -37,13 +31,10 @@ async function once(cluster, run) {
       writable: (await cluster.writableServers()).map((s) => s.name),
       steps: result.steps,
     };
-  } finally {
-    await rig.stop();
-  }
+  });
 }
 
 async function main() {
-  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs takes a positive integer');
   requireMariadb();
   console.log(`switchover bench: ${RUNS} run(s), mysql1 → mysql2 under writes through the hostname`);
   const cluster = await sandbox(52);

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { clearInterval, setInterval } from 'node:timers';
 import { addressIn, eventually, HostnameWriter, MARIADBD, startCluster } from '@pullover/sandbox';
 
@@ -356,6 +357,27 @@ ${[server(master), server(candidate, ', candidate: true'), ...others.map((s) => 
  * until `timeoutMs`. Events go to `onEvent` in time order, each about 250 ms after it happened (the
  * sources are polled), as {at, ms, kind: 'step' | 'hosts' | 'write', ...}: `at` epoch ms, `ms` since the kill.
  */
+/** From the initial topology: a fresh rig with the writer running, handed to `use`; always stopped after. */
+export async function withRig(cluster, use) {
+  await cluster.reset();
+  const rig = await Rig.start(cluster);
+  try {
+    const writer = rig.startWriter();
+    await rig.ready();
+    return await use(rig, writer);
+  } finally {
+    await rig.stop();
+  }
+}
+
+/** `--runs N` (default 5), checked. */
+export function runsOption() {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+  const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
+  return runs;
+}
+
 export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000 } = {}) {
   const { cluster, writer } = rig;
   const old = cluster.master;

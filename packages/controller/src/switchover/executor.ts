@@ -1,23 +1,12 @@
 import type { SwitchoverResponse, SwitchoverStep } from '@pullover/protocol';
 import { awaitAgents } from '../agents/convergence.js';
-import type { AgentRegistry } from '../agents/registry.js';
-import type { ClusterConfig } from '../config/load.js';
 import { describeCause } from '../errors.js';
+import type { ExecutorDeps } from '../failover/executor.js';
 import { fenceServer } from '../failover/fence.js';
-import type { LogLine } from '../log-line.js';
 import { replicateFrom } from '../mysql/replicate.js';
-import type { StateKeeper } from '../state/keeper.js';
-import type { ClusterObserver } from '../topology/observer.js';
 
-export interface SwitchoverDeps {
-  readonly cluster: ClusterConfig;
-  readonly keeper: StateKeeper;
-  readonly observer: ClusterObserver;
-  readonly registry: AgentRegistry;
-  readonly replication: { readonly user: string; readonly password: string };
-  readonly log: (line: LogLine) => void;
-  readonly now: () => Date;
-}
+/** What a switchover needs is what a failover needs. */
+export type SwitchoverDeps = ExecutorDeps;
 
 export interface SwitchoverPlan {
   readonly oldMaster: string;
