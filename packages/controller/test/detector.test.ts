@@ -3,7 +3,7 @@ import { type AgentSighting, detect, type DetectorInput, type MasterState } from
 import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import type { FailureKind } from '../src/mysql/session.js';
 import type { ServerObservation } from '../src/topology/observation.js';
-import { expectInOrder } from './helpers.js';
+import { expectInOrder, replicaStatus } from './helpers.js';
 
 // The master mysql1 at 200.200.200.1 stopped answering the controller at FAILING_SINCE. Each
 // scenario says what the replicas and the app servers saw, the verdict, and the parts of the
@@ -23,20 +23,14 @@ function replica(name: string, io: ReplicaStatus['io'], over: Partial<ReplicaSta
     flavor: 'mariadb',
     readOnly: true,
     executedGtid: '0-1-100',
-    replica: {
-      masterHost: MASTER,
-      masterPort: 3306,
+    replica: replicaStatus(MASTER, {
       io,
-      sqlRunning: true,
       receivedGtid: '0-1-100',
       lastIoErrno: io === 'yes' ? 0 : 2003,
       lastIoError: io === 'yes' ? '' : `error reconnecting to master 'repl@${MASTER}:3306' - retry-time: 1 (Errno: 2003)`,
-      lastSqlErrno: 0,
-      lastSqlError: '',
       secondsBehind: io === 'yes' ? 0 : null,
-      usesGtid: true,
       ...over,
-    },
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { format } from 'mysql2';
 import { describe, expect, it } from 'vitest';
+import { replicaStatus } from './helpers.js';
 import { dialectFor, MARIADB, MYSQL, type ReplicaStatus, type ReplicationSource } from '../src/mysql/dialect.js';
 
 // The MariaDB statements also run against real servers in the integration tests; the MySQL ones run
@@ -133,19 +134,7 @@ const mysqlRow: Record<string, unknown> = {
   Auto_Position: 1,
 };
 
-const healthy: ReplicaStatus = {
-  masterHost: '200.200.200.2',
-  masterPort: 3306,
-  io: 'yes',
-  sqlRunning: true,
-  receivedGtid: '0-2-105',
-  lastIoErrno: 0,
-  lastIoError: '',
-  lastSqlErrno: 0,
-  lastSqlError: '',
-  secondsBehind: 0,
-  usesGtid: true,
-};
+const healthy: ReplicaStatus = replicaStatus('200.200.200.2', { receivedGtid: '0-2-105' });
 
 const connectError = 'error connecting to master \'repl@200.200.200.2:3306\' - retry-time: 1  maximum-retries: 100000  message: Can\'t connect to MySQL server on \'200.200.200.2\' (111 "Connection refused")';
 const duplicateKey = 'Could not execute Write_rows_v1 event on table shop.orders; Duplicate entry \'42\' for key \'PRIMARY\', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event\'s master log mysql-bin.000003, end_log_pos 1234';

@@ -1,3 +1,4 @@
+import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,4 +136,22 @@ export function expectInOrder(text: string, fragments: readonly string[]): void 
     expect(at, `"${fragment}" after position ${from} in: ${text}`).toBeGreaterThanOrEqual(0);
     from = at + fragment.length;
   }
+}
+
+/** A healthy GTID replica of `masterHost`:3306, both threads running, caught up; `change` alters it. */
+export function replicaStatus(masterHost: string, change: Partial<ReplicaStatus> = {}): ReplicaStatus {
+  return {
+    masterHost,
+    masterPort: 3306,
+    io: 'yes',
+    sqlRunning: true,
+    receivedGtid: '',
+    lastIoErrno: 0,
+    lastIoError: '',
+    lastSqlErrno: 0,
+    lastSqlError: '',
+    secondsBehind: 0,
+    usesGtid: true,
+    ...change,
+  };
 }

@@ -3,7 +3,7 @@ import { plan, type PlannerInput } from '../src/failover/planner.js';
 import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import { type Flavor, gtidContains } from '../src/mysql/gtid.js';
 import { receivedGtid, type ServerObservation } from '../src/topology/observation.js';
-import { expectInOrder } from './helpers.js';
+import { expectInOrder, replicaStatus } from './helpers.js';
 
 // mysql1, the master, is dead. Each case lists what the survivors hold (MariaDB "domain-server-seq"
 // positions unless it says MySQL) and whom the planner promotes, or why nobody.
@@ -25,20 +25,14 @@ function survivor(name: string, gtid: string, { replica, ...over }: SurvivorOpti
     replica:
       replica === null
         ? null
-        : {
-            masterHost: '200.200.200.1',
-            masterPort: 3306,
+        : replicaStatus('200.200.200.1', {
             io: 'connecting',
-            sqlRunning: true,
             receivedGtid: gtid,
             lastIoErrno: 2003,
             lastIoError: 'Can\'t connect to server on \'200.200.200.1\' (111)',
-            lastSqlErrno: 0,
-            lastSqlError: '',
             secondsBehind: null,
-            usesGtid: true,
             ...replica,
-          },
+          }),
     ...over,
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { replicaStatus } from './helpers.js';
 import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import { checkSwitchover, type SwitchoverCheckInput } from '../src/switchover/checks.js';
 import type { ServerObservation } from '../src/topology/observation.js';
@@ -15,20 +16,7 @@ function replica(name: string, change: Partial<ReplicaStatus> = {}, gtid = '0-1-
     flavor: 'mariadb',
     readOnly: true,
     executedGtid: gtid,
-    replica: {
-      masterHost: MASTER.address,
-      masterPort: 3306,
-      io: 'yes',
-      sqlRunning: true,
-      receivedGtid: gtid,
-      lastIoErrno: 0,
-      lastIoError: '',
-      lastSqlErrno: 0,
-      lastSqlError: '',
-      secondsBehind: 0,
-      usesGtid: true,
-      ...change,
-    },
+    replica: replicaStatus(MASTER.address, { receivedGtid: gtid, ...change }),
   };
 }
 
