@@ -29,8 +29,7 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
       if (behind !== null && behind !== undefined) lag.push([s, behind]);
     }
     const state = keeper.failoverState(cluster.name);
-    const until = state.blocked_until === null ? 0 : Date.parse(state.blocked_until);
-    blocked.push([`{${c}}`, until > now.getTime() ? 1 : 0]);
+    blocked.push([`{${c}}`, keeper.blockedUntil(cluster.name, now) ? 1 : 0]);
     running.push([`{${c}}`, state.running ? 1 : 0]);
     const records = keeper.state.failovers.filter((r) => r.cluster === cluster.name);
     for (const outcome of ['done', 'failed'] as const) {

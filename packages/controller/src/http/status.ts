@@ -29,10 +29,7 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
         : null,
       failover: {
         auto: cluster.failover.auto,
-        blocked_until:
-          failover.blocked_until !== null && Date.parse(failover.blocked_until) > now.getTime()
-            ? failover.blocked_until
-            : null,
+        blocked_until: keeper.blockedUntil(cluster.name, now) ? failover.blocked_until : null,
         running: failover.running !== null,
       },
     };

@@ -154,7 +154,7 @@ export class ClusterMonitor {
         fenced,
         to: request.to,
         maxLagS: request.max_lag_s ?? 5,
-        blockedUntil: this.#blockedUntil(),
+        blockedUntil: this.#deps.keeper.blockedUntil(this.name, this.#deps.now()),
         now: now(),
         agents: { live: live.length, current: live.length - behind.length, behind },
       });
@@ -269,7 +269,7 @@ export class ClusterMonitor {
       cluster: this.name,
       master: master.name,
       auto: cluster.failover.auto,
-      blockedUntil: this.#blockedUntil(),
+      blockedUntil: this.#deps.keeper.blockedUntil(this.name, this.#deps.now()),
       retryAfter: this.#retryAfter,
       now: now(),
     });
@@ -344,11 +344,6 @@ export class ClusterMonitor {
     const master = this.#master().name;
     const fenced = this.#deps.keeper.failoverState(this.name).fenced;
     return this.#deps.cluster.servers.map((s) => s.name).filter((n) => n !== master && !fenced.includes(n));
-  }
-
-  #blockedUntil(): Date | undefined {
-    const until = this.#deps.keeper.failoverState(this.name).blocked_until;
-    return until === null ? undefined : new Date(until);
   }
 
   #liveAgents(): number {

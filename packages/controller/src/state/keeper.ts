@@ -77,6 +77,12 @@ export class StateKeeper {
     return this.#state.failover[cluster] ?? NO_FAILOVER;
   }
 
+  /** When the post-failover block on automatic failover ends, or undefined when none is in force at `now`. */
+  blockedUntil(cluster: string, now: Date): Date | undefined {
+    const until = this.failoverState(cluster).blocked_until;
+    return until !== null && Date.parse(until) > now.getTime() ? new Date(until) : undefined;
+  }
+
   /** Points the cluster's hostnames at `server`; MySQL is not touched. */
   setMaster(cluster: string, server: string, reason?: string): Promise<SetMasterOutcome> {
     return this.#serialize(async () => {
