@@ -7,6 +7,7 @@ import {
   STEPS,
   startFailoverFleet,
   waitAgentsOn,
+  waitFailoversFiled,
 } from './support/failover-fleet.js';
 import { type Fleet, HOSTNAME } from './support/fleet.js';
 import { type Cluster, HostnameWriter, type Server, waitFor } from './support/mariadb.js';
@@ -138,7 +139,7 @@ describe('automatic failover on real MariaDB', () => {
     fleet = await startFailoverFleet(cluster);
     await mysql1.kill('SIGKILL');
     await waitAgentsOn(fleet, mysql2);
-    await waitFor(async () => (await failoverHistory(fleet!)).length === 1, 15_000, 'the first failover to be recorded');
+    await waitFailoversFiled(fleet, 1);
 
     await mysql2.kill('SIGKILL');
     await waitFor(

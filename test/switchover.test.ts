@@ -1,6 +1,13 @@
 import type { RejoinResponse, SwitchoverResponse } from '@pullover/protocol';
 import { describe, expect, it } from 'vitest';
-import { failoverHistory, realCluster, rowIds, startFailoverFleet, waitAgentsOn } from './support/failover-fleet.js';
+import {
+  failoverHistory,
+  realCluster,
+  rowIds,
+  startFailoverFleet,
+  waitAgentsOn,
+  waitFailoversFiled,
+} from './support/failover-fleet.js';
 import { type Fleet, HOSTNAME } from './support/fleet.js';
 import { type Cluster, HostnameWriter, type Server, waitFor } from './support/mariadb.js';
 
@@ -99,7 +106,7 @@ describe('switchover and rejoin on real MariaDB', () => {
 
     await mysql1.kill('SIGKILL');
     await waitAgentsOn(fleet, mysql2);
-    await waitFor(async () => (await failoverHistory(fleet)).length === 1, 10_000, 'the failover record');
+    await waitFailoversFiled(fleet, 1);
     const blocked = await switchover(fleet, {});
     expect(blocked.status).toBe(409);
     expect(blocked.body.message).toMatch(/automatic failover is blocked until .* after the last failover/);

@@ -94,6 +94,23 @@ export async function failoverHistory(fleet: Fleet): Promise<FailoverRecord[]> {
   return ((await response.json()) as { failovers: FailoverRecord[] }).failovers;
 }
 
+/**
+ * Waits until `count` failovers are on record and none is still running. (GET /v1/history also
+ * lists the one under way: its record appears before it is over.)
+ */
+export async function waitFailoversFiled(fleet: Fleet, count: number, timeoutMs = 15_000): Promise<FailoverRecord[]> {
+  let records: FailoverRecord[] = [];
+  await waitFor(
+    async () => {
+      records = await failoverHistory(fleet);
+      return records.length === count && records.every((r) => r.outcome !== 'running');
+    },
+    timeoutMs,
+    `${count} failover(s) to be filed`,
+  );
+  return records;
+}
+
 export async function rowIds(s: Server): Promise<Set<number>> {
   const rows = await s.query<{ id: number }[]>('SELECT id FROM app.writes');
   return new Set(rows.map((r) => Number(r.id)));
