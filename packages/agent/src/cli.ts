@@ -7,11 +7,8 @@ import { planHostsFile } from './hosts/block.js';
 import { readHostsFile } from './hosts/write.js';
 import { createAgent, createLogger } from './setup.js';
 import { appliedVersion, StateFile } from './state.js';
-
-const USAGE = `usage: pullover-agent <command> --config FILE
-  run      follow the controller: long-poll, keep the hosts file's block current, report
-  sync     one-shot: fetch, apply, report; exit 0 only when the file holds the controller's mapping
-  status   what this machine's hosts file holds, from the local state (no network)`;
+import { uninstallAgent } from './uninstall.js';
+import { STOP_FIRST, USAGE } from './usage.js';
 
 class UsageError extends Error {}
 
@@ -26,10 +23,12 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const command = positionals[0];
-  if (values.help || !command) {
+  if (values.help || command === 'help' || !command) {
     console.log(USAGE);
-    return values.help ? 0 : 2;
+    return command ? 0 : 2;
   }
+  // Before --config, so that a typo is named as a typo.
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
   if (!values.config) throw new UsageError('--config FILE is required');
   const config = loadAgentConfig(values.config);
   switch (command) {
@@ -39,10 +38,14 @@ async function main(argv: string[]): Promise<number> {
       return sync(values.config, config);
     case 'status':
       return status(config, values.json === true);
+    case 'uninstall':
+      return uninstall(config);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
 }
+
+const COMMANDS = ['run', 'sync', 'status', 'uninstall'];
 
 async function run(file: string, config: AgentConfig): Promise<number> {
   const logger = createLogger(config);
@@ -113,6 +116,14 @@ async function status(config: AgentConfig, json: boolean): Promise<number> {
   return inFile ? 0 : 1;
 }
 
+async function uninstall(config: AgentConfig): Promise<number> {
+  const outcome = await uninstallAgent(config);
+  console.log(outcome.sentence);
+  // Said every time, done or not: a running agent restores its block within a second of this.
+  console.log(`if pullover-agent still runs it puts the block back: stop it first (${STOP_FIRST})`);
+  return 0;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -123,8 +134,8 @@ main(process.argv.slice(2)).then(
       || err instanceof UsageError
       || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      console.error(`pullover-agent: ${(err as Error).message}`);
-      if (err instanceof UsageError) console.error(USAGE);
+      const hint = err instanceof ConfigError ? '' : ' (see pullover-agent --help)';
+      console.error(`pullover-agent: ${(err as Error).message}${hint}`);
       process.exitCode = 2;
       return;
     }

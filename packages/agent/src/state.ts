@@ -1,9 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Mapping } from '@pullover/protocol';
 import { z } from 'zod';
 import { AgentStateError } from './errors.js';
-import { writeHostsFile } from './hosts/write.js';
+import { removeStrayTemps, writeHostsFile } from './hosts/write.js';
 
 /**
  * What survives an agent restart: the anti-rollback floor, and the mapping itself so that a
@@ -54,5 +54,23 @@ export class StateFile {
     this.dirMade = true;
     // The hosts writer is a crash-safe replace of any file: a torn state file would lose the floor.
     await writeHostsFile(this.path, `${JSON.stringify(state)}\n`);
+  }
+
+  /**
+   * For uninstall; returns the paths deleted. The floor goes too: a reinstall against a rebuilt
+   * controller (versions from 1 again) would refuse every mapping, and a kept mapping would put the
+   * block back at the next start, before any controller is asked. The directory stays: under
+   * systemd it is the unit's StateDirectory, which systemd creates and removes.
+   */
+  async remove(): Promise<string[]> {
+    const removed = removeStrayTemps(this.path);
+    try {
+      await unlink(this.path);
+      removed.push(this.path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw new AgentStateError(this.path, `cannot delete: ${code}`);
+    }
+    return removed;
   }
 }

@@ -1,6 +1,6 @@
 import { BLOCK_BEGIN, BLOCK_END, type MappingEntry } from '@pullover/protocol';
 import { describe, expect, it } from 'vitest';
-import { type HostsPlan, planHostsFile, readBlock, removeBlock } from '../src/hosts/block.js';
+import { type HostsPlan, planHostsFile, planUninstall, readBlock } from '../src/hosts/block.js';
 
 const M = 'mysql-master.myservice.com';
 const RO = 'mysql-ro.myservice.com';
@@ -222,10 +222,10 @@ describe('planHostsFile', () => {
       expect(plan.content).toContain(plan.block);
     });
 
-    it('is undone byte for byte by removeBlock', () => {
+    it('is undone byte for byte by planUninstall', () => {
       const original = uninstalled ?? input;
-      expect(removeBlock(input)).toBe(original);
-      expect(removeBlock(plan.content)).toBe(original);
+      expect(planUninstall(input).content).toBe(original);
+      expect(planUninstall(plan.content).content).toBe(original);
     });
 
     it('depends only on the original file and the entries', () => {

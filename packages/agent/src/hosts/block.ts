@@ -35,6 +35,8 @@ interface Parsed {
   items: Item[];
   /** The first complete block, as its bytes. */
   block: string | null;
+  /** Address lines inside every complete block. */
+  entries: number;
   eol: '\n' | '\r\n' | undefined;
 }
 
@@ -52,6 +54,7 @@ function parse(current: string): Parsed {
   const items: Item[] = [];
   let placed = false;
   let block: string | null = null;
+  let entries = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as Line;
     if (isLine(line.text, BLOCK_BEGIN)) {
@@ -61,18 +64,20 @@ function parse(current: string): Parsed {
       // A BEGIN without END loses only its marker: the lines after it may be the operator's.
       if (end === -1) continue;
       block ??= joinLines(lines.slice(i, end + 1));
+      entries += lines.slice(i + 1, end).filter((inside) => parseHostsLine(inside.text) !== null).length;
       i = end;
     } else if (!isLine(line.text, BLOCK_END)) {
       items.push(line);
     }
   }
   if (!placed) items.unshift(BLOCK);
-  return { items, block, eol: firstEol(lines) };
+  return { items, block, entries, eol: firstEol(lines) };
 }
 
 /** Brings back every line we commented out, so planning depends only on the operator's own lines. */
-function restore(items: readonly Item[]): Item[] {
+function restore(items: readonly Item[]): { items: Item[]; restored: number } {
   const out: Item[] = [];
+  let restored = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as Item;
     if (item === BLOCK || !item.text.startsWith(SHADOW_PREFIX)) {
@@ -85,6 +90,7 @@ function restore(items: readonly Item[]): Item[] {
       out.push(item);
       continue;
     }
+    restored++;
     const next = items[i + 1];
     if (next !== undefined && next !== BLOCK && next.text.trimEnd().endsWith(REDUCED_SUFFIX)) {
       // The reduced line carries the original ending (the shadowed one may have gained one).
@@ -94,7 +100,7 @@ function restore(items: readonly Item[]): Item[] {
       out.push({ text, eol: item.eol });
     }
   }
-  return out;
+  return { items: out, restored };
 }
 
 function renderBlock(entries: readonly MappingEntry[], eol: string): string {
@@ -104,7 +110,7 @@ function renderBlock(entries: readonly MappingEntry[], eol: string): string {
 
 export function planHostsFile(current: string, entries: readonly MappingEntry[]): HostsPlan {
   const parsed = parse(current);
-  const items = restore(parsed.items);
+  const { items } = restore(parsed.items);
   const kept = items.filter((item): item is Line => item !== BLOCK);
   // Judged on the operator's lines, not on markers we drop, so a second plan picks the same ending.
   const eol = firstEol(kept) ?? parsed.eol ?? '\n';
@@ -151,9 +157,31 @@ export function planHostsFile(current: string, entries: readonly MappingEntry[])
   return { content, changed: content !== current, block, shadowed };
 }
 
-/** For uninstall: the file without the block and with every shadowed line as it was written. */
-export function removeBlock(current: string): string {
-  return joinLines(restore(parse(current).items).filter((item): item is Line => item !== BLOCK));
+export interface UninstallPlan {
+  /** The file without any block or stray marker, every shadowed line as the operator wrote it. */
+  content: string;
+  /** `content !== current`: false means there is nothing to write. */
+  changed: boolean;
+  /** Whether a complete block was found (a stray marker alone is removed too, but is no block). */
+  hadBlock: boolean;
+  /** Address lines in the removed block(s). */
+  entries: number;
+  /** Lines that were commented out with SHADOW_PREFIX and are live again. */
+  restored: number;
+}
+
+/** For `pullover-agent uninstall`: the exact inverse of planHostsFile on the operator's lines. */
+export function planUninstall(current: string): UninstallPlan {
+  const parsed = parse(current);
+  const { items, restored } = restore(parsed.items);
+  const content = joinLines(items.filter((item): item is Line => item !== BLOCK));
+  return {
+    content,
+    changed: content !== current,
+    hadBlock: parsed.block !== null,
+    entries: parsed.entries,
+    restored,
+  };
 }
 
 /** The first managed block's bytes as they are in the file, or null when there is no complete block. */

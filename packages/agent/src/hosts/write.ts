@@ -12,6 +12,7 @@ import {
   ftruncateSync,
   lstatSync,
   openSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   renameSync,
@@ -90,10 +91,7 @@ export async function writeHostsFile(path: string, content: string): Promise<Wri
   const data = Buffer.from(content, 'utf8');
   const dir = dirname(target);
   // Unique enough among writers of one directory (`wx` refuses a collision); not a secret.
-  const temp = join(
-    dir,
-    `.${basename(target)}.pullover-${process.pid}-${Math.random().toString(36).slice(2, 10)}`,
-  );
+  const temp = join(dir, `${tempPrefix(target)}${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
 
   let fd: number;
   try {
@@ -135,6 +133,35 @@ export async function writeHostsFile(path: string, content: string): Promise<Wri
   }
   syncDirectory(path, dir);
   return { method: 'rename' };
+}
+
+function tempPrefix(target: string): string {
+  return `.${basename(target)}.pullover-`;
+}
+
+/**
+ * Deletes the temp files a killed writer left next to `path` (a crash between open and rename);
+ * for uninstall, which must leave nothing of ours behind. Returns the paths deleted.
+ */
+export function removeStrayTemps(path: string): string[] {
+  const dir = dirname(path);
+  const prefix = tempPrefix(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    // No directory, no leftovers; an unreadable one is reported by the file's own read or write.
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names.filter((candidate) => candidate.startsWith(prefix))) {
+    // One that cannot be deleted is only litter; it must not stop the rest of the uninstall.
+    quietly(() => {
+      unlinkSync(join(dir, name));
+      removed.push(join(dir, name));
+    });
+  }
+  return removed;
 }
 
 /** `fallback` when the file does not exist; any other failure is a write failure. */
