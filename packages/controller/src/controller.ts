@@ -54,20 +54,19 @@ export async function openController(
   const publisher = new MappingPublisher(mappingOf(state));
   const keeper = new StateKeeper(config, store, publisher, state, now);
   const registry = new AgentRegistry();
-  // The app's logger is the engine's too: one stream of sentences, named by cluster and server.
-  const say: ConstructorParameters<typeof FailoverEngine>[4] = (line) => app.log[line.level](line.message);
-  const engine = new FailoverEngine(config, keeper, registry, publisher, say, now);
+  // The app's logger and event log are the engine's too: one stream of sentences, named by cluster and server.
+  const engine = new FailoverEngine(config, keeper, registry, publisher, (line) => app.say(line), now);
   const app = buildApp({
     engine,
     keeper,
     publisher,
     registry,
-    auth: new TokenAuth(config.secrets.agent_tokens, config.secrets.admin_tokens),
+    auth: new TokenAuth(config.secrets.agent_tokens, config.secrets.admin_tokens, config.secrets.viewer_tokens),
     https: config.secrets.tls,
     logger: options.logger ?? { level: 'info' },
     now,
   });
-  for (const line of log) app.log[line.level](line.message);
+  for (const line of log) app.say(line);
   if (!changed) app.log.info(`resumed from ${store.location} at version ${state.version}`);
   return { app, keeper, publisher, registry, store, engine };
 }

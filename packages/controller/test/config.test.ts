@@ -11,6 +11,7 @@ import {
   configDoc,
   MYSQL_PASSWORD,
   REPLICATION_PASSWORD,
+  VIEWER_TOKEN,
   tempDir,
   writeSecrets,
 } from './helpers.js';
@@ -227,10 +228,24 @@ describe('loadConfig', () => {
     expect(config.secrets).toEqual({
       agent_tokens: [AGENT_TOKEN],
       admin_tokens: [ADMIN_TOKEN],
+      viewer_tokens: [],
       mysql: { myservice: { password: MYSQL_PASSWORD, replication_password: REPLICATION_PASSWORD } },
     });
     expect(Object.isFrozen(config.secrets.agent_tokens)).toBe(true);
     expect(Object.isFrozen(config.secrets.mysql.myservice)).toBe(true);
+  });
+
+  it('reads the optional viewer token file, and names it when it is unreadable', async () => {
+    const dir = await tempDir();
+    await writeSecrets(dir);
+    const doc = configDoc(dir);
+    const file = join(dir, 'controller.yaml');
+    await writeFile(file, JSON.stringify({ ...doc, auth: { ...doc.auth, viewer_tokens_file: 'viewer-tokens' } }));
+    await expect(loadConfig(file)).rejects.toThrow(
+      `${file}: auth.viewer_tokens_file: cannot read ${join(dir, 'viewer-tokens')}`,
+    );
+    await writeFile(join(dir, 'viewer-tokens'), `${VIEWER_TOKEN}\n`);
+    expect((await loadConfig(file)).secrets.viewer_tokens).toEqual([VIEWER_TOKEN]);
   });
 
   it('reads each cluster\'s MySQL passwords, dropping one final newline only', async () => {

@@ -14,8 +14,10 @@ import {
 
 export const AGENT_TOKEN = 'agent-token-0123456789abcdef';
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
+export const VIEWER_TOKEN = 'viewer-token-0123456789abcdef';
 export const agentAuth = { authorization: `Bearer ${AGENT_TOKEN}` };
 export const adminAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+export const viewerAuth = { authorization: `Bearer ${VIEWER_TOKEN}` };
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -74,7 +76,8 @@ export function testConfig(dir: string, doc: unknown = configDoc(dir)): LoadedCo
   const mysql = Object.fromEntries(
     config.clusters.map((c) => [c.name, { password: MYSQL_PASSWORD, replication_password: REPLICATION_PASSWORD }]),
   );
-  return { ...config, secrets: { agent_tokens: [AGENT_TOKEN], admin_tokens: [ADMIN_TOKEN], mysql } };
+  const secrets = { agent_tokens: [AGENT_TOKEN], admin_tokens: [ADMIN_TOKEN], viewer_tokens: [VIEWER_TOKEN], mysql };
+  return { ...config, secrets };
 }
 
 /** Writes the token and MySQL password files next to the config that names them. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   AckResponse,
   ErrorBody,
+  EventsResponse,
   type FailoverRecord,
   HistoryResponse,
   MAX_REPORT_BYTES,
@@ -21,6 +22,7 @@ import {
   openTest,
   report,
   tempDir,
+  viewerAuth,
 } from './helpers.js';
 
 const open: Controller[] = [];
@@ -325,6 +327,26 @@ describe('auth', () => {
     expect(adminPoll.statusCode).toBe(200);
   });
 
+  it('a viewer token reads status, history and events, and nothing else', async () => {
+    const c = await controller();
+    const get = (url: string) => c.app.inject({ method: 'GET', url, headers: viewerAuth });
+    for (const url of ['/v1/status', '/v1/history', '/v1/events']) expect((await get(url)).statusCode, url).toBe(200);
+    const poll = await get('/v1/mapping');
+    expect(poll.statusCode).toBe(403);
+    expect(errorOf(poll.body).message).toBe('this endpoint needs an agent token; a viewer token was sent');
+    const set = await c.app.inject({
+      method: 'POST',
+      url: '/v1/clusters/myservice/set-master',
+      headers: viewerAuth,
+      payload: { server: 'mysql2' },
+    });
+    expect(set.statusCode).toBe(403);
+    expect(errorOf(set.body).message).toBe('this endpoint needs an admin token; a viewer token was sent');
+    expect(c.publisher.version).toBe(1);
+    const events = await c.app.inject({ method: 'GET', url: '/v1/events', headers: agentAuth });
+    expect(events.statusCode).toBe(403);
+  });
+
   it('serves /healthz and /metrics without a token', async () => {
     const c = await controller();
     expect((await c.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({
@@ -335,6 +357,41 @@ describe('auth', () => {
     expect(metrics.statusCode).toBe(200);
     expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(metrics.body).toContain('\npullover_mapping_version 1\n');
+  });
+});
+
+describe('GET /v1/events', () => {
+  function events(c: Controller, query = '') {
+    return c.app.inject({ method: 'GET', url: `/v1/events${query}`, headers: adminAuth });
+  }
+
+  it('lists what the controller decided, each sentence once, with its cluster', async () => {
+    const c = await controller();
+    await setMaster(c, 'mysql2', 'myservice', { reason: 'maintenance' });
+    await c.app.inject({ method: 'POST', url: '/v1/agents/app1/report', headers: agentAuth, payload: report(2) });
+    const answer = EventsResponse.parse((await events(c)).json());
+    expect(answer.events.map((e) => [e.cluster, e.message])).toEqual([
+      ['myservice', 'first start myservice: mysql-master.myservice.com now → mysql1 (200.200.200.1), version 1'],
+      ['myservice', 'set-master myservice: mysql-master.myservice.com now → mysql2 (200.200.200.2), version 2 (reason: maintenance)'],
+      [null, expect.stringMatching(/^agent app1 reports from .*, applied version 2$/)],
+    ]);
+    expect(EventsResponse.parse((await events(c, `?after=${answer.next}`)).json()).events).toEqual([]);
+  });
+
+  it('holds the request until the next event', async () => {
+    const c = await controller();
+    const held = events(c, '?after=1&wait=10&cluster=myservice');
+    await new Promise((r) => setTimeout(r, 50));
+    await setMaster(c, 'mysql2');
+    const answer = EventsResponse.parse((await held).json());
+    expect(answer.events.map((e) => e.message)).toEqual([expect.stringContaining('now → mysql2')]);
+  });
+
+  it('rejects a bad query with 400 naming the field', async () => {
+    const c = await controller();
+    const res = await events(c, '?wait=600');
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res.body).message).toMatch(/wait/);
   });
 });
 

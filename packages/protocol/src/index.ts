@@ -12,3 +12,4 @@ export const BLOCK_BEGIN =
   '# BEGIN pullover — managed by pullover-agent, edits inside this block are overwritten';
 export const BLOCK_END = '# END pullover';
 export * from './config-file.js';
+export * from './events.js';

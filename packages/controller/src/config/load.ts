@@ -15,6 +15,8 @@ export type ServerConfig = ClusterConfig['servers'][number];
 export interface Secrets {
   readonly agent_tokens: readonly string[];
   readonly admin_tokens: readonly string[];
+  /** Empty without auth.viewer_tokens_file. */
+  readonly viewer_tokens: readonly string[];
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Per cluster: the monitoring user's and the replication user's passwords. */
   readonly mysql: Readonly<Record<string, { readonly password: string; readonly replication_password: string }>>;
@@ -34,6 +36,7 @@ export function parseConfig(input: unknown, source: string, baseDir = dirname(so
   config.state_dir = at(config.state_dir);
   config.auth.agent_tokens_file = at(config.auth.agent_tokens_file);
   config.auth.admin_tokens_file = at(config.auth.admin_tokens_file);
+  if (config.auth.viewer_tokens_file !== undefined) config.auth.viewer_tokens_file = at(config.auth.viewer_tokens_file);
   if (config.tls) config.tls = { cert_file: at(config.tls.cert_file), key_file: at(config.tls.key_file) };
   for (const cluster of config.clusters) {
     cluster.mysql.password_file = at(cluster.mysql.password_file);
@@ -73,6 +76,9 @@ async function loadSecrets(config: ControllerConfig): Promise<Secrets> {
   const admin = await readTokens(config.auth.admin_tokens_file);
   problems.push(...agent.problems.map((p) => `${config.source}: auth.agent_tokens_file: ${p}`));
   problems.push(...admin.problems.map((p) => `${config.source}: auth.admin_tokens_file: ${p}`));
+  const viewerFile = config.auth.viewer_tokens_file;
+  const viewer = viewerFile === undefined ? { tokens: [], problems: [] } : await readTokens(viewerFile);
+  problems.push(...viewer.problems.map((p) => `${config.source}: auth.viewer_tokens_file: ${p}`));
   let tls: Secrets['tls'];
   if (config.tls) {
     const [cert, key] = await Promise.all([
@@ -106,7 +112,13 @@ async function loadSecrets(config: ControllerConfig): Promise<Secrets> {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { agent_tokens: agent.tokens, admin_tokens: admin.tokens, mysql, ...(tls ? { tls } : {}) };
+  return {
+    agent_tokens: agent.tokens,
+    admin_tokens: admin.tokens,
+    viewer_tokens: viewer.tokens,
+    mysql,
+    ...(tls ? { tls } : {}),
+  };
 }
 
 async function readOrNote(file: string, where: string, problems: string[]): Promise<string | undefined> {

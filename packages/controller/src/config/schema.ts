@@ -76,7 +76,12 @@ export const ControllerSchema = z
     listen: Listen,
     state_dir: FilePath,
     tls: z.strictObject({ cert_file: FilePath, key_file: FilePath }).optional(),
-    auth: z.strictObject({ agent_tokens_file: FilePath, admin_tokens_file: FilePath }),
+    auth: z.strictObject({
+      agent_tokens_file: FilePath,
+      admin_tokens_file: FilePath,
+      /** Tokens that may read status, history and events, and call nothing (a NOC screen, the status page). */
+      viewer_tokens_file: FilePath.optional(),
+    }),
     clusters: z.array(ClusterSchema).min(1).max(256),
   })
   // when: always — the cross-field rules run even when some field is invalid, so one run reports

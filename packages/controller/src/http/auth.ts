@@ -1,8 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Forbidden, Unauthorized } from '../errors.js';
 
-/** agent: read the mapping and report. admin: everything. public: no token needed. */
-export type Access = 'public' | 'agent' | 'admin';
+/**
+ * agent: read the mapping and report. viewer: read status, history and events (a NOC screen, the
+ * status page) and nothing else. admin: everything. public: no token needed.
+ */
+export type Access = 'public' | 'agent' | 'viewer' | 'admin';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
@@ -18,10 +21,12 @@ function digest(token: string): Buffer {
 export class TokenAuth {
   readonly #agent: readonly Buffer[];
   readonly #admin: readonly Buffer[];
+  readonly #viewer: readonly Buffer[];
 
-  constructor(agentTokens: readonly string[], adminTokens: readonly string[]) {
+  constructor(agentTokens: readonly string[], adminTokens: readonly string[], viewerTokens: readonly string[] = []) {
     this.#agent = agentTokens.map(digest);
     this.#admin = adminTokens.map(digest);
+    this.#viewer = viewerTokens.map(digest);
   }
 
   /** Throws Unauthorized (401) or Forbidden (403) unless the Authorization header grants `access`. */
@@ -32,13 +37,20 @@ export class TokenAuth {
       throw new Unauthorized('missing bearer token: send "Authorization: Bearer TOKEN"');
     }
     const presented = digest(token);
-    let admin = false;
-    let agent = false;
-    for (const known of this.#admin) admin = timingSafeEqual(presented, known) || admin;
-    for (const known of this.#agent) agent = timingSafeEqual(presented, known) || agent;
+    const admin = known(presented, this.#admin);
+    const viewer = known(presented, this.#viewer);
+    const agent = known(presented, this.#agent);
     if (admin) return;
-    if (!agent) throw new Unauthorized('unknown token: it is in neither the agent nor the admin token file');
-    if (access === 'admin')
-      throw new Forbidden('this endpoint needs an admin token; an agent token was sent');
+    if (!agent && !viewer) throw new Unauthorized('unknown token: it is in none of the agent, viewer and admin token files');
+    if (access === 'agent' && !agent) throw new Forbidden('this endpoint needs an agent token; a viewer token was sent');
+    if (access === 'viewer' && !viewer) throw new Forbidden('this endpoint needs a viewer or admin token; an agent token was sent');
+    if (access === 'admin') throw new Forbidden(`this endpoint needs an admin token; ${viewer ? 'a viewer' : 'an agent'} token was sent`);
   }
+}
+
+/** Compares against every token without an early exit. */
+function known(presented: Buffer, tokens: readonly Buffer[]): boolean {
+  let found = false;
+  for (const token of tokens) found = timingSafeEqual(presented, token) || found;
+  return found;
 }

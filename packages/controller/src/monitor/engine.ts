@@ -28,7 +28,7 @@ export class FailoverEngine {
           registry,
           login: { user: cluster.mysql.user, password: secrets?.password ?? '' },
           replication: { user: cluster.mysql.replication_user, password: secrets?.replication_password ?? '' },
-          log,
+          log: (line) => log({ ...line, cluster: cluster.name }),
           now,
           askAgents: () => publisher.askForReports(),
         }),

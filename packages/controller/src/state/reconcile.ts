@@ -71,12 +71,14 @@ export function reconcile(
     if (cluster.master !== undefined && cluster.master !== recorded.master) {
       log.push({
         level: 'info',
+        cluster: cluster.name,
         message: `${cluster.name}: the config's "master: ${cluster.master}" only applies at the very first start; ${location} says ${recorded.master}, which stays the master`,
       });
     }
     if (server.no_master) {
       log.push({
         level: 'warn',
+        cluster: cluster.name,
         message: `${cluster.name}: the master ${server.name} is marked no_master in ${config.source}; it stays the master until set-master moves it`,
       });
     }
@@ -110,7 +112,7 @@ export function reconcile(
     },
     changed: true,
     log: [
-      ...events.map((e) => ({ level: 'info' as const, message: `${e.detail}, version ${version}` })),
+      ...events.map((e) => ({ level: 'info' as const, cluster: e.cluster, message: `${e.detail}, version ${version}` })),
       ...log,
     ],
   };

@@ -5,7 +5,7 @@ import { parseInput } from '../input.js';
 import { buildStatus } from '../status.js';
 
 export function adminRoutes(app: FastifyInstance, { keeper, registry, engine, now }: AppDeps): void {
-  app.get('/v1/status', { config: { access: 'admin' } }, async (): Promise<Status> => {
+  app.get('/v1/status', { config: { access: 'viewer' } }, async (): Promise<Status> => {
     return buildStatus(keeper, registry, now(), engine);
   });
 
@@ -16,10 +16,13 @@ export function adminRoutes(app: FastifyInstance, { keeper, registry, engine, no
       const { cluster } = parseInput(ClusterParams, request.params, 'params');
       const { server, reason } = parseInput(SetMasterRequest, request.body, 'body');
       const { response, sentence } = await keeper.setMaster(cluster, server, reason);
-      app.log.info(
-        sentence
-        ?? `set-master ${response.cluster}: ${response.master} is already the master, version ${response.version} unchanged`,
-      );
+      app.say({
+        level: 'info',
+        cluster: response.cluster,
+        message:
+          sentence
+          ?? `set-master ${response.cluster}: ${response.master} is already the master, version ${response.version} unchanged`,
+      });
       return response;
     },
   );

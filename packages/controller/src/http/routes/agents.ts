@@ -7,7 +7,7 @@ export function agentRoutes(app: FastifyInstance, { registry, now }: AppDeps): v
   app.post('/v1/agents/:name/report', { config: { access: 'agent' } }, async (request, reply) => {
     const { name } = parseInput(AgentParams, request.params, 'params');
     const report = parseInput(AgentReport, request.body, 'body');
-    for (const line of registry.record(name, report, request.ip, now())) app.log[line.level](line.message);
+    for (const line of registry.record(name, report, request.ip, now())) app.say(line);
     return reply.code(204).send();
   });
 }

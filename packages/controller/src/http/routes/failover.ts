@@ -15,7 +15,7 @@ import type { AppDeps } from '../app.js';
 import { parseInput } from '../input.js';
 
 export function failoverRoutes(app: FastifyInstance, { keeper, engine }: AppDeps): void {
-  app.get('/v1/history', { config: { access: 'admin' } }, async (): Promise<HistoryResponse> => {
+  app.get('/v1/history', { config: { access: 'viewer' } }, async (): Promise<HistoryResponse> => {
     const running = Object.values(keeper.state.failover).flatMap((f) => (f.running ? [f.running.record] : []));
     return { failovers: [...keeper.state.failovers, ...running] };
   });
@@ -25,7 +25,8 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine }: AppDeps
     const { to, reason } = parseInput(FailoverRequest, request.body ?? {}, 'body');
     keeper.cluster(cluster);
     if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
-    app.log.warn(`${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${reason ? ` (reason: ${reason})` : ''}`);
+    const why = reason ? ` (reason: ${reason})` : '';
+    app.say({ level: 'warn', cluster, message: `${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${why}` });
     return engine.failover(cluster, to, reason);
   });
 
@@ -48,11 +49,13 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine }: AppDeps
   app.post('/v1/clusters/:cluster/ack', { config: { access: 'admin' } }, async (request): Promise<AckResponse> => {
     const { cluster } = parseInput(ClusterParams, request.params, 'params');
     const was = await keeper.ack(cluster);
-    app.log.info(
-      was
+    app.say({
+      level: 'info',
+      cluster,
+      message: was
         ? `${cluster}: failover block lifted by ack (it would have ended at ${was}); automatic failover is armed again`
         : `${cluster}: ack, but automatic failover was not blocked`,
-    );
+    });
     return { cluster, was_blocked_until: was };
   });
 }

@@ -55,8 +55,7 @@ export function mappingRoutes(app: FastifyInstance, { publisher, registry, now }
   app.get('/v1/mapping', { config: { access: 'agent' } }, async (request, reply) => {
     const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
     if (agent !== undefined && block !== undefined) {
-      for (const line of registry.acknowledge(agent, after, block, request.ip, now()))
-        app.log[line.level](line.message);
+      for (const line of registry.acknowledge(agent, after, block, request.ip, now())) app.say(line);
     }
     if (publisher.version > after) return send(reply, publisher.current);
     if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
