@@ -14,6 +14,7 @@ import { eventRoutes } from './routes/events.js';
 import { failoverRoutes } from './routes/failover.js';
 import { healthRoutes } from './routes/health.js';
 import { mappingRoutes } from './routes/mapping.js';
+import { statusPageRoutes } from './routes/status-page.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -81,5 +82,6 @@ export function buildApp(
   adminRoutes(app, full);
   failoverRoutes(app, full);
   healthRoutes(app, full);
+  statusPageRoutes(app);
   return app;
 }
