@@ -122,6 +122,8 @@ describe('failover safety rails on real MariaDB', () => {
     expect(forced.code).toBe(0);
     expect(forced.stdout).toMatch(/mysql1 → mysql3, done, version 2/);
     expect(forced.stdout).toMatch(/agents-applied/);
+    // Progress: each step on stderr as the controller takes it, before the summary.
+    expect(forced.stderr).toMatch(/^ {2}[\d:.]+ failover myservice: promoted in \d+ ms: mysql3 /m);
     await waitAgentsOn(fleet, mysql3);
     expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql3']);
     expect((await mysql2.slaveStatus())?.Master_Host).toBe(mysql3.address);

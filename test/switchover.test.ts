@@ -41,6 +41,7 @@ describe('switchover and rejoin on real MariaDB', () => {
     const cli = await fleet.admin(['switchover', '--cluster', 'myservice', '--to', 'mysql2']);
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(/switchover mysql1 → mysql2 done, version 2/);
+    expect(cli.stderr).toMatch(/^ {2}[\d:.]+ switchover myservice: caught-up in \d+ ms: /m);
     const window = Number(/writes blocked for (\d+) ms/.exec(cli.stdout)?.[1]);
     expect(window).toBeLessThan(1000);
     await waitAgentsOn(fleet, mysql2);

@@ -48,6 +48,13 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; !condition(); i++) {
+    if (i > 100) throw new Error('timed out waiting for the condition');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Spawns `run` and resolves once /healthz answers. */
 async function run(file: string, url: string) {
   const child = spawn(process.execPath, [CLI, 'run', '--config', file]);
@@ -170,6 +177,23 @@ describe('pullover-controller CLI', () => {
     expect(table.stdout).toContain('\n  automatic failover: armed\n');
     expect(table.stdout).toMatch(/\n {2}SERVER +ROLE +REACHABLE +READ_ONLY +REPLICATES FROM +IO +SQL /);
     expect(table.stdout).toContain('0/0 agents on version 2');
+
+    const events = await cli(['events', '--config', file, '--cluster', 'myservice']);
+    expect(events.code).toBe(0);
+    expect(events.stdout).toMatch(
+      /^\d{4}-\d\d-\d\dT[\d:.]+Z set-master myservice: mysql-master\.myservice\.com now → mysql2 .*\(reason: test\)$/m,
+    );
+    const following = spawn(process.execPath, [CLI, 'events', '--follow', '--json', '--config', file]);
+    children.push(following);
+    let followed = '';
+    following.stdout.on('data', (d) => (followed += d));
+    const stopped = new Promise<number | null>((r) => following.on('close', r));
+    await until(() => followed.includes('mysql2'));
+    await cli(['set-master', '--config', file, '--cluster', 'myservice', 'mysql1']);
+    await until(() => followed.includes('now → mysql1'));
+    following.kill('SIGINT');
+    expect(await stopped).toBe(0);
+    expect(followed.trim().split('\n').map((line) => JSON.parse(line).cluster)).toContain('myservice');
 
     controller.child.kill('SIGTERM');
     expect(await controller.exited).toBe(0);

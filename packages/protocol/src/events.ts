@@ -36,5 +36,7 @@ export const EventsResponse = z.strictObject({
   events: z.array(ControllerEvent).max(MAX_EVENTS_PER_ANSWER),
   next: z.number().int().min(0),
   first: z.number().int().min(1),
+  /** The newest seq: `after=last` follows from now on. */
+  last: z.number().int().min(0),
 });
 export type EventsResponse = z.infer<typeof EventsResponse>;

@@ -31,6 +31,13 @@ export type Command =
   | { readonly kind: 'ack'; readonly target: TargetFlags; readonly cluster: string }
   | { readonly kind: 'history'; readonly target: TargetFlags; readonly json: boolean }
   | {
+    readonly kind: 'events';
+    readonly target: TargetFlags;
+    readonly cluster?: string | undefined;
+    readonly follow: boolean;
+    readonly json: boolean;
+  }
+  | {
     readonly kind: 'switchover';
     readonly target: TargetFlags;
     readonly cluster: string;
@@ -54,7 +61,7 @@ const TARGET = {
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
-type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+type Options = Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
 type Values = Record<string, string | string[] | boolean | undefined>;
 
 function parse(args: string[], options: Options): { values: Values; positionals: string[] } {
@@ -177,6 +184,23 @@ export function parseCommand(argv: readonly string[]): Command {
       if (values.help) return { kind: 'help' };
       noPositionals(name, positionals);
       return { kind: 'history', target: target(values), json: values.json === true };
+    }
+    case 'events': {
+      const { values, positionals } = parse(args, {
+        ...TARGET,
+        cluster: { type: 'string' },
+        follow: { type: 'boolean', short: 'f' },
+        json: { type: 'boolean' },
+      });
+      if (values.help) return { kind: 'help' };
+      noPositionals(name, positionals);
+      return {
+        kind: 'events',
+        target: target(values),
+        cluster: typeof values.cluster === 'string' ? values.cluster : undefined,
+        follow: values.follow === true,
+        json: values.json === true,
+      };
     }
     case 'switchover': {
       const { values, positionals } = parse(args, {

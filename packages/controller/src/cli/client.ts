@@ -1,6 +1,7 @@
 import {
   AckResponse,
   ErrorBody,
+  EventsResponse,
   FailoverRecord,
   type FailoverRequest,
   HistoryResponse,
@@ -57,6 +58,13 @@ export class AdminClient {
     return this.#call('GET', '/v1/history', undefined, HistoryResponse);
   }
 
+  /** Events after `after`; with `waitS`, held until one comes. Aborting `signal` ends the hold. */
+  events(after: number, waitS: number, cluster?: string, signal?: AbortSignal): Promise<EventsResponse> {
+    const query = new URLSearchParams({ after: String(after), wait: String(waitS) });
+    if (cluster !== undefined) query.set('cluster', cluster);
+    return this.#call('GET', `/v1/events?${query}`, undefined, EventsResponse, signal);
+  }
+
   close(): Promise<void> {
     return this.#target.dispatcher.close();
   }
@@ -66,6 +74,7 @@ export class AdminClient {
     path: string,
     body: unknown,
     schema: S,
+    signal?: AbortSignal,
   ): Promise<z.output<S>> {
     const url = `${this.#target.url}${path}`;
     let status: number;
@@ -79,6 +88,7 @@ export class AdminClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
       });
       status = response.statusCode;
       text = await response.body.text();

@@ -2,6 +2,7 @@ import { ConfigError, describeCause, UsageError } from '../errors.js';
 import { type Command, parseCommand, type TargetFlags } from './args.js';
 import { AdminClient } from './client.js';
 import { formatFailover, formatHistory, formatSwitchover } from './history-table.js';
+import { formatEvent, withProgress } from './progress.js';
 import { formatStatus } from './status-table.js';
 import { resolveTarget } from './target.js';
 import { USAGE } from './usage.js';
@@ -66,10 +67,12 @@ async function execute(command: Command, io: Output): Promise<number> {
     case 'failover':
       return withClient(command.target, async (client) => {
         io.err(`${command.cluster}: failing over${command.to ? ` onto ${command.to}` : ''}; this takes a few seconds…`);
-        const record = await client.failover(command.cluster, {
-          ...(command.to !== undefined ? { to: command.to } : {}),
-          ...(command.reason !== undefined ? { reason: command.reason } : {}),
-        });
+        const record = await withProgress(client, command.cluster, io.err, () =>
+          client.failover(command.cluster, {
+            ...(command.to !== undefined ? { to: command.to } : {}),
+            ...(command.reason !== undefined ? { reason: command.reason } : {}),
+          }),
+        );
         io.out(formatFailover(record));
         return record.outcome === 'done' ? 0 : 1;
       });
@@ -87,7 +90,9 @@ async function execute(command: Command, io: Output): Promise<number> {
       return withClient(command.target, async (client) => {
         const what = command.request.dry_run ? 'checking a switchover' : 'switching over; writes are blocked for a moment';
         io.err(`${command.cluster}: ${what}…`);
-        const r = await client.switchover(command.cluster, command.request);
+        const r = await withProgress(client, command.cluster, io.err, () =>
+          client.switchover(command.cluster, command.request),
+        );
         io.out(formatSwitchover(r));
         return r.outcome === 'rolled-back' ? 1 : 0;
       });
@@ -103,6 +108,8 @@ async function execute(command: Command, io: Output): Promise<number> {
         io.out(command.json ? JSON.stringify(history, null, 2) : formatHistory(history));
         return 0;
       });
+    case 'events':
+      return withClient(command.target, (client) => printEvents(client, command, io));
     case 'import-mha':
       return importMhaFiles(command, io);
   }
@@ -141,6 +148,36 @@ async function importMhaFiles(command: Extract<Command, { kind: 'import-mha' }>,
   for (const note of result.notes) io.err(note);
   if (command.out !== undefined) io.err(`pullover-controller: wrote ${command.out}; next: the notes above, then check`);
   return 0;
+}
+
+/** The events the controller keeps, oldest first; with --follow, then each new one as it comes, until Ctrl-C. */
+async function printEvents(
+  client: AdminClient,
+  command: Extract<Command, { kind: 'events' }>,
+  io: Output,
+): Promise<number> {
+  const stop = new AbortController();
+  const interrupted = () => stop.abort();
+  process.once('SIGINT', interrupted);
+  try {
+    let after = 0;
+    let caughtUp = false;
+    for (;;) {
+      const page = await client.events(after, caughtUp ? 25 : 0, command.cluster, stop.signal);
+      if (after > 0 && page.first > after + 1) io.err(`(${page.first - after - 1} events were dropped: too many too fast)`);
+      for (const event of page.events) io.out(command.json ? JSON.stringify(event) : formatEvent(event, true));
+      after = page.next;
+      if (page.next >= page.last) {
+        if (!command.follow) return 0;
+        caughtUp = true;
+      }
+    }
+  } catch (error) {
+    if (stop.signal.aborted) return 0;
+    throw error;
+  } finally {
+    process.off('SIGINT', interrupted);
+  }
 }
 
 async function withClient(

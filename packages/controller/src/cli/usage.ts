@@ -13,6 +13,8 @@ commands:
   rejoin --cluster CLUSTER NAME               a former master becomes a replica, unless it has errant transactions
   ack --cluster CLUSTER                       lift the block on automatic failover that follows a failover
   history [--json]                            past failovers, each step with its duration
+  events [--cluster CLUSTER] [--follow] [--json]
+                                              what the controller decided and did, one line each (--follow: live)
   set-master --cluster CLUSTER NAME [--reason TEXT]
                                               point CLUSTER's hostnames at server NAME (MySQL is not touched)
   import-mha FILE... [--out FILE] [--cluster NAME] [--hostname NAME]...
@@ -28,6 +30,7 @@ examples:
   pullover-controller status --config /etc/pullover/controller.yaml
   pullover-controller failover --cluster myservice --to mysql2 --config /etc/pullover/controller.yaml
   pullover-controller ack --cluster myservice --config /etc/pullover/controller.yaml
+  pullover-controller events --follow --url https://ctl1.internal:7420 --token-file ~/.pullover-viewer-token
   pullover-controller switchover --cluster myservice --to mysql2 --dry-run --config /etc/pullover/controller.yaml
   pullover-controller rejoin --cluster myservice mysql1 --config /etc/pullover/controller.yaml
   pullover-controller import-mha /usr/share/masterha/masterha_default.cnf --out /etc/pullover/controller.yaml

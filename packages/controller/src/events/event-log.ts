@@ -62,7 +62,7 @@ export class EventLog {
       next = event.seq;
       if (matches(event, cluster)) events.push(event);
     }
-    return { events, next: Math.min(next, this.#seq), first };
+    return { events, next: Math.min(next, this.#seq), first, last: this.#seq };
   }
 
   /** Like since(), but when nothing matches yet, holds up to `ms` (or until `signal` aborts) for an event that does. */
