@@ -432,6 +432,7 @@ describe('POST /v1/agents/:name/report', () => {
     expect(metrics).toContain('pullover_agent_applied_version{agent="app1"} 2\n');
     expect(metrics).toContain('pullover_agent_applied_version{agent="app2"} 0\n');
     expect(metrics).toContain('pullover_agents_current 1\n');
+    expect(metrics).toContain('pullover_agents_by_applied_version{version="0"} 1\npullover_agents_by_applied_version{version="2"} 1\n');
     expect(metrics).toContain('pullover_agent_reports_received_total 3\n');
   });
 

@@ -17,6 +17,8 @@ export function renderMetrics(
   const agents = registry.all();
   const current = agents.filter((a) => a.report.applied_version === version).length;
   const lagging = registry.live(now).filter((a) => a.report.applied_version !== version).length;
+  const byVersion = new Map<number, number>();
+  for (const a of agents) byVersion.set(a.report.applied_version, (byVersion.get(a.report.applied_version) ?? 0) + 1);
   return `${[
     metric('pullover_mapping_version', 'gauge', 'Version of the mapping the controller serves.', [
       ['', version],
@@ -34,6 +36,12 @@ export function renderMetrics(
     metric('pullover_agents_lagging', 'gauge', 'Live agents (heard from in the last 5 minutes) not on the current version.', [
       ['', lagging],
     ]),
+    metric(
+      'pullover_agents_by_applied_version',
+      'gauge',
+      'Agents per mapping version they last reported as applied: during a failover, the old version drains.',
+      [...byVersion].sort(([a], [b]) => a - b).map(([v, n]) => [`{version="${v}"}`, n]),
+    ),
     metric('pullover_agent_reports_received_total', 'counter', 'Agent reports accepted since start.', [
       ['', registry.reportsReceived],
     ]),
