@@ -8,7 +8,7 @@ import { ROOT } from './support/processes.js';
 
 /**
  * The shipped unit files, checked by systemd itself. `systemd-analyze verify` on the repository
- * copies would complain that /usr/bin/pullover-* does not exist, so the byte-identical files are
+ * copies would complain that /usr/local/bin/pullover-* does not exist, so the byte-identical files are
  * verified under --root: a scratch root holding the distribution's units (sysinit.target, …) and
  * stub executables at the ExecStart paths. verify exits 0 even after a warning ("Unknown key …,
  * ignoring"), so any output fails the test. systemd 252's verify does not look up User=, so
@@ -210,15 +210,15 @@ describe('systemd units', () => {
 
   it('the verify harness sees a warning and a missing binary (a control, so silence means something)', async () => {
     const broken = `${texts.get('pullover-agent.service')!}\n[Service]\nProtectSystem=strcit\n`.replace(
-      '/usr/bin/pullover-agent',
-      '/usr/bin/pullover-nonexistent',
+      '/usr/local/bin/pullover-agent',
+      '/usr/local/bin/pullover-nonexistent',
     );
     const control = join(root, UNIT_DIR, 'pullover-control.service');
     await writeFile(control, broken);
     const result = await verify(['pullover-control.service']).finally(() => rm(control));
     const said = `${result.stdout}\n${result.stderr}`;
     expect(said).toMatch(/pullover-control\.service:\d+: .*protect system value.*strcit/i);
-    expect(said).toMatch(/\/usr\/bin\/pullover-nonexistent is not executable/);
+    expect(said).toMatch(/\/usr\/local\/bin\/pullover-nonexistent is not executable/);
   });
 
   it('the IPAddressDeny= drop-in shown in the agent unit is valid as written', async () => {
@@ -261,7 +261,7 @@ describe('systemd units', () => {
 
   it('the agent runs as root cut down to three capabilities, writing only /etc and its state dir', () => {
     const agent = units.get('pullover-agent.service')!;
-    expect(single(agent, 'Service', 'ExecStart')).toBe('/usr/bin/pullover-agent run --config /etc/pullover/agent.yaml');
+    expect(single(agent, 'Service', 'ExecStart')).toBe('/usr/local/bin/pullover-agent run --config /etc/pullover/agent.yaml');
     expect(single(agent, 'Service', 'User')).toBeUndefined();
     expect(list(agent, 'Service', 'CapabilityBoundingSet')).toEqual(['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER']);
     expect(list(agent, 'Service', 'ReadWritePaths')).toEqual(['/etc']);
@@ -275,7 +275,7 @@ describe('systemd units', () => {
   it('the controller runs as pullover with no capabilities and writes only its state dir', () => {
     const controller = units.get('pullover-controller.service')!;
     expect(single(controller, 'Service', 'ExecStart')).toBe(
-      '/usr/bin/pullover-controller run --config /etc/pullover/controller.yaml',
+      '/usr/local/bin/pullover-controller run --config /etc/pullover/controller.yaml',
     );
     expect(single(controller, 'Service', 'User')).toBe('pullover');
     expect(single(controller, 'Service', 'Group')).toBe('pullover');
