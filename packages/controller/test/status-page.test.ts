@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Controller } from '../src/index.js';
 import { ADMIN_TOKEN, AGENT_TOKEN, openTest, tempDir, VIEWER_TOKEN } from './helpers.js';
 
 const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-  + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  'default-src \'none\'; script-src \'self\'; style-src \'self\'; connect-src \'self\'; img-src \'self\' data:; '
+  + 'base-uri \'none\'; form-action \'none\'; frame-ancestors \'none\'';
 
 const open: Controller[] = [];
 afterEach(async () => {
@@ -23,6 +23,9 @@ describe('the status page and its assets', () => {
     ['/ui', 'text/html; charset=utf-8'],
     ['/ui/', 'text/html; charset=utf-8'],
     ['/ui/app.js', 'text/javascript; charset=utf-8'],
+    ['/ui/agents.js', 'text/javascript; charset=utf-8'],
+    ['/ui/dom.js', 'text/javascript; charset=utf-8'],
+    ['/ui/topology.js', 'text/javascript; charset=utf-8'],
     ['/ui/style.css', 'text/css; charset=utf-8'],
   ])('%s is public, served as %s under a strict CSP', async (url, type) => {
     const res = await get(url);
@@ -76,8 +79,22 @@ describe('the status page and its assets', () => {
     expect(res.body).not.toContain('root:');
   });
 
-  it('the script builds the DOM from text, never from markup', async () => {
-    const script = await readFile(new URL('../ui/app.js', import.meta.url), 'utf8');
-    expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);
+  it('the scripts build the DOM from text, never from markup', async () => {
+    const ui = new URL('../ui/', import.meta.url);
+    const scripts = (await readdir(ui)).filter((f) => f.endsWith('.js'));
+    expect(scripts).toContain('app.js');
+    for (const file of scripts) {
+      const script = await readFile(new URL(file, ui), 'utf8');
+      expect(script, file).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/);
+    }
+  });
+
+  it('every file in ui/ is served, so none is forgotten in the table', async () => {
+    const c = await openTest(await tempDir());
+    open.push(c);
+    for (const file of await readdir(new URL('../ui/', import.meta.url))) {
+      const url = file === 'index.html' ? '/ui' : `/ui/${file}`;
+      expect((await c.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    }
   });
 });

@@ -24,6 +24,9 @@ export const STATUS_PAGE_HEADERS: Readonly<Record<string, string>> = {
 const ASSETS: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
   '/ui': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/ui/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/agents.js': { file: 'agents.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/dom.js': { file: 'dom.js', type: 'text/javascript; charset=utf-8' },
+  '/ui/topology.js': { file: 'topology.js', type: 'text/javascript; charset=utf-8' },
   '/ui/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
