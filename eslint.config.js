@@ -20,4 +20,15 @@ export default tseslint.config(
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly', performance: 'readonly', setTimeout: 'readonly' } },
   },
+  {
+    // The status page's scripts run in the browser as written: no compiler catches a misspelt name there.
+    files: ['packages/controller/ui/**/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly', window: 'readonly', location: 'readonly', history: 'readonly',
+        sessionStorage: 'readonly', AbortSignal: 'readonly', AbortController: 'readonly', clearTimeout: 'readonly',
+      },
+    },
+    rules: { 'no-undef': 'error' },
+  },
 );
