@@ -90,6 +90,7 @@ describe('the status page in headless Chromium, against a live controller', () =
   it('asks for a token, says why one is refused, and keeps it out of the address bar', async () => {
     const fleet = await Fleet.create({ agents: 0 });
     const page = await browser.newPage();
+    const said = complaints(page);
     try {
       await fleet.startController();
       const admin = (await readFile(fleet.adminTokenFile, 'utf8')).trim();
@@ -115,6 +116,8 @@ describe('the status page in headless Chromium, against a live controller', () =
       await page.reload();
       await expect.poll(async () => (await seen(page)).headline).toBe('mysql1');
       expect(page.url()).not.toContain(admin);
+      // Chromium reports each refused request; nothing else may go wrong (a CSP refusal, a script error).
+      expect(said.filter((line) => !/status of 40[13] \(Unauthorized|Forbidden\)/.test(line))).toEqual([]);
     } finally {
       await page.close();
       await fleet.destroy();
