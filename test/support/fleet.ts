@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Status } from '@pullover/protocol';
+import { BLOCK_BEGIN, BLOCK_END, type Status } from '@pullover/protocol';
 import { addressIn } from '@pullover/sandbox';
 import { Agent, fetch as undiciFetch } from 'undici';
 import {
@@ -32,6 +32,21 @@ ${SERVERS[0].address} ${HOSTNAME}
 
 ::1     localhost ip6-localhost ip6-loopback
 `;
+
+/** The bytes of an agent's file once HOSTNAME points at `address`: the block on top, the old line off. */
+export function expectedHosts(address: string): string {
+  return `${BLOCK_BEGIN}
+${address}\t${HOSTNAME}
+${BLOCK_END}
+127.0.0.1\tlocalhost
+127.0.1.1\tapp.example\tapp
+
+# hand-written before pullover
+#pullover-off# ${SERVERS[0].address} ${HOSTNAME}
+
+::1     localhost ip6-localhost ip6-loopback
+`;
+}
 
 export interface FleetOptions {
   agents?: number;
@@ -174,8 +189,9 @@ ${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
     return this.controller;
   }
 
-  async startAgent(agent: AgentHandle): Promise<Proc> {
-    agent.proc = await startProcess(AGENT_CLI, ['run', '--config', agent.configFile], this.dir, agent.name);
+  /** `cli`: another build of the agent, e.g. the single-file bundle. */
+  async startAgent(agent: AgentHandle, cli = AGENT_CLI): Promise<Proc> {
+    agent.proc = await startProcess(cli, ['run', '--config', agent.configFile], this.dir, agent.name);
     return agent.proc;
   }
 

@@ -23,9 +23,10 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const command = positionals[0];
-  if (values.help || command === 'help' || !command) {
+  const asked = values.help === true || command === 'help';
+  if (asked || !command) {
     console.log(USAGE);
-    return command ? 0 : 2;
+    return asked ? 0 : 2;
   }
   // Before --config, so that a typo is named as a typo.
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
