@@ -74,23 +74,27 @@ function sleep(ms, signal) {
 
 // ---- messages and the token form ----
 
-function say(text, kind = 'alarm') {
+function say(text) {
   const message = byId('message');
   message.textContent = text;
-  message.dataset.kind = kind;
   message.hidden = text === '';
 }
 
 function askForToken(text) {
-  const form = byId('login');
-  form.hidden = false;
-  say(text, 'alarm');
+  byId('login').hidden = false;
+  say(text);
   byId('token').focus();
 }
 
 function refused(error) {
   stop();
   sessionStorage.removeItem(TOKEN_KEY);
+  // A revoked token must not leave the last picture on a screen as if it were current.
+  byId('clusters').replaceChildren();
+  byId('event-list').replaceChildren();
+  byId('agents').hidden = true;
+  byId('events').hidden = true;
+  document.title = 'pullover status';
   const why = error.status === 403
     ? 'The controller refused this token: it is an agent token. This page needs a viewer token (viewer_tokens_file) or an admin token.'
     : `The controller refused this token (${error.message}). Enter a viewer or admin token.`;
