@@ -172,6 +172,8 @@ describe('the status page in headless Chromium, against a live controller', () =
       });
       const after = await seen(page);
       expect(after.servers.mysql1?.text).toMatch(/UNREACHABLE/);
+      // The former master is kept read-only until it rejoins: the picture says so.
+      expect(after.servers.mysql1?.text).toMatch(/fenced/);
       // Newest first: the failover's story reads bottom to top, as it happened.
       const events = after.events ?? [];
       const story = [

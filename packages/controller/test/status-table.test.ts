@@ -36,6 +36,7 @@ const status: Status = {
           role: 'replica',
           candidate: false,
           no_master: false,
+          fenced: false,
           observed: observed({ replicating_from: '200.200.200.2', io_running: 'yes', sql_running: true, lag_s: 0 }),
         },
         {
@@ -44,6 +45,7 @@ const status: Status = {
           role: 'master',
           candidate: true,
           no_master: false,
+          fenced: false,
           observed: observed({ read_only: false }),
         },
         {
@@ -52,6 +54,7 @@ const status: Status = {
           role: 'replica',
           candidate: false,
           no_master: true,
+          fenced: true,
           observed: observed({
             replicating_from: '200.200.200.9',
             io_running: 'connecting',
@@ -115,10 +118,10 @@ describe('formatStatus', () => {
         'myservice',
         '  health: master-alive since 2025-01-02T03:00:00.000Z: mysql2 answers',
         '  automatic failover: armed',
-        '  SERVER  ROLE                REACHABLE  READ_ONLY  REPLICATES FROM  IO          SQL  LAG  GTID     ERROR',
-        '  mysql1  replica             yes        ON         mysql2           yes         yes  0s   0-2-100',
-        '  mysql2  master, candidate   yes        OFF        -                -           -    -    0-2-100',
-        '  mysql3  replica, no_master  yes        ON         200.200.200.9    CONNECTING  NO   -    0-1-90   error 2003 connecting to 200.200.200.9',
+        '  SERVER  ROLE                        REACHABLE  READ_ONLY  REPLICATES FROM  IO          SQL  LAG  GTID     ERROR',
+        '  mysql1  replica                     yes        ON         mysql2           yes         yes  0s   0-2-100',
+        '  mysql2  master, candidate           yes        OFF        -                -           -    -    0-2-100',
+        '  mysql3  replica, FENCED, no_master  yes        ON         200.200.200.9    CONNECTING  NO   -    0-1-90   error 2003 connecting to 200.200.200.9',
         '',
         'mapping version 7, issued 2025-01-02T03:04:05.000Z',
         '',

@@ -154,7 +154,8 @@ function serverBox(server, at, clipId) {
   group.append(text);
   // Badges sit on the top edge, right-aligned: they never collide with a text line.
   let right = at.w - 10;
-  for (const tag of [server.no_master ? 'no_master' : null, server.candidate ? 'candidate' : null]) {
+  const tags = [server.no_master ? 'no_master' : null, server.candidate ? 'candidate' : null, server.fenced ? 'fenced' : null];
+  for (const tag of tags) {
     if (!tag) continue;
     const width = tag.length * 8 + 16;
     right -= width;

@@ -8,6 +8,8 @@ export const ServerStatus = z.strictObject({
   role: z.enum(['master', 'replica']),
   candidate: z.boolean(),
   no_master: z.boolean(),
+  /** A former master kept read-only until it rejoins: whenever it answers, it is fenced again. */
+  fenced: z.boolean(),
   /** What the controller last saw of it; null before the first look (or with monitoring off). */
   observed: z
     .strictObject({

@@ -55,7 +55,12 @@ function automatic(cluster: ClusterStatus): string {
 }
 
 function role(server: ServerStatus): string {
-  return [server.role, ...(server.candidate ? ['candidate'] : []), ...(server.no_master ? ['no_master'] : [])].join(', ');
+  const tags = [
+    ...(server.fenced ? ['FENCED'] : []),
+    ...(server.candidate ? ['candidate'] : []),
+    ...(server.no_master ? ['no_master'] : []),
+  ];
+  return [server.role, ...tags].join(', ');
 }
 
 /** One row of what the controller last saw of a server; its master by name where it is one of ours. */

@@ -22,6 +22,7 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
         role: server.name === published?.master ? ('master' as const) : ('replica' as const),
         candidate: server.candidate,
         no_master: server.no_master,
+        fenced: failover.fenced.includes(server.name),
         observed: observed(monitor?.observation(server.name)),
       })),
       health: health
