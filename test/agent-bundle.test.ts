@@ -1,7 +1,7 @@
 // The single-file agent as an app server gets it: one file and node, no node_modules anywhere.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AgentHandle, expectedHosts, Fleet, HOSTNAME, ORIGINAL_HOSTS, SERVERS } from './support/fleet.js';
@@ -83,12 +83,27 @@ describe('the single-file agent bundle, run with plain node', () => {
     expect(first.stdout).toContain(
       `removed the pullover block (1 entry) from ${agent.hostsFile}, restored 1 commented-out line; deleted `,
     );
-    expect(first.stdout).toContain('systemctl disable --now pullover-agent');
+    expect(first.stdout.split('\n')).toHaveLength(2);
+    expect(first.stderr).toContain('stop it first: systemctl disable --now pullover-agent');
     expect(await readFile(agent.hostsFile, 'utf8')).toBe(ORIGINAL_HOSTS);
 
     const second = await runCli(bundle, ['uninstall', '--config', agent.configFile]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain(`no pullover block in ${agent.hostsFile}, nothing to restore`);
     expect(await readFile(agent.hostsFile, 'utf8')).toBe(ORIGINAL_HOSTS);
+  });
+
+  it('uninstall refuses a file it cannot read (exit 1, file unchanged) and a missing config (exit 2)', async () => {
+    const other = await fleet.addAgent('app2');
+    const latin1 = Buffer.from('127.0.0.1 localhost # caf\xe9\n', 'latin1');
+    await writeFile(other.hostsFile, latin1);
+    const unreadable = await runCli(bundle, ['uninstall', '--config', other.configFile]);
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.stderr).toContain(`cannot read ${other.hostsFile}: it is not valid UTF-8`);
+    expect(await readFile(other.hostsFile)).toEqual(latin1);
+
+    const missing = await runCli(bundle, ['uninstall', '--config', join(fleet.dir, 'nowhere.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nowhere.yaml: cannot read the config: ENOENT');
   });
 });

@@ -120,8 +120,9 @@ async function status(config: AgentConfig, json: boolean): Promise<number> {
 async function uninstall(config: AgentConfig): Promise<number> {
   const outcome = await uninstallAgent(config);
   console.log(outcome.sentence);
-  // Said every time, done or not: a running agent restores its block within a second of this.
-  console.log(`if pullover-agent still runs it puts the block back: stop it first (${STOP_FIRST})`);
+  // Every time, done or not (a running agent restores its block within a second); on stderr, so
+  // that stdout stays the one line of what was done.
+  console.error(`note: a running pullover-agent puts the block back; stop it first: ${STOP_FIRST}`);
   return 0;
 }
 
