@@ -93,17 +93,16 @@ describe('switchover and rejoin on real MariaDB', () => {
     const noMaster = await switchover(fleet, { to: 'mysql3' });
     expect([noMaster.status, noMaster.body.message]).toEqual([409, 'no switchover of myservice: mysql3 is marked no_master']);
 
-    await mysql2.query('STOP SLAVE');
-    await mysql2.query('CHANGE MASTER TO MASTER_DELAY=30');
-    await mysql2.query('START SLAVE');
+    // A lock held on mysql2 stalls its SQL thread on the next row: its lag then grows second by second.
+    // (MASTER_DELAY would too, but MariaDB's Seconds_Behind_Master on a delayed replica is not steady.)
+    const lock = await mysql2.connect({ as: 'root' });
+    await lock.query('LOCK TABLES app.writes WRITE');
     await mysql1.query('INSERT INTO app.writes (v) VALUES (?)', ['lag'], { as: 'app' });
     await waitFor(async () => Number((await mysql2.slaveStatus())?.Seconds_Behind_Master) >= 2, 10_000, 'lag');
     const lagging = await fleet.admin(['switchover', '--cluster', 'myservice', '--max-lag', '1']);
+    await lock.end();
     expect(lagging.code).toBe(1);
     expect(lagging.stderr).toMatch(/no switchover of myservice: mysql2 is \d+ s behind \(limit 1 s; --max-lag\)/);
-    await mysql2.query('STOP SLAVE');
-    await mysql2.query('CHANGE MASTER TO MASTER_DELAY=0');
-    await mysql2.query('START SLAVE');
 
     await mysql1.kill('SIGKILL');
     await waitAgentsOn(fleet, mysql2);
