@@ -53,8 +53,9 @@ describe('the single-file agent bundle, run with plain node', () => {
   it('sync writes the block with the master address and comments out the shadowing line', async () => {
     const { code, stdout, stderr } = await runCli(bundle, ['sync', '--config', agent.configFile]);
     expect(code, stderr).toBe(0);
-    // The log lines come first; the result is the last line.
-    expect(stdout).toMatch(new RegExp(`\\n${agent.hostsFile} holds version \\d+\\n$`));
+    // The result alone on stdout; the log lines went to stderr.
+    expect(stdout).toMatch(new RegExp(`^${agent.hostsFile} holds version \\d+\\n$`));
+    expect(stderr).toMatch(/"msg":"applied version \d+/);
     expect(await readFile(agent.hostsFile, 'utf8')).toBe(expectedHosts(SERVERS[0].address));
   });
 

@@ -67,7 +67,7 @@ async function run(file: string, config: AgentConfig): Promise<number> {
 }
 
 async function sync(file: string, config: AgentConfig): Promise<number> {
-  const agent = createAgent(file, config);
+  const agent = createAgent(file, config, createLogger(config, process.stderr));
   try {
     await agent.init();
     const mapping = await agent.syncOnce();

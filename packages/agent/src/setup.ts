@@ -34,8 +34,9 @@ function readCa(configFile: string, caFile: string | undefined): string | undefi
   }
 }
 
-export function createLogger(config: AgentConfig): Logger {
-  return pino({ level: config.log_level, base: { agent: config.name } });
+/** JSON lines on stdout for the daemon (journald); a one-shot command passes stderr, keeping stdout for its result. */
+export function createLogger(config: AgentConfig, destination: NodeJS.WritableStream = process.stdout): Logger {
+  return pino({ level: config.log_level, base: { agent: config.name } }, destination);
 }
 
 /** Builds an agent from its validated config: reads the secrets, opens one client per controller. */
