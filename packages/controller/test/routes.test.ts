@@ -36,11 +36,11 @@ async function controller(options: Parameters<typeof openTest>[1] = {}, dir?: st
   return c;
 }
 
-function setMaster(c: Controller, server: string, cluster = 'myservice', extra: object = {}) {
+function setMaster(c: Controller, server: string, cluster = 'myservice', extra: object = {}, headers = adminAuth) {
   return c.app.inject({
     method: 'POST',
     url: `/v1/clusters/${cluster}/set-master`,
-    headers: adminAuth,
+    headers,
     payload: { server, ...extra },
   });
 }
@@ -313,12 +313,7 @@ describe('auth', () => {
     const status = await c.app.inject({ method: 'GET', url: '/v1/status', headers: agentAuth });
     expect(status.statusCode).toBe(403);
     expect(errorOf(status.body).code).toBe('PULLOVER_FORBIDDEN');
-    const set = await c.app.inject({
-      method: 'POST',
-      url: '/v1/clusters/myservice/set-master',
-      headers: agentAuth,
-      payload: { server: 'mysql2' },
-    });
+    const set = await setMaster(c, 'mysql2', 'myservice', {}, agentAuth);
     expect(set.statusCode).toBe(403);
     expect(c.publisher.version).toBe(1);
     const admin = await c.app.inject({ method: 'GET', url: '/v1/status', headers: adminAuth });
@@ -334,12 +329,7 @@ describe('auth', () => {
     const poll = await get('/v1/mapping');
     expect(poll.statusCode).toBe(403);
     expect(errorOf(poll.body).message).toBe('this endpoint needs an agent token; a viewer token was sent');
-    const set = await c.app.inject({
-      method: 'POST',
-      url: '/v1/clusters/myservice/set-master',
-      headers: viewerAuth,
-      payload: { server: 'mysql2' },
-    });
+    const set = await setMaster(c, 'mysql2', 'myservice', {}, viewerAuth);
     expect(set.statusCode).toBe(403);
     expect(errorOf(set.body).message).toBe('this endpoint needs an admin token; a viewer token was sent');
     expect(c.publisher.version).toBe(1);
