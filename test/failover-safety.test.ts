@@ -50,6 +50,26 @@ describe('failover safety rails on real MariaDB', () => {
     expect((await fleet.status()).version).toBe(2);
   });
 
+  it('a paused cluster keeps its dead master until resume, then fails over at once', async () => {
+    fleet = await startFailoverFleet(cluster);
+    const pause = await fleet.admin(['pause', '--cluster', 'myservice', '--for', '10m', '--reason', 'mysql1 upgrade']);
+    expect(pause.code, pause.stderr).toBe(0);
+    expect((await fleet.status()).clusters[0]?.failover).toMatchObject({ pause_reason: 'mysql1 upgrade' });
+
+    await mysql1.kill('SIGKILL');
+    const said = /automatic failover is paused until \S+ \(mysql1 upgrade\); pullover-controller resume --cluster/;
+    await waitFor(async () => said.test((await fleet!.controller?.log()) ?? ''), 10_000, 'the controller to say why');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await fleet.status()).clusters[0]).toMatchObject({ master: 'mysql1', health: { state: 'master-dead' } });
+    expect(await resolvedBy(fleet)).toEqual([mysql1.address, mysql1.address]);
+    expect(await failoverHistory(fleet)).toEqual([]);
+
+    const resume = await fleet.admin(['resume', '--cluster', 'myservice']);
+    expect(resume.stdout).toMatch(/^myservice: automatic failover armed again \(the pause would have lasted until /);
+    await waitAgentsOn(fleet, mysql2);
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
+  });
+
   it('no eligible replica (one no_master, one with a broken SQL thread): no action, one clear message', async () => {
     fleet = await startFailoverFleet(cluster, {
       servers: [{ name: 'mysql1' }, { name: 'mysql2', candidate: true }, { name: 'mysql3', no_master: true }],

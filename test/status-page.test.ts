@@ -116,6 +116,12 @@ describe('the status page in headless Chromium, against a live controller', () =
       await page.reload();
       await expect.poll(async () => (await seen(page)).headline).toBe('mysql1');
       expect(page.url()).not.toContain(admin);
+      // An operator's pause shows without a reload (the event wakes the page), and goes away on resume.
+      expect((await fleet.admin(['pause', '--cluster', 'myservice', '--for', '1h', '--reason', 'kernel update'])).code).toBe(0);
+      await expect.poll(async () => (await seen(page)).banners).toEqual(['failover-paused']);
+      expect(await page.textContent('[data-banner=failover-paused]')).toMatch(/paused until .*\(kernel update\)/);
+      expect((await fleet.admin(['resume', '--cluster', 'myservice'])).code).toBe(0);
+      await expect.poll(async () => (await seen(page)).banners).toEqual([]);
       // Chromium reports each refused request; nothing else may go wrong (a CSP refusal, a script error).
       expect(said.filter((line) => !/status of 40[13] \(Unauthorized|Forbidden\)/.test(line))).toEqual([]);
     } finally {

@@ -14,6 +14,14 @@ describe('parseCommand', () => {
       { kind: 'failover', cluster: 'myservice', to: 'mysql2', reason: 'mysql1 lost its disk' },
     ],
     ['ack', ['ack', '--cluster', 'myservice', ...BY_CONFIG], { kind: 'ack', cluster: 'myservice' }],
+    [
+      'pause',
+      ['pause', '--cluster', 'myservice', '--for', '2h', '--reason', 'upgrade', ...BY_CONFIG],
+      { kind: 'pause', cluster: 'myservice', forS: 7200, reason: 'upgrade' },
+    ],
+    ['pause for 90 s', ['pause', '--cluster', 'c', '--for', '90s', ...BY_CONFIG], { kind: 'pause', cluster: 'c', forS: 90, reason: undefined }],
+    ['resume', ['resume', '--cluster', 'myservice', ...BY_CONFIG], { kind: 'resume', cluster: 'myservice' }],
+    ['events', ['events', '--follow', '--cluster', 'c', ...BY_CONFIG], { kind: 'events', cluster: 'c', follow: true, json: false }],
     ['history', ['history', ...BY_CONFIG], { kind: 'history', json: false }],
     ['history as JSON', ['history', '--json', ...BY_CONFIG], { kind: 'history', json: true }],
     ['status', ['status', ...BY_CONFIG], { kind: 'status', json: false }],
@@ -41,7 +49,7 @@ describe('parseCommand', () => {
   });
 
   it('answers --help for every command', () => {
-    for (const command of ['failover', 'ack', 'history', 'switchover', 'rejoin']) expect(parseCommand([command, '--help'])).toEqual({ kind: 'help' });
+    for (const command of ['failover', 'ack', 'history', 'switchover', 'rejoin', 'pause', 'resume', 'events']) expect(parseCommand([command, '--help'])).toEqual({ kind: 'help' });
   });
 
   it.each([
@@ -56,6 +64,9 @@ describe('parseCommand', () => {
     ['switchover with a bad lag', ['switchover', '--config', 'c.yaml', '--cluster', 'c', '--max-lag', 'x'], '--max-lag takes a number of seconds, not "x"'],
     ['rejoin without a server', ['rejoin', '--config', 'c.yaml', '--cluster', 'c'], 'rejoin needs exactly one server NAME'],
     ['an unknown command', ['promote'], 'unknown command "promote"'],
+    ['pause without --for', ['pause', '--cluster', 'c', ...BY_CONFIG], 'pause needs --for DURATION (e.g. 30m, 2h)'],
+    ['pause for a bare number', ['pause', '--cluster', 'c', '--for', '30', ...BY_CONFIG], '--for takes a duration like 30m, 2h or 1d'],
+    ['pause for longer than a week', ['pause', '--cluster', 'c', '--for', '8d', ...BY_CONFIG], 'at most 7 days, not "8d"'],
   ])('refuses %s', (_name, argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

@@ -3,7 +3,15 @@ import { type GateInput, gate } from '../src/failover/gate.js';
 import { openRecord } from '../src/failover/record.js';
 
 const NOW = new Date('2026-11-24T05:00:00Z');
-const BASE: GateInput = { cluster: 'myservice', master: 'mysql1', auto: true, blockedUntil: undefined, retryAfter: undefined, now: NOW };
+const BASE: GateInput = {
+  cluster: 'myservice',
+  master: 'mysql1',
+  auto: true,
+  blockedUntil: undefined,
+  paused: undefined,
+  retryAfter: undefined,
+  now: NOW,
+};
 const later = (ms: number) => new Date(NOW.getTime() + ms);
 
 describe('gate: may an automatic failover start?', () => {
@@ -15,6 +23,17 @@ describe('gate: may an automatic failover start?', () => {
     ['the post-failover block', { blockedUntil: later(60_000) }, /blocked until 2026-11-24T05:01:00\.000Z after the last one; .*pullover-controller ack --cluster myservice/],
     ['the last failover failed', { retryAfter: later(30_000) }, /the last failover failed, the next attempt is at 2026-11-24T05:00:30\.000Z/],
     ['auto off wins over a block', { auto: false, blockedUntil: later(60_000) }, /automatic failover is off/],
+    ['a pause that ended', { paused: { until: later(-1), reason: null } }, null],
+    [
+      'an operator\'s pause',
+      { paused: { until: later(1_800_000), reason: 'mysql1 upgrade' } },
+      /paused until 2026-11-24T05:30:00\.000Z \(mysql1 upgrade\); pullover-controller resume --cluster myservice/,
+    ],
+    [
+      'a pause wins over a block',
+      { paused: { until: later(60_000), reason: null }, blockedUntil: later(60_000) },
+      /is paused until/,
+    ],
   ])('%s', (_, change, expected) => {
     const result = gate({ ...BASE, ...change });
     if (expected === null) expect(result).toEqual({ go: true });

@@ -8,6 +8,8 @@ import {
   HistoryResponse,
   MAX_REPORT_BYTES,
   Mapping,
+  PauseResponse,
+  ResumeResponse,
   SetMasterResponse,
   Status,
 } from '@pullover/protocol';
@@ -573,6 +575,35 @@ describe('failover routes', () => {
     const again = await call(c, 'POST', '/v1/clusters/myservice/ack');
     expect(again.json()).toEqual({ cluster: 'myservice', was_blocked_until: null });
     expect(log.messages()).toContain('myservice: ack, but automatic failover was not blocked');
+  });
+
+  it('pause and resume: durable across a restart, in status, metrics and events; bad input refused', async () => {
+    const dir = await tempDir();
+    const c = await controller({}, dir);
+    const paused = await call(c, 'POST', '/v1/clusters/myservice/pause', { for_s: 1800, reason: 'mysql1 upgrade' });
+    expect(paused.statusCode).toBe(200);
+    const until = PauseResponse.parse(paused.json()).paused_until;
+    expect(Date.parse(until) - Date.now()).toBeGreaterThan(1790 * 1000);
+    expect((await status(c)).clusters[0]?.failover).toMatchObject({ paused_until: until, pause_reason: 'mysql1 upgrade' });
+    expect((await c.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('pullover_failover_paused{cluster="myservice"} 1\n');
+    const said = EventsResponse.parse((await call(c, 'GET', '/v1/events')).json()).events.at(-1);
+    expect(said).toMatchObject({ level: 'warn', cluster: 'myservice', message: expect.stringContaining('(reason: mysql1 upgrade)') });
+
+    for (const [body, field] of [[{ for_s: 0 }, 'for_s'], [{ for_s: 8 * 86400 }, 'for_s'], [{}, 'for_s'], [{ for_s: 60, x: 1 }, 'x']] as const) {
+      const bad = await call(c, 'POST', '/v1/clusters/myservice/pause', body);
+      expect(bad.statusCode, JSON.stringify(body)).toBe(400);
+      expect(errorOf(bad.body).message).toContain(field);
+    }
+    expect((await call(c, 'POST', '/v1/clusters/myservice/pause', { for_s: 60 }, viewerAuth)).statusCode).toBe(403);
+    await c.app.close();
+
+    const restarted = await controller({}, dir);
+    expect((await status(restarted)).clusters[0]?.failover.paused_until).toBe(until);
+    const resumed = await call(restarted, 'POST', '/v1/clusters/myservice/resume');
+    expect(ResumeResponse.parse(resumed.json())).toEqual({ cluster: 'myservice', was_paused_until: until });
+    expect((await status(restarted)).clusters[0]?.failover.paused_until).toBeNull();
+    const again = await call(restarted, 'POST', '/v1/clusters/myservice/resume');
+    expect(again.json()).toEqual({ cluster: 'myservice', was_paused_until: null });
   });
 
   it('ack: unknown cluster 404, bad cluster name 400, agent token 403', async () => {

@@ -69,7 +69,7 @@ const status: Status = {
         since: '2025-01-02T03:00:00.000Z',
         sentence: 'mysql2 answers',
       },
-      failover: { auto: true, blocked_until: null, running: false },
+      failover: { auto: true, blocked_until: null, paused_until: null, pause_reason: null, running: false },
     },
   ],
   agents: [
@@ -152,18 +152,23 @@ describe('formatStatus', () => {
   it.each([
     [
       'blocked after a failover: until when, and how to lift it',
-      { auto: true, blocked_until: '2025-01-02T11:04:05.000Z', running: false },
+      { auto: true, blocked_until: '2025-01-02T11:04:05.000Z', paused_until: null, pause_reason: null, running: false },
       'BLOCKED until 2025-01-02T11:04:05.000Z after the last failover; check the cluster, then run pullover-controller ack --cluster myservice',
     ],
     [
       'running',
-      { auto: true, blocked_until: null, running: true },
+      { auto: true, blocked_until: null, paused_until: null, pause_reason: null, running: true },
       'a failover is RUNNING now; pullover-controller history shows its steps',
     ],
     [
       'switched off in the config',
-      { auto: false, blocked_until: null, running: false },
+      { auto: false, blocked_until: null, paused_until: null, pause_reason: null, running: false },
       'OFF (failover.auto: false); replace a dead master with pullover-controller failover --cluster myservice',
+    ],
+    [
+      'paused by an operator',
+      { auto: true, blocked_until: null, paused_until: '2025-01-02T04:00:00.000Z', pause_reason: 'upgrade', running: false },
+      'PAUSED until 2025-01-02T04:00:00.000Z (upgrade); pullover-controller resume --cluster myservice re-arms it',
     ],
   ])('says whether automatic failover is %s', (_name, failover, sentence) => {
     expect(formatStatus(withCluster(() => ({ failover })))).toContain(`\n  automatic failover: ${sentence}\n`);

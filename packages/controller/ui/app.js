@@ -264,6 +264,12 @@ function banners(cluster) {
     out.push(h('p', { 'class': 'banner alarm', 'data-banner': 'failover-running' },
       `A failover of ${name} is running now.`));
   }
+  if (failover.paused_until) {
+    const why = failover.pause_reason ? ` (${failover.pause_reason})` : '';
+    out.push(h('p', { 'class': 'banner warn', 'data-banner': 'failover-paused' },
+      `Automatic failover is paused until ${clock(failover.paused_until)}${why}. `,
+      'To re-arm it now: ', h('code', {}, `pullover-controller resume --cluster ${name}`)));
+  }
   if (failover.blocked_until) {
     out.push(h('p', { 'class': 'banner warn', 'data-banner': 'failover-blocked' },
       `Automatic failover is blocked until ${clock(failover.blocked_until)} (a failover happened recently). `,

@@ -64,3 +64,30 @@ export const AckResponse = z.strictObject({
   was_blocked_until: z.iso.datetime({ offset: true }).nullable(),
 });
 export type AckResponse = z.infer<typeof AckResponse>;
+
+/** The longest pause: a maintenance window, not a way to switch failover off (that is failover.auto). */
+export const MAX_PAUSE_SECONDS = 7 * 24 * 3600;
+
+/**
+ * POST /v1/clusters/:cluster/pause: no automatic failover of the cluster for `for_s` seconds (a
+ * planned mysqld restart or upgrade of the master). Detection goes on; a manual failover still works.
+ */
+export const PauseRequest = z.strictObject({
+  for_s: z.number().int().min(1).max(MAX_PAUSE_SECONDS),
+  reason: z.string().max(500).optional(),
+});
+export type PauseRequest = z.infer<typeof PauseRequest>;
+
+export const PauseResponse = z.strictObject({
+  cluster: Name,
+  paused_until: z.iso.datetime({ offset: true }),
+});
+export type PauseResponse = z.infer<typeof PauseResponse>;
+
+/** POST /v1/clusters/:cluster/resume: automatic failover armed again (the post-failover block aside). */
+export const ResumeResponse = z.strictObject({
+  cluster: Name,
+  /** When the pause would have ended, or null when the cluster was not paused. */
+  was_paused_until: z.iso.datetime({ offset: true }).nullable(),
+});
+export type ResumeResponse = z.infer<typeof ResumeResponse>;

@@ -40,6 +40,9 @@ export const ClusterStatus = z.strictObject({
     auto: z.boolean(),
     /** Automatic failover is blocked until then (anti-flapping), or until an admin acks. */
     blocked_until: z.iso.datetime({ offset: true }).nullable(),
+    /** An operator paused automatic failover until then (maintenance), with why. */
+    paused_until: z.iso.datetime({ offset: true }).nullable(),
+    pause_reason: z.string().nullable(),
     running: z.boolean(),
   }),
 });

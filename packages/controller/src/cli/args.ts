@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isHostname, Name, type SwitchoverRequest } from '@pullover/protocol';
+import { isHostname, MAX_PAUSE_SECONDS, Name, type SwitchoverRequest } from '@pullover/protocol';
 import { UsageError } from '../errors.js';
 
 export interface TargetFlags {
@@ -29,6 +29,14 @@ export type Command =
     readonly reason?: string | undefined;
   }
   | { readonly kind: 'ack'; readonly target: TargetFlags; readonly cluster: string }
+  | {
+    readonly kind: 'pause';
+    readonly target: TargetFlags;
+    readonly cluster: string;
+    readonly forS: number;
+    readonly reason?: string | undefined;
+  }
+  | { readonly kind: 'resume'; readonly target: TargetFlags; readonly cluster: string }
   | { readonly kind: 'history'; readonly target: TargetFlags; readonly json: boolean }
   | {
     readonly kind: 'events';
@@ -98,6 +106,17 @@ function target(values: Values): TargetFlags {
 function seconds(flag: string, text: string): number {
   const value = Number(text.replace(/s$/, ''));
   if (!Number.isFinite(value) || value < 0) throw new UsageError(`${flag} takes a number of seconds, not "${text}"`);
+  return value;
+}
+
+/** "30m", "2h", "1d", "90s" → seconds, within MAX_PAUSE_SECONDS. */
+function pauseSeconds(text: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[m?.[2] as 's' | 'm' | 'h' | 'd'];
+  const value = Number(m?.[1]) * unit;
+  if (!m || !(value >= 1 && value <= MAX_PAUSE_SECONDS)) {
+    throw new UsageError(`--for takes a duration like 30m, 2h or 1d, at most ${MAX_PAUSE_SECONDS / 86400} days, not "${text}"`);
+  }
   return value;
 }
 
@@ -173,11 +192,30 @@ export function parseCommand(argv: readonly string[]): Command {
         reason: typeof values.reason === 'string' ? values.reason : undefined,
       };
     }
-    case 'ack': {
+    case 'ack':
+    case 'resume': {
       const { values, positionals } = parse(args, { ...TARGET, cluster: { type: 'string' } });
       if (values.help) return { kind: 'help' };
       noPositionals(name, positionals);
-      return { kind: 'ack', target: target(values), cluster: clusterFlag(name, values) };
+      return { kind: name, target: target(values), cluster: clusterFlag(name, values) };
+    }
+    case 'pause': {
+      const { values, positionals } = parse(args, {
+        ...TARGET,
+        cluster: { type: 'string' },
+        for: { type: 'string' },
+        reason: { type: 'string' },
+      });
+      if (values.help) return { kind: 'help' };
+      noPositionals(name, positionals);
+      if (typeof values.for !== 'string') throw new UsageError('pause needs --for DURATION (e.g. 30m, 2h)');
+      return {
+        kind: 'pause',
+        target: target(values),
+        cluster: clusterFlag(name, values),
+        forS: pauseSeconds(values.for),
+        reason: typeof values.reason === 'string' ? values.reason : undefined,
+      };
     }
     case 'history': {
       const { values, positionals } = parse(args, { ...TARGET, json: { type: 'boolean' } });

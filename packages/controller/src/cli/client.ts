@@ -5,7 +5,9 @@ import {
   FailoverRecord,
   type FailoverRequest,
   HistoryResponse,
+  PauseResponse,
   RejoinResponse,
+  ResumeResponse,
   type SwitchoverRequest,
   SwitchoverResponse,
   type SetMasterRequest,
@@ -52,6 +54,15 @@ export class AdminClient {
 
   ack(cluster: string): Promise<AckResponse> {
     return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/ack`, {}, AckResponse);
+  }
+
+  pause(cluster: string, forS: number, reason: string | undefined): Promise<PauseResponse> {
+    const body = { for_s: forS, ...(reason !== undefined ? { reason } : {}) };
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/pause`, body, PauseResponse);
+  }
+
+  resume(cluster: string): Promise<ResumeResponse> {
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/resume`, {}, ResumeResponse);
   }
 
   history(): Promise<HistoryResponse> {

@@ -86,6 +86,22 @@ async function execute(command: Command, io: Output): Promise<number> {
         );
         return 0;
       });
+    case 'pause':
+      return withClient(command.target, async (client) => {
+        const r = await client.pause(command.cluster, command.forS, command.reason);
+        io.out(`${r.cluster}: automatic failover paused until ${r.paused_until}; pullover-controller resume --cluster ${r.cluster} ends it sooner`);
+        return 0;
+      });
+    case 'resume':
+      return withClient(command.target, async (client) => {
+        const r = await client.resume(command.cluster);
+        io.out(
+          r.was_paused_until
+            ? `${r.cluster}: automatic failover armed again (the pause would have lasted until ${r.was_paused_until})`
+            : `${r.cluster}: automatic failover was not paused`,
+        );
+        return 0;
+      });
     case 'switchover':
       return withClient(command.target, async (client) => {
         const what = command.request.dry_run ? 'checking a switchover' : 'switching over; writes are blocked for a moment';

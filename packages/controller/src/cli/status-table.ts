@@ -48,6 +48,10 @@ function automatic(cluster: ClusterStatus): string {
   if (!failover.auto) {
     return `OFF (failover.auto: false); replace a dead master with pullover-controller failover --cluster ${cluster.name}`;
   }
+  if (failover.paused_until !== null) {
+    const why = failover.pause_reason ? ` (${failover.pause_reason})` : '';
+    return `PAUSED until ${failover.paused_until}${why}; pullover-controller resume --cluster ${cluster.name} re-arms it`;
+  }
   if (failover.blocked_until !== null) {
     return `BLOCKED until ${failover.blocked_until} after the last failover; check the cluster, then run pullover-controller ack --cluster ${cluster.name}`;
   }

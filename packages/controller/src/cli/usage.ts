@@ -12,6 +12,9 @@ commands:
                                               long the target may take to catch up before it is rolled back, default 5)
   rejoin --cluster CLUSTER NAME               a former master becomes a replica, unless it has errant transactions
   ack --cluster CLUSTER                       lift the block on automatic failover that follows a failover
+  pause --cluster CLUSTER --for DURATION [--reason TEXT]
+                                              no automatic failover for a while (a planned mysqld restart; max 7d)
+  resume --cluster CLUSTER                    end a pause now
   history [--json]                            past failovers, each step with its duration
   events [--cluster CLUSTER] [--follow] [--json]
                                               what the controller decided and did, one line each (--follow: live)
@@ -30,6 +33,7 @@ examples:
   pullover-controller status --config /etc/pullover/controller.yaml
   pullover-controller failover --cluster myservice --to mysql2 --config /etc/pullover/controller.yaml
   pullover-controller ack --cluster myservice --config /etc/pullover/controller.yaml
+  pullover-controller pause --cluster myservice --for 30m --reason "mysql1 upgrade" --config /etc/pullover/controller.yaml
   pullover-controller events --follow --url https://ctl1.internal:7420 --token-file ~/.pullover-viewer-token
   pullover-controller switchover --cluster myservice --to mysql2 --dry-run --config /etc/pullover/controller.yaml
   pullover-controller rejoin --cluster myservice mysql1 --config /etc/pullover/controller.yaml

@@ -10,6 +10,7 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
   const readOnly: [string, number][] = [];
   const lag: [string, number][] = [];
   const blocked: [string, number][] = [];
+  const paused: [string, number][] = [];
   const running: [string, number][] = [];
   const total: [string, number][] = [];
   const stepSeconds: [string, number][] = [];
@@ -30,6 +31,7 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
     }
     const state = keeper.failoverState(cluster.name);
     blocked.push([`{${c}}`, keeper.blockedUntil(cluster.name, now) ? 1 : 0]);
+    paused.push([`{${c}}`, keeper.pausedUntil(cluster.name, now) ? 1 : 0]);
     running.push([`{${c}}`, state.running ? 1 : 0]);
     const records = keeper.state.failovers.filter((r) => r.cluster === cluster.name);
     for (const outcome of ['done', 'failed'] as const) {
@@ -44,6 +46,7 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
     metric('pullover_server_read_only', 'gauge', 'The server\'s read_only as last observed.', readOnly),
     metric('pullover_replica_lag_seconds', 'gauge', 'Seconds_Behind_Master of each replica as last observed.', lag),
     metric('pullover_failover_blocked', 'gauge', 'Automatic failover blocked after the last one (until ack or min_interval).', blocked),
+    metric('pullover_failover_paused', 'gauge', 'Automatic failover paused by an operator (pullover-controller pause).', paused),
     metric('pullover_failover_running', 'gauge', 'A failover of the cluster is under way.', running),
     metric('pullover_failovers_total', 'counter', 'Failovers recorded in the state dir, by outcome.', total),
     metric('pullover_last_failover_step_seconds', 'gauge', 'How long each step of the last failover took.', stepSeconds),

@@ -31,6 +31,8 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
       failover: {
         auto: cluster.failover.auto,
         blocked_until: keeper.blockedUntil(cluster.name, now) ? failover.blocked_until : null,
+        paused_until: keeper.pausedUntil(cluster.name, now)?.until.toISOString() ?? null,
+        pause_reason: keeper.pausedUntil(cluster.name, now)?.reason ?? null,
         running: failover.running !== null,
       },
     };

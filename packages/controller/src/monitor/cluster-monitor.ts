@@ -270,6 +270,7 @@ export class ClusterMonitor {
       master: master.name,
       auto: cluster.failover.auto,
       blockedUntil: this.#deps.keeper.blockedUntil(this.name, this.#deps.now()),
+      paused: this.#deps.keeper.pausedUntil(this.name, this.#deps.now()),
       retryAfter: this.#retryAfter,
       now: now(),
     });

@@ -83,6 +83,14 @@ export class StateKeeper {
     return until !== null && Date.parse(until) > now.getTime() ? new Date(until) : undefined;
   }
 
+  /** The operator's maintenance pause in force at `now`, if any. */
+  pausedUntil(cluster: string, now: Date): { until: Date; reason: string | null } | undefined {
+    const paused = this.failoverState(cluster).paused;
+    return paused && Date.parse(paused.until) > now.getTime()
+      ? { until: new Date(paused.until), reason: paused.reason }
+      : undefined;
+  }
+
   /** Points the cluster's hostnames at `server`; MySQL is not touched. */
   setMaster(cluster: string, server: string, reason?: string): Promise<SetMasterOutcome> {
     return this.#serialize(async () => {
@@ -177,6 +185,26 @@ export class StateKeeper {
       this.cluster(cluster);
       const was = this.failoverState(cluster).blocked_until;
       if (was !== null) await this.#updateFailover(cluster, (f) => ({ ...f, blocked_until: null }));
+      return was;
+    });
+  }
+
+  /** Pauses automatic failover of the cluster until `until` (durable: a restart keeps the pause). */
+  pause(cluster: string, until: Date, reason: string | null): Promise<void> {
+    return this.#serialize(async () => {
+      this.cluster(cluster);
+      await this.#updateFailover(cluster, (f) => ({ ...f, paused: { until: until.toISOString(), reason } }));
+    });
+  }
+
+  /** Ends a pause; resolves with when it would have ended (null: the cluster was not paused). */
+  resume(cluster: string, now: Date): Promise<string | null> {
+    return this.#serialize(async () => {
+      this.cluster(cluster);
+      const was = this.pausedUntil(cluster, now)?.until.toISOString() ?? null;
+      if (this.failoverState(cluster).paused !== null) {
+        await this.#updateFailover(cluster, (f) => ({ ...f, paused: null }));
+      }
       return was;
     });
   }

@@ -49,13 +49,18 @@ export type RunningFailover = z.infer<typeof RunningFailover>;
 export const ClusterFailoverState = z.strictObject({
   /** Automatic failover stays off until then (anti-flapping), or until an admin acks. */
   blocked_until: z.iso.datetime({ offset: true }).nullable(),
+  /** An operator's maintenance pause (pullover-controller pause); states written before it have none. */
+  paused: z
+    .strictObject({ until: z.iso.datetime({ offset: true }), reason: z.string().nullable() })
+    .nullable()
+    .default(null),
   /** Former masters kept read-only: the moment one answers again, it is fenced again. */
   fenced: z.array(Name),
   running: RunningFailover.nullable(),
 });
 export type ClusterFailoverState = z.infer<typeof ClusterFailoverState>;
 
-export const NO_FAILOVER: ClusterFailoverState = { blocked_until: null, fenced: [], running: null };
+export const NO_FAILOVER: ClusterFailoverState = { blocked_until: null, paused: null, fenced: [], running: null };
 
 export const ControllerState = z.strictObject({
   format: z.literal(STATE_FORMAT),

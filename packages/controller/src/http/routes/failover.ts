@@ -4,6 +4,9 @@ import {
   type FailoverRecord,
   FailoverRequest,
   type HistoryResponse,
+  PauseRequest,
+  type PauseResponse,
+  type ResumeResponse,
   RejoinRequest,
   type RejoinResponse,
   SwitchoverRequest,
@@ -14,7 +17,7 @@ import { FailoverRefused } from '../../errors.js';
 import type { AppDeps } from '../app.js';
 import { parseInput } from '../input.js';
 
-export function failoverRoutes(app: FastifyInstance, { keeper, engine }: AppDeps): void {
+export function failoverRoutes(app: FastifyInstance, { keeper, engine, now }: AppDeps): void {
   app.get('/v1/history', { config: { access: 'viewer' } }, async (): Promise<HistoryResponse> => {
     const running = Object.values(keeper.state.failover).flatMap((f) => (f.running ? [f.running.record] : []));
     return { failovers: [...keeper.state.failovers, ...running] };
@@ -57,5 +60,31 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine }: AppDeps
         : `${cluster}: ack, but automatic failover was not blocked`,
     });
     return { cluster, was_blocked_until: was };
+  });
+
+  app.post('/v1/clusters/:cluster/pause', { config: { access: 'admin' } }, async (request): Promise<PauseResponse> => {
+    const { cluster } = parseInput(ClusterParams, request.params, 'params');
+    const { for_s: seconds, reason } = parseInput(PauseRequest, request.body, 'body');
+    const until = new Date(now().getTime() + seconds * 1000);
+    await keeper.pause(cluster, until, reason ?? null);
+    app.say({
+      level: 'warn',
+      cluster,
+      message: `${cluster}: automatic failover paused until ${until.toISOString()}${reason ? ` (reason: ${reason})` : ''}; a dead master stays dead until resume or a manual failover`,
+    });
+    return { cluster, paused_until: until.toISOString() };
+  });
+
+  app.post('/v1/clusters/:cluster/resume', { config: { access: 'admin' } }, async (request): Promise<ResumeResponse> => {
+    const { cluster } = parseInput(ClusterParams, request.params, 'params');
+    const was = await keeper.resume(cluster, now());
+    app.say({
+      level: 'info',
+      cluster,
+      message: was
+        ? `${cluster}: resumed: automatic failover is armed again (the pause would have ended at ${was})`
+        : `${cluster}: resume, but automatic failover was not paused`,
+    });
+    return { cluster, was_paused_until: was };
   });
 }
