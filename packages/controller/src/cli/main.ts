@@ -79,11 +79,7 @@ async function execute(command: Command, io: Output): Promise<number> {
     case 'ack':
       return withClient(command.target, async (client) => {
         const r = await client.ack(command.cluster);
-        io.out(
-          r.was_blocked_until
-            ? `${r.cluster}: automatic failover armed again (the block would have lasted until ${r.was_blocked_until})`
-            : `${r.cluster}: automatic failover was not blocked`,
-        );
+        io.out(rearmed(r.cluster, 'block', r.was_blocked_until));
         return 0;
       });
     case 'pause':
@@ -95,11 +91,7 @@ async function execute(command: Command, io: Output): Promise<number> {
     case 'resume':
       return withClient(command.target, async (client) => {
         const r = await client.resume(command.cluster);
-        io.out(
-          r.was_paused_until
-            ? `${r.cluster}: automatic failover armed again (the pause would have lasted until ${r.was_paused_until})`
-            : `${r.cluster}: automatic failover was not paused`,
-        );
+        io.out(rearmed(r.cluster, 'pause', r.was_paused_until));
         return 0;
       });
     case 'switchover':
@@ -129,6 +121,13 @@ async function execute(command: Command, io: Output): Promise<number> {
     case 'import-mha':
       return importMhaFiles(command, io);
   }
+}
+
+/** What ack and resume did: `was` is when the block or pause would have ended, null when there was none. */
+function rearmed(cluster: string, what: 'block' | 'pause', was: string | null): string {
+  return was
+    ? `${cluster}: automatic failover armed again (the ${what} would have lasted until ${was})`
+    : `${cluster}: automatic failover was not ${what === 'block' ? 'blocked' : 'paused'}`;
 }
 
 /** The YAML on stdout or in --out (never over an existing file), one note per line on stderr. */
