@@ -5,15 +5,15 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Credentials, keepOnExit, type Login, ownedPid, removeOnExit, Server } from './server.js';
+import { type Credentials, keepOnExit, type Login, ownedPid, removeOnExit, type Semisync, Server } from './server.js';
 import { eventually } from './wait.js';
 
 export interface ClusterOptions {
   /** Servers listen on 127.0.<id>.1..3: give every test file its own id (10 is fleet.ts's fake servers). */
   id: number;
   servers?: 3;
-  /** Default true. */
-  semisync?: boolean;
+  /** Default true (test conveniences); 'production' for fault injection, see Semisync. */
+  semisync?: Semisync;
   /** The same port on every address, as on real hosts. Default 13306. */
   port?: number;
 }
@@ -72,10 +72,12 @@ export class Cluster {
       await resetMaster(s);
       await s.query('SET GLOBAL gtid_slave_pos=?', ['']);
     }));
-    // Replicas replay these from the master's binlog, dropping whatever app database they had.
+    // Replicas attach before the first write: with production semi-sync, a commit on a master with
+    // no replica connected waits ten minutes for an ack. They replay the schema from the master's
+    // binlog, dropping whatever app database they had.
+    await Promise.all(this.replicas.map((s) => this.replicate(s)));
     for (const sql of SCHEMA) await this.master.query(sql);
     await this.master.query('SET GLOBAL read_only=OFF');
-    await Promise.all(this.replicas.map((s) => this.replicate(s)));
     await this.waitReplicasCaughtUp();
   }
 

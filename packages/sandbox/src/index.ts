@@ -6,9 +6,16 @@ export {
   type Credentials,
   type Login,
   MARIADBD,
+  PRODUCTION_SEMISYNC_TIMEOUT_MS,
   type QueryOptions,
+  type Semisync,
   type SlaveStatus,
   Server,
 } from './server.js';
 export { eventually, eventually as waitFor } from './wait.js';
-export { type AcknowledgedWrite, addressIn, HostnameWriter, type WriterOptions } from './writer.js';
+export { type AcknowledgedWrite, addressIn, HostnameWriter, type WriteAttempt, type WriteOutcome, type WriterOptions } from './writer.js';
+export { NetworkCut } from './netcut.js';
+export { type ReadOnlySample, ReadOnlySampler, type WritableState } from './sampler.js';
+export { check, type Invariant, parseGtidState, type Verdict, type Violation } from './nemesis/checker.js';
+export type { FailoverSummary, FinalServer, FinalState, RunHistory, ServerIdentity } from './nemesis/history.js';
+export { type Action, describeSchedule, drawSchedule, FAULT_KINDS, type FaultKind, type Schedule, type Step } from './nemesis/schedule.js';

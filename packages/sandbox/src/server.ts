@@ -30,13 +30,23 @@ export interface SlaveStatus {
   [column: string]: unknown;
 }
 
+/**
+ * `true`: semi-sync with test conveniences (a commit waits at most 1 s for an ack, and not at all
+ * with no replica connected). `'production'`: as operators run it, a commit waits for an ack far
+ * longer than any failover, also with no replica connected: an unacknowledged write never returns OK.
+ */
+export type Semisync = boolean | 'production';
+
+/** What 'production' waits for an ack: ten minutes, far beyond any failover. */
+export const PRODUCTION_SEMISYNC_TIMEOUT_MS = 600_000;
+
 export interface ServerSpec {
   name: string;
   address: string;
   port: number;
   serverId: number;
   dir: string;
-  semisync: boolean;
+  semisync: Semisync;
   logins: Record<Login, Credentials>;
 }
 
@@ -129,13 +139,14 @@ export class Server {
   }
 
   async writeConfig(): Promise<void> {
+    const production = this.spec.semisync === 'production';
     const semisync = this.spec.semisync
       ? [
           'rpl_semi_sync_master_enabled=ON',
           'rpl_semi_sync_slave_enabled=ON',
-          // Otherwise a master with no semi-sync replica connected yet waits the full timeout per commit.
-          'rpl_semi_sync_master_wait_no_slave=OFF',
-          'rpl_semi_sync_master_timeout=1000',
+          // Test convenience: otherwise a master with no semi-sync replica connected yet waits the full timeout per commit.
+          `rpl_semi_sync_master_wait_no_slave=${production ? 'ON' : 'OFF'}`,
+          `rpl_semi_sync_master_timeout=${production ? PRODUCTION_SEMISYNC_TIMEOUT_MS : 1000}`,
         ]
       : [];
     const lines = [

@@ -17,8 +17,31 @@ export interface AcknowledgedWrite {
   id: number;
   /** Where the hostname pointed when the connection that wrote it was opened. */
   address: string;
+  /** @@server_id of the server that connection reached: an address can change hands. */
+  serverId: number;
   /** Date.now() when the server's OK arrived. */
   at: number;
+}
+
+/**
+ * ok: the server acknowledged it. failed: it surely did not commit (no connection, or the server
+ * refused the statement). indeterminate: it may have committed (timed out, connection lost,
+ * killed while waiting for a semi-sync ack).
+ */
+export type WriteOutcome = 'ok' | 'failed' | 'indeterminate';
+
+export interface WriteAttempt {
+  id: number;
+  /** Date.now() when the attempt began (connecting, or sending the INSERT). */
+  start: number;
+  /** Date.now() when its outcome was known. */
+  end: number;
+  outcome: WriteOutcome;
+  /** '' when the hostname could not be looked up. */
+  address: string;
+  /** undefined when no server answered. */
+  serverId?: number;
+  error?: string;
 }
 
 export interface WriterOptions {
@@ -29,6 +52,21 @@ export interface WriterOptions {
   login: Credentials;
   /** Pause after each insert and after each failure (default 10 ms): a steady load, not a CPU hog. */
   pauseMs?: number;
+  /** The first row id (default 1): writers sharing a table need disjoint ids. */
+  firstId?: number;
+}
+
+// Server errors that interrupt a statement rather than refuse it: the commit may have happened.
+const INTERRUPTED = new Set([
+  1053, // ER_SERVER_SHUTDOWN
+  1317, // ER_QUERY_INTERRUPTED
+  1927, // ER_CONNECTION_KILLED: fencing kills the connections of a master waiting for an ack
+]);
+
+function outcomeOf(err: { errno?: number; sqlState?: string }, sent: boolean): WriteOutcome {
+  if (!sent) return 'failed';
+  const refused = err.sqlState !== undefined && err.errno !== undefined && !INTERRUPTED.has(err.errno);
+  return refused ? 'failed' : 'indeterminate';
 }
 
 /**
@@ -38,15 +76,19 @@ export interface WriterOptions {
  */
 export class HostnameWriter {
   readonly acknowledged: AcknowledgedWrite[] = [];
+  /** Every attempt with its outcome, in the order they began: the history a checker judges. */
+  readonly attempts: WriteAttempt[] = [];
   failures = 0;
   lastFailure = '';
   /** Date.now() of every failed attempt: when the application saw errors. */
   readonly failedAt: number[] = [];
-  #nextId = 1;
+  #nextId: number;
   #running = false;
   #loop: Promise<void> = Promise.resolve();
 
-  constructor(private readonly opts: WriterOptions) {}
+  constructor(private readonly opts: WriterOptions) {
+    this.#nextId = opts.firstId ?? 1;
+  }
 
   start(): this {
     this.#running = true;
@@ -70,20 +112,32 @@ export class HostnameWriter {
     const { hostsFile, hostname, port, login, pauseMs = 10 } = this.opts;
     let conn: Connection | undefined;
     let address = '';
+    let serverId: number | undefined;
     while (this.#running) {
+      const id = this.#nextId++;
+      const start = Date.now();
+      let sent = false;
       try {
         if (conn === undefined) {
+          serverId = undefined;
           address = addressIn(await readFile(hostsFile, 'utf8'), hostname) ?? '';
           if (!address) throw new Error(`${hostname} is not in ${hostsFile}`);
           conn = await createConnection({ host: address, port, ...login, connectTimeout: 1000 });
+          const [rows] = await conn.query({ sql: 'SELECT @@server_id AS id', timeout: 2000 });
+          serverId = Number((rows as { id: number }[])[0]?.id);
         }
-        const id = this.#nextId++;
+        sent = true;
         await conn.query({ sql: 'INSERT INTO app.writes (id, v) VALUES (?, ?)', values: [id, address], timeout: 2000 });
-        this.acknowledged.push({ id, address, at: Date.now() });
+        const at = Date.now();
+        this.acknowledged.push({ id, address, serverId: serverId as number, at });
+        this.attempts.push({ id, start, end: at, outcome: 'ok', address, serverId });
       } catch (err) {
+        const end = Date.now();
         this.failures++;
-        this.failedAt.push(Date.now());
+        this.failedAt.push(end);
         this.lastFailure = `${address || hostname}: ${(err as Error).message}`;
+        const outcome = outcomeOf(err as { errno?: number; sqlState?: string }, sent);
+        this.attempts.push({ id, start, end, outcome, address, serverId, error: (err as Error).message });
         conn?.destroy();
         conn = undefined;
       }
