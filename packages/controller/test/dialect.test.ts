@@ -206,3 +206,19 @@ describe('MYSQL.parseReplicaStatus', () => {
     expect(MYSQL.parseReplicaStatus({ ...mysqlRow, ...changes })).toEqual(expectedStatus);
   });
 });
+
+describe('holdings: what rejoin compares', () => {
+  it('MariaDB reads the binlog state (per domain and server id) and whether the binlog can be complete', () => {
+    expect(MARIADB.holdings).toBe('SELECT @@GLOBAL.gtid_binlog_state AS binlog_state, @@GLOBAL.gtid_current_pos AS executed, @@GLOBAL.gtid_slave_pos AS slave_pos, @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_slave_updates');
+    expect(MARIADB.parseHoldings({ binlog_state: '0-1-50,0-2-69', executed: '0-2-69', slave_pos: '0-1-50', log_bin: 1, log_slave_updates: 1 }))
+      .toEqual({ binlogState: '0-1-50,0-2-69', executed: '0-2-69', slavePos: '0-1-50', logBin: true, logSlaveUpdates: true });
+    // Binary logging off: the binlog state is empty.
+    expect(MARIADB.parseHoldings({ binlog_state: '', executed: '0-1-5', slave_pos: '0-1-5', log_bin: '0', log_slave_updates: 0 }))
+      .toEqual({ binlogState: '', executed: '0-1-5', slavePos: '0-1-5', logBin: false, logSlaveUpdates: false });
+  });
+
+  it('MySQL reads gtid_executed alone', () => {
+    expect(MYSQL.holdings).toBe('SELECT @@GLOBAL.gtid_executed AS executed');
+    expect(MYSQL.parseHoldings({ executed: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5' })).toEqual({ executed: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5' });
+  });
+});

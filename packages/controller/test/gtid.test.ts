@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareGtid, type GtidOrder, gtidContains, gtidMissing } from '../src/mysql/gtid.js';
+import { compareGtid, errantTransactions, type GtidOrder, gtidContains, gtidMissing, type Holdings } from '../src/mysql/gtid.js';
 
 // MySQL prints server UUIDs in lower case; the manual's examples (and some tools) use upper case.
 const U1 = '3E11FA47-71CA-11E1-9E33-C80AA9429562';
@@ -116,6 +116,48 @@ describe('gtidMissing', () => {
     expect(gtidMissing(flavor, a, b)).toBe(expected);
     // And it is empty exactly when `b` already holds all of `a`.
     expect(gtidMissing(flavor, a, b) === '').toBe(gtidContains(flavor, b, a));
+  });
+});
+
+/** A MariaDB server with a binlog and log_slave_updates; `executed` is gtid_current_pos. */
+const maria = (binlogState: string, executed: string, over: Partial<Holdings> = {}): Holdings =>
+  ({ binlogState, executed, slavePos: '', logBin: true, logSlaveUpdates: true, ...over });
+const NAMES = { mine: 'mysql1', master: 'mysql2' };
+const NO_UPDATES = 'mysql2 has log_slave_updates=OFF (what it replicated is not in its binlog): a transaction it does hold may be listed';
+
+describe('errantTransactions: what a rejoining server holds that the master lacks', () => {
+  it.each<[string, Holdings, Holdings, string, string]>([
+    // The user's report: the last seq of domain 0 (gtid_current_pos) called 0-1-54 contained in 0-2-69.
+    ['an unreplicated tail overtaken by the new master', maria('0-1-54', '0-1-54'), maria('0-1-50,0-2-69', '0-2-69', { slavePos: '0-1-50' }), 'domain 0 server 1 seq 51..54', ''],
+    ['a former master the new master has all of', maria('0-1-50', '0-1-50'), maria('0-1-50,0-2-69', '0-2-69'), '', ''],
+    ['equal', maria('0-1-50,0-2-69', '0-2-69'), maria('0-1-50,0-2-69', '0-2-69'), '', ''],
+    ['a fresh server', maria('', ''), maria('0-1-5', '0-1-5'), '', ''],
+    ['same seq, another server', maria('0-1-100', '0-1-100'), maria('0-1-99,0-2-100', '0-2-100'), 'domain 0 server 1 seq 100..100', ''],
+    ['ahead in the domain', maria('0-1-105', '0-1-105'), maria('0-1-100', '0-1-100'), 'domain 0 server 1 seq 101..105', ''],
+    ['a write on a replica: a server the master never heard of', maria('0-1-50,0-3-51', '0-3-51'), maria('0-1-50,0-2-60', '0-2-60'), 'domain 0 server 3 seq 1..51', ''],
+    ['several domains and servers, listed in order', maria('1-3-9,0-2-20,0-1-10', '0-2-20,1-3-9'), maria('0-1-8,0-2-18,1-3-9', '0-2-18,1-3-9'), 'domain 0 server 1 seq 9..10, domain 0 server 2 seq 19..20', ''],
+    // The binlog lacks what the master replicated, but gtid_slave_pos still names the last of it.
+    ['a master without log_slave_updates, its last applied GTID in gtid_slave_pos', maria('0-1-50', '0-1-50'), maria('0-2-69', '0-2-69', { slavePos: '0-1-50', logSlaveUpdates: false }), '', ''],
+    ['a master without log_slave_updates, after two failovers: listed, and said why', maria('0-1-40', '0-1-40'), maria('0-2-69', '0-2-69', { slavePos: '0-3-60', logSlaveUpdates: false }), 'domain 0 server 1 seq 1..40', NO_UPDATES],
+    ['a rejoiner without log_slave_updates: its replicated tail seen in gtid_slave_pos', maria('', '0-1-54', { slavePos: '0-1-54', logSlaveUpdates: false }), maria('0-1-50,0-2-69', '0-2-69'), 'domain 0 server 1 seq 51..54', 'mysql1 has log_slave_updates=OFF (what it replicated is not in its binlog): compared by what its binlog and GTID positions still show, so a transaction mysql2 lacks may go unseen'],
+    ['a rejoiner without a binlog: gtid_binlog_state empty, gtid_current_pos compared', maria('', '0-2-60', { slavePos: '0-2-60', logBin: false, logSlaveUpdates: false }), maria('0-1-50,0-2-69', '0-2-69'), '', 'mysql1 has no binary log (log_bin=OFF): compared by what its binlog and GTID positions still show, so a transaction mysql2 lacks may go unseen'],
+    ['a former master rebuilt and RESET MASTER: only its positions remain', maria('', '0-2-60', { slavePos: '0-2-60' }), maria('0-1-50,0-2-69', '0-2-69'), '', 'mysql1 has an empty binlog (RESET MASTER) although it executed transactions: compared by what its binlog and GTID positions still show, so a transaction mysql2 lacks may go unseen'],
+  ])('%s', (_name, mine, master, errant, caveat) => {
+    expect(errantTransactions('mariadb', mine, master, NAMES)).toEqual({ errant, caveat });
+  });
+
+  it('per domain alone, the overtaken tail looked contained: the reason for the comparison by server', () => {
+    expect(gtidContains('mariadb', '0-2-69', '0-1-54')).toBe(true);
+  });
+
+  it('MySQL: gtid_executed is a set per server uuid already', () => {
+    const mine = { executed: `${U1}:1-54` };
+    expect(errantTransactions('mysql', mine, { executed: `${U1}:1-50,${U2}:1-19` }, NAMES)).toEqual({ errant: `${u1}:51-54`, caveat: '' });
+    expect(errantTransactions('mysql', mine, { executed: `${U1}:1-54,${U2}:1-19` }, NAMES)).toEqual({ errant: '', caveat: '' });
+  });
+
+  it('a binlog state it cannot read throws', () => {
+    expect(() => errantTransactions('mariadb', maria('0-1-5;0-2-6', '0-2-6'), maria('', ''), NAMES)).toThrow('not a MariaDB GTID position: "0-1-5;0-2-6"');
   });
 });
 

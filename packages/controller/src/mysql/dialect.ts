@@ -1,4 +1,4 @@
-import type { Flavor } from './gtid.js';
+import type { Flavor, Holdings } from './gtid.js';
 
 // Every statement pullover sends, per flavor. Pure: tests check the exact SQL for MySQL 8.0/8.4
 // without a MySQL server, and the MariaDB side runs for real in the integration tests.
@@ -48,6 +48,9 @@ export interface Dialect {
   readonly startReplica: string;
   /** A one-row, one-column query: 0 once `gtid` is executed, otherwise (timeout) something else. */
   waitForGtid(gtid: string, timeoutS: number): Statement;
+  /** One row: the transactions the server holds, by who wrote them as far as the flavor records it (rejoin). */
+  readonly holdings: string;
+  parseHoldings(row: Record<string, unknown>): Holdings;
   /** Writes allowed again: a switchover rolled back. */
   readonly unfence: readonly string[];
   /**
@@ -112,6 +115,15 @@ export const MARIADB: Dialect = {
   }),
   startReplica: 'START SLAVE',
   waitForGtid: (gtid, timeoutS) => ({ sql: 'SELECT MASTER_GTID_WAIT(?, ?) AS r', values: [gtid, timeoutS] }),
+  // gtid_current_pos keeps one GTID per domain; the binlog state one per domain and server id.
+  holdings: 'SELECT @@GLOBAL.gtid_binlog_state AS binlog_state, @@GLOBAL.gtid_current_pos AS executed, @@GLOBAL.gtid_slave_pos AS slave_pos, @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_slave_updates',
+  parseHoldings: (row) => ({
+    executed: text(row, 'executed'),
+    binlogState: text(row, 'binlog_state'),
+    slavePos: text(row, 'slave_pos'),
+    logBin: num(row, 'log_bin') === 1,
+    logSlaveUpdates: num(row, 'log_slave_updates') === 1,
+  }),
   clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
 };
 
@@ -145,6 +157,9 @@ export const MYSQL: Dialect = {
   }),
   startReplica: 'START REPLICA',
   waitForGtid: (gtid, timeoutS) => ({ sql: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS r', values: [gtid, timeoutS] }),
+  // gtid_executed is already a set per server uuid, complete whatever log_replica_updates says.
+  holdings: 'SELECT @@GLOBAL.gtid_executed AS executed',
+  parseHoldings: (row) => ({ executed: text(row, 'executed') }),
   // Replication applier threads run as 'system user' on MySQL 8, so the same filter keeps them.
   clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
 };

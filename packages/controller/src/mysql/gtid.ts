@@ -15,15 +15,23 @@ interface Last {
   readonly seq: number;
 }
 
-function mariadbSeqs(pos: string): Map<string, Last> {
-  const seqs = new Map<string, Last>();
-  for (const part of pos.split(',')) {
-    const text = part.trim();
-    if (text === '') continue;
+/** One "domain-server-seq" of a MariaDB position or binlog state. */
+interface MariadbGtid extends Last {
+  readonly domain: string;
+}
+
+function mariadbGtids(pos: string): MariadbGtid[] {
+  return pos.split(',').map((part) => part.trim()).filter((text) => text !== '').map((text) => {
     const m = /^(\d+)-(\d+)-(\d+)$/.exec(text);
     if (!m) throw new Error(`not a MariaDB GTID position: "${pos}"`);
-    const seq = Number(m[3]);
-    if (seq > (seqs.get(m[1] as string)?.seq ?? 0)) seqs.set(m[1] as string, { server: m[2] as string, seq });
+    return { domain: m[1] as string, server: m[2] as string, seq: Number(m[3]) };
+  });
+}
+
+function mariadbSeqs(pos: string): Map<string, Last> {
+  const seqs = new Map<string, Last>();
+  for (const { domain, server, seq } of mariadbGtids(pos)) {
+    if (seq > (seqs.get(domain)?.seq ?? 0)) seqs.set(domain, { server, seq });
   }
   return seqs;
 }
@@ -142,4 +150,71 @@ export function gtidMissing(flavor: Flavor, a: string, b: string): string {
     if (missing.length > 0) parts.push(`${uuid}:${missing.map(([s, e]) => (s === e ? `${s}` : `${s}-${e}`)).join(':')}`);
   }
   return parts.join(',');
+}
+
+/** What a server says of the transactions it holds, as rejoin reads it (Dialect.holdings). */
+export interface Holdings {
+  /** gtid_current_pos on MariaDB, gtid_executed on MySQL. */
+  readonly executed: string;
+  /** MariaDB: gtid_binlog_state, the last seq of every (domain, server id) in its binlog; '' without one. */
+  readonly binlogState?: string;
+  /** MariaDB: gtid_slave_pos, the last GTID of each domain it applied as a replica. */
+  readonly slavePos?: string;
+  /** MariaDB: without log_bin, or without log_slave_updates, its binlog lacks what it replicated. */
+  readonly logBin?: boolean;
+  readonly logSlaveUpdates?: boolean;
+}
+
+export interface Errant {
+  /** What the server holds and the master lacks ("domain 0 server 1 seq 51..54", "uuid:7-9"); '' when nothing. */
+  readonly errant: string;
+  /** Why the answer may be wrong, and which way: whose record is incomplete; '' when it is exact. */
+  readonly caveat: string;
+}
+
+// The binlog lacks what was applied with log_slave_updates=OFF or before a RESET MASTER, but the
+// positions still name the last GTID of each domain that was executed: every source counts.
+function mariadbLasts(h: Holdings): Map<string, MariadbGtid> {
+  const lasts = new Map<string, MariadbGtid>();
+  for (const g of [h.binlogState, h.executed, h.slavePos].flatMap((pos) => mariadbGtids(pos ?? ''))) {
+    const key = `${g.domain}-${g.server}`;
+    if (g.seq > (lasts.get(key)?.seq ?? 0)) lasts.set(key, g);
+  }
+  return lasts;
+}
+
+/** Why a MariaDB server's binlog state does not list every (domain, server) it executed, or undefined. */
+function incomplete(h: Holdings): string | undefined {
+  if (h.logBin === false) return 'has no binary log (log_bin=OFF)';
+  if (h.logSlaveUpdates === false) return 'has log_slave_updates=OFF (what it replicated is not in its binlog)';
+  if (h.logBin && h.binlogState === '' && h.executed !== '') return 'has an empty binlog (RESET MASTER) although it executed transactions';
+  return undefined;
+}
+
+/**
+ * The transactions of `mine` that `master` lacks: on MariaDB per domain AND originating server, so
+ * that a former master's unreplicated tail is seen even once the new master's seqs have passed it
+ * (the last seq of a domain alone would call 0-1-54 contained in 0-2-69).
+ */
+export function errantTransactions(
+  flavor: Flavor,
+  mine: Holdings,
+  master: Holdings,
+  names: { readonly mine: string; readonly master: string },
+): Errant {
+  if (flavor === 'mysql') return { errant: gtidMissing('mysql', mine.executed, master.executed), caveat: '' };
+  const theirs = mariadbLasts(master);
+  const parts = [...mariadbLasts(mine).entries()]
+    .sort(([, a], [, b]) => Number(a.domain) - Number(b.domain) || Number(a.server) - Number(b.server))
+    .flatMap(([key, g]) => {
+      const have = theirs.get(key)?.seq ?? 0;
+      // Only each server's last seq is kept: its transactions lie within the range, others' may too.
+      return g.seq > have ? [`domain ${g.domain} server ${g.server} seq ${have + 1}..${g.seq}`] : [];
+    });
+  const caveats: string[] = [];
+  const gap = incomplete(mine);
+  if (gap) caveats.push(`${names.mine} ${gap}: compared by what its binlog and GTID positions still show, so a transaction ${names.master} lacks may go unseen`);
+  const theirGap = incomplete(master);
+  if (parts.length > 0 && theirGap) caveats.push(`${names.master} ${theirGap}: a transaction it does hold may be listed`);
+  return { errant: parts.join(', '), caveat: caveats.join('; ') };
 }

@@ -1,7 +1,8 @@
 import type { RejoinResponse } from '@pullover/protocol';
 import type { ClusterConfig } from '../config/load.js';
 import { fenceServer } from '../failover/fence.js';
-import { gtidMissing } from '../mysql/gtid.js';
+import { errantTransactions, type Holdings } from '../mysql/gtid.js';
+import type { MysqlSession } from '../mysql/session.js';
 import { replicateFrom } from '../mysql/replicate.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ClusterObserver } from '../topology/observer.js';
@@ -28,15 +29,14 @@ export async function rejoin(deps: RejoinDeps, server: string): Promise<RejoinRe
   // Read-only before anything else: it must not take a write while we look at it.
   await fenceServer(session);
   const masterSession = await observer.session(master);
-  const [mine] = await session.query<{ gtid: string }[]>(session.dialect.overview);
-  const [theirs] = await masterSession.query<{ gtid: string }[]>(masterSession.dialect.overview);
-  const errant = gtidMissing(session.dialect.flavor, String(mine?.gtid ?? ''), String(theirs?.gtid ?? ''));
+  const [mine, theirs] = await Promise.all([holdingsOf(session), holdingsOf(masterSession)]);
+  const { errant, caveat } = errantTransactions(session.dialect.flavor, mine, theirs, { mine: server, master });
   if (errant !== '') {
     return {
       ...base,
       outcome: 'refused',
       errant,
-      detail: `${server} has transactions ${master} lacks (${errant}); it stays read_only and fenced. Look at them on ${server} (SHOW BINLOG EVENTS, mysqlbinlog); re-apply on ${master} what must be kept, then rebuild ${server} from a backup or clone of ${master} and run rejoin again`,
+      detail: `${server} has transactions ${master} lacks (${errant}); it stays read_only and fenced.${caveat ? ` Note: ${caveat}.` : ''} Look at them on ${server} (SHOW BINLOG EVENTS, mysqlbinlog); re-apply on ${master} what must be kept, then rebuild ${server} from a backup or clone of ${master} and run rejoin again`,
     };
   }
   const source = observer.server(master);
@@ -50,6 +50,11 @@ export async function rejoin(deps: RejoinDeps, server: string): Promise<RejoinRe
     ...base,
     outcome: 'rejoined',
     errant: '',
-    detail: `${server} (at ${mine?.gtid || 'empty'}) replicates from ${master} (at ${theirs?.gtid || 'empty'}), read_only`,
+    detail: `${server} (at ${mine.executed || 'empty'}) replicates from ${master} (at ${theirs.executed || 'empty'}), read_only${caveat ? `; compared less strictly: ${caveat}` : ''}`,
   };
+}
+
+async function holdingsOf(session: MysqlSession): Promise<Holdings> {
+  const [row] = await session.query<Record<string, unknown>[]>(session.dialect.holdings);
+  return session.dialect.parseHoldings(row ?? {});
 }
