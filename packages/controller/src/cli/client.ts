@@ -18,6 +18,10 @@ import { request } from 'undici';
 import type { z } from 'zod';
 import { BadResponse, RemoteError, Unreachable } from '../errors.js';
 import type { Target } from './target.js';
+import { longPoll, type Patience, SHORT_CALL, UNTIL_DONE } from './timeouts.js';
+
+/** What a proxy or load balancer answers when it cannot reach the controller behind it. */
+const GATEWAY_STATUSES = [502, 503, 504];
 
 /** The admin API of a running controller; every answer is validated before it is believed. */
 export class AdminClient {
@@ -28,7 +32,7 @@ export class AdminClient {
   }
 
   status(): Promise<Status> {
-    return this.#call('GET', '/v1/status', undefined, Status);
+    return this.#call('GET', '/v1/status', undefined, Status, SHORT_CALL);
   }
 
   setMaster(cluster: string, body: SetMasterRequest): Promise<SetMasterResponse> {
@@ -37,43 +41,46 @@ export class AdminClient {
       `/v1/clusters/${encodeURIComponent(cluster)}/set-master`,
       body,
       SetMasterResponse,
+      SHORT_CALL,
     );
   }
 
   failover(cluster: string, body: FailoverRequest): Promise<FailoverRecord> {
-    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/failover`, body, FailoverRecord);
+    const path = `/v1/clusters/${encodeURIComponent(cluster)}/failover`;
+    return this.#call('POST', path, body, FailoverRecord, UNTIL_DONE);
   }
 
   switchover(cluster: string, body: SwitchoverRequest): Promise<SwitchoverResponse> {
-    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/switchover`, body, SwitchoverResponse);
+    const path = `/v1/clusters/${encodeURIComponent(cluster)}/switchover`;
+    return this.#call('POST', path, body, SwitchoverResponse, UNTIL_DONE);
   }
 
   rejoin(cluster: string, server: string): Promise<RejoinResponse> {
-    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/rejoin`, { server }, RejoinResponse);
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/rejoin`, { server }, RejoinResponse, SHORT_CALL);
   }
 
   ack(cluster: string): Promise<AckResponse> {
-    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/ack`, {}, AckResponse);
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/ack`, {}, AckResponse, SHORT_CALL);
   }
 
   pause(cluster: string, forS: number, reason: string | undefined): Promise<PauseResponse> {
     const body = { for_s: forS, ...(reason !== undefined ? { reason } : {}) };
-    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/pause`, body, PauseResponse);
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/pause`, body, PauseResponse, SHORT_CALL);
   }
 
   resume(cluster: string): Promise<ResumeResponse> {
-    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/resume`, {}, ResumeResponse);
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/resume`, {}, ResumeResponse, SHORT_CALL);
   }
 
   history(): Promise<HistoryResponse> {
-    return this.#call('GET', '/v1/history', undefined, HistoryResponse);
+    return this.#call('GET', '/v1/history', undefined, HistoryResponse, SHORT_CALL);
   }
 
   /** Events after `after`; with `waitS`, held until one comes. Aborting `signal` ends the hold. */
   events(after: number, waitS: number, cluster?: string, signal?: AbortSignal): Promise<EventsResponse> {
     const query = new URLSearchParams({ after: String(after), wait: String(waitS) });
     if (cluster !== undefined) query.set('cluster', cluster);
-    return this.#call('GET', `/v1/events?${query}`, undefined, EventsResponse, signal);
+    return this.#call('GET', `/v1/events?${query}`, undefined, EventsResponse, longPoll(waitS), signal);
   }
 
   close(): Promise<void> {
@@ -85,6 +92,7 @@ export class AdminClient {
     path: string,
     body: unknown,
     schema: S,
+    patience: Patience,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
     const url = `${this.#target.url}${path}`;
@@ -99,6 +107,7 @@ export class AdminClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...patience,
         ...(signal ? { signal } : {}),
       });
       status = response.statusCode;
@@ -110,6 +119,9 @@ export class AdminClient {
     if (status < 200 || status > 299) {
       const error = ErrorBody.safeParse(json);
       if (error.success) throw new RemoteError(status, error.data.code, error.data.message);
+      if (GATEWAY_STATUSES.includes(status)) {
+        throw new Unreachable(this.#target.url, new Error(`HTTP ${status} from a proxy in between: ${text.slice(0, 200)}`));
+      }
       throw new BadResponse(`${method} ${url} answered HTTP ${status}: ${text.slice(0, 200)}`);
     }
     const result = schema.safeParse(json);

@@ -1,6 +1,7 @@
 import { ConfigError, describeCause, UsageError } from '../errors.js';
 import { type Command, parseCommand, type TargetFlags } from './args.js';
 import { AdminClient } from './client.js';
+import { followEvents } from './follow.js';
 import { formatFailover, formatHistory, formatSwitchover } from './history-table.js';
 import { formatEvent, withProgress } from './progress.js';
 import { formatStatus } from './status-table.js';
@@ -165,7 +166,7 @@ async function importMhaFiles(command: Extract<Command, { kind: 'import-mha' }>,
   return 0;
 }
 
-/** The events the controller keeps, oldest first; with --follow, then each new one as it comes, until Ctrl-C. */
+/** The events; with --follow, until Ctrl-C or SIGTERM, which end it as asked for: exit 0. */
 async function printEvents(
   client: AdminClient,
   command: Extract<Command, { kind: 'events' }>,
@@ -174,24 +175,19 @@ async function printEvents(
   const stop = new AbortController();
   const interrupted = () => stop.abort();
   process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
-    let after = 0;
-    let caughtUp = false;
-    for (;;) {
-      const page = await client.events(after, caughtUp ? 25 : 0, command.cluster, stop.signal);
-      if (after > 0 && page.first > after + 1) io.err(`(${page.first - after - 1} events were dropped: too many too fast)`);
-      for (const event of page.events) io.out(command.json ? JSON.stringify(event) : formatEvent(event, true));
-      after = page.next;
-      if (page.next >= page.last) {
-        if (!command.follow) return 0;
-        caughtUp = true;
-      }
-    }
-  } catch (error) {
-    if (stop.signal.aborted) return 0;
-    throw error;
+    await followEvents(client, {
+      cluster: command.cluster,
+      follow: command.follow,
+      signal: stop.signal,
+      print: (event) => io.out(command.json ? JSON.stringify(event) : formatEvent(event, true)),
+      note: io.err,
+    });
+    return 0;
   } finally {
     process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
 

@@ -1,8 +1,6 @@
 import type { ControllerEvent } from '@pullover/protocol';
 import type { AdminClient } from './client.js';
-
-/** How long one events call is held; well below any proxy's idle timeout. */
-const HOLD_S = 25;
+import { HOLD_S } from './timeouts.js';
 
 /** "03:14:07.123 WARN myservice: …": the controller's clock (UTC), as in its journal. */
 export function formatEvent(event: ControllerEvent, withDate = false): string {

@@ -7,6 +7,7 @@ import { readConfigFile } from '../config/load.js';
 import { readTokens } from '../config/tokens.js';
 import { ConfigError, describeCause, UsageError } from '../errors.js';
 import type { TargetFlags } from './args.js';
+import { CONNECT_MS } from './timeouts.js';
 
 /** A running controller and how to talk to it. */
 export interface Target {
@@ -15,8 +16,8 @@ export interface Target {
   readonly dispatcher: Agent;
 }
 
-// The hold of a long-poll is not involved here: admin calls answer at once, so short timeouts.
-const TIMEOUTS = { connectTimeout: 5_000, headersTimeout: 15_000, bodyTimeout: 15_000 };
+// Only the connection's: how long an answer may take depends on the call (timeouts.ts).
+const TIMEOUTS = { connectTimeout: CONNECT_MS };
 
 async function firstToken(file: string, where: string): Promise<string> {
   const { tokens, problems } = await readTokens(file);
