@@ -66,6 +66,7 @@ interface Scenario {
   readonly expected?: number;
   /** Since the first failed ping (default 5 s, past the 2 s grace for the agents' answers). */
   readonly elapsedMs?: number;
+  readonly masterReadOnly?: boolean;
   readonly state: MasterState;
   /** Fragments of the sentence, in the order they appear. */
   readonly says: readonly string[];
@@ -78,6 +79,21 @@ const scenarios: Scenario[] = [
     replicas: [replica('mysql2', 'yes')],
     state: 'master-alive',
     says: ['mysql1 answers'],
+  },
+  {
+    name: 'the master answers but came back read_only (restarted)',
+    failures: 0,
+    masterReadOnly: true,
+    replicas: [replica('mysql2', 'yes')],
+    state: 'master-read-only',
+    says: ['mysql1 answers but is read_only: no server takes writes', 'pullover-controller set-writable --cluster myservice'],
+  },
+  {
+    name: 'a read_only master that stops answering is judged as any other',
+    masterReadOnly: true,
+    replicas: [lost('mysql2')],
+    state: 'master-dead',
+    says: ['mysql1 is dead'],
   },
   {
     name: 'fewer failed pings than failuresNeeded',
@@ -204,6 +220,8 @@ function input(s: Scenario): DetectorInput {
   const failures = s.failures ?? 3;
   return {
     master: { name: 'mysql1', address: MASTER, port: 3306 },
+    cluster: 'myservice',
+    masterReadOnly: s.masterReadOnly ?? false,
     pings:
       failures === 0
         ? { consecutiveFailures: 0 }

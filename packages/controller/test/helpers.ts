@@ -148,6 +148,7 @@ export function replicaStatus(masterHost: string, change: Partial<ReplicaStatus>
     masterPort: 3306,
     io: 'yes',
     sqlRunning: true,
+    sqlDelay: 0,
     receivedGtid: '',
     lastIoErrno: 0,
     lastIoError: '',

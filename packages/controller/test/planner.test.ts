@@ -58,6 +58,7 @@ interface Case {
   /** The config's server order after mysql1 (default: the survivors' order). */
   readonly order?: readonly string[];
   readonly to?: string;
+  readonly avoid?: readonly string[];
   readonly flavor?: Flavor;
   /** The promotion expected, or 'impossible'. */
   readonly expected: { target: string; donor: string | null; repoint: string[] } | 'impossible';
@@ -66,6 +67,35 @@ interface Case {
 }
 
 const promotions: Case[] = [
+  {
+    name: 'a candidate whose SQL thread was stopped by hand is passed over; the healthy replica is promoted',
+    survivors: [survivor('mysql2', '0-1-64', { replica: { sqlRunning: false } }), survivor('mysql3', '0-1-64')],
+    candidates: ['mysql2'],
+    expected: { target: 'mysql3', donor: null, repoint: ['mysql2'] },
+    says: ['promote mysql3 (most advanced eligible replica, at 0-1-64); repoint mysql2'],
+  },
+  {
+    name: 'a delayed candidate is passed over, even when it holds more in its relay log',
+    survivors: [survivor('mysql2', '0-1-70', { replica: { sqlDelay: 3600 } }), survivor('mysql3', '0-1-64')],
+    candidates: ['mysql2'],
+    expected: { target: 'mysql3', donor: 'mysql2', repoint: ['mysql2'] },
+    says: ['promote mysql3', 'after it catches up from mysql2 (at 0-1-70)'],
+  },
+  {
+    name: 'the target of a failover that failed lately is tried after the others',
+    survivors: [survivor('mysql2', '0-1-64'), survivor('mysql3', '0-1-64')],
+    candidates: ['mysql2'],
+    avoid: ['mysql2'],
+    expected: { target: 'mysql3', donor: null, repoint: ['mysql2'] },
+    says: ['promote mysql3'],
+  },
+  {
+    name: 'a candidate that would need a donor without log_slave_updates yields to the donor itself',
+    survivors: [survivor('mysql2', '0-1-100'), survivor('mysql3', '0-1-101', { writesReplicatedToBinlog: false })],
+    candidates: ['mysql2'],
+    expected: { target: 'mysql3', donor: null, repoint: ['mysql2'] },
+    says: ['promote mysql3 (most advanced eligible replica, at 0-1-101)'],
+  },
   {
     name: 'a candidate is preferred among equally advanced replicas',
     survivors: [survivor('mysql2', '0-1-100'), survivor('mysql3', '0-1-100')],
@@ -149,6 +179,20 @@ const promotions: Case[] = [
 ];
 
 const refusals: Case[] = [
+  {
+    name: 'a no_master replica alone holds the last transactions but writes no binlog of them',
+    survivors: [survivor('mysql2', '0-1-100'), survivor('mysql3', '0-1-101', { writesReplicatedToBinlog: false })],
+    noMaster: ['mysql3'],
+    expected: 'impossible',
+    says: ['no server can replace mysql1 without losing transactions: mysql3 alone holds 0-1-101 but writes no binlog of what it replicates (log_slave_updates=OFF); mysql2 lack(s) them'],
+  },
+  {
+    name: 'manual onto a server that lacks what only a non-donor holds',
+    survivors: [survivor('mysql2', '0-1-100'), survivor('mysql3', '0-1-101', { writesReplicatedToBinlog: false })],
+    to: 'mysql2',
+    expected: 'impossible',
+    says: ['cannot promote mysql2: mysql3 alone holds 0-1-101 but writes no binlog'],
+  },
   {
     name: 'manual onto a no_master server',
     survivors: [survivor('mysql2', '0-1-100'), survivor('mysql3', '0-1-100')],
@@ -251,6 +295,7 @@ function input(c: Case): PlannerInput {
     })),
     survivors: c.survivors,
     to: c.to,
+    avoid: c.avoid ?? [],
   };
 }
 

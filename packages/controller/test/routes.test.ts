@@ -631,7 +631,8 @@ describe('failover routes', () => {
   });
 
   it.each([
-    ['an unknown field', { force: true }, 'body.force: unknown field'],
+    ['an unknown field', { forced: true }, 'body.forced: unknown field'],
+    ['a force that is not a boolean', { force: 'yes' }, /^body\.force: /],
     ['a bad server name', { to: 'mysql 2' }, /^body\.to: /],
     ['an overlong reason', { reason: 'x'.repeat(501) }, /^body\.reason: /],
     ['a body that is not an object', ['mysql2'], /^body: /],

@@ -24,6 +24,8 @@ export const FailoverStep = z.strictObject({
   /** How long the step took, in milliseconds. */
   ms: z.number().min(0),
   detail: z.string().max(2000),
+  /** The step ran but did not do all it should (a replica not repointed): the failover went on, a human must look. */
+  failed: z.boolean().optional(),
 });
 export type FailoverStep = z.infer<typeof FailoverStep>;
 
@@ -36,7 +38,8 @@ export const FailoverRecord = z.strictObject({
   /** The first failed ping of the old master. */
   started_at: z.iso.datetime({ offset: true }),
   finished_at: z.iso.datetime({ offset: true }).nullable(),
-  outcome: z.enum(['running', 'done', 'failed']),
+  /** cancelled: a resumed failover whose old master answered again before anything was promoted. */
+  outcome: z.enum(['running', 'done', 'failed', 'cancelled']),
   /** The mapping version that moved the hostnames, once published. */
   version: z.number().int().min(1).nullable(),
   /** Why it started (the detector's sentence), and for a failed one, why it stopped. */
@@ -54,6 +57,11 @@ export type HistoryResponse = z.infer<typeof HistoryResponse>;
 export const FailoverRequest = z.strictObject({
   to: Name.optional(),
   reason: z.string().max(500).optional(),
+  /**
+   * Go on although the fence of the old master failed (fence_command, MHA --command=stop): the
+   * operator vouches that it is down. Never overrides "the master answers".
+   */
+  force: z.boolean().optional(),
 });
 export type FailoverRequest = z.infer<typeof FailoverRequest>;
 

@@ -51,3 +51,16 @@ export const RejoinResponse = z.strictObject({
   detail: z.string().max(4000),
 });
 export type RejoinResponse = z.infer<typeof RejoinResponse>;
+
+/**
+ * POST /v1/clusters/:cluster/set-writable: a master that answers read_only (restarted with
+ * read_only=ON in its my.cnf) takes writes again, once no other server could hold a write it lacks.
+ */
+export const SetWritableResponse = z.strictObject({
+  cluster: Name,
+  master: Name,
+  outcome: z.enum(['writable', 'already-writable', 'refused']),
+  /** What was checked, or why it was refused, one sentence each. */
+  checks: z.array(z.string().max(2000)),
+});
+export type SetWritableResponse = z.infer<typeof SetWritableResponse>;

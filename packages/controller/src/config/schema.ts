@@ -69,6 +69,11 @@ export const ClusterSchema = z.strictObject({
   failover: FailoverSchema.prefault({}),
   /** auto: a fenced former master that answers again rejoins as a replica when it has no errant transactions. */
   rejoin: z.enum(['manual', 'auto']).default('manual'),
+  /**
+   * auto: a master that answers read_only (restarted with read_only=ON in its my.cnf) is made
+   * writable when no other server could hold a write it lacks (set-writable's check), never while paused.
+   */
+  restart_recovery: z.enum(['manual', 'auto']).default('manual'),
 });
 
 export const ControllerSchema = z

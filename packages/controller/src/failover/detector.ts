@@ -7,6 +7,8 @@ import type { ServerObservation } from '../topology/observation.js';
 
 export type MasterState =
   | 'master-alive'
+  /** It answers but is read_only (restarted with read_only=ON in its my.cnf, or fenced by hand): nobody takes writes. */
+  | 'master-read-only'
   /** Pings failing, fewer than `failures` so far. */
   | 'master-suspect'
   /** The controller, every reachable replica and every app server that checked lost it. */
@@ -18,6 +20,7 @@ export type MasterState =
 
 export const MASTER_STATES: Record<MasterState, string> = {
   'master-alive': 'the master answers the controller',
+  'master-read-only': 'the master answers but is read_only: no server takes writes',
   'master-suspect': 'the master stopped answering the controller; confirming',
   'master-dead': 'the master is dead: the controller, the replicas and the app servers all lost it',
   'master-unreachable': 'the controller cannot reach the master but its replicas still can; no failover',
@@ -42,6 +45,9 @@ export interface AgentSighting {
 export interface DetectorInput {
   readonly master: { readonly name: string; readonly address: string; readonly port: number };
   readonly pings: PingRecord;
+  /** Whether the master's last observation found it read_only (undefined: not observed). */
+  readonly masterReadOnly: boolean | undefined;
+  readonly cluster: string;
   /** Every server but the master, as last observed. */
   readonly replicas: readonly ServerObservation[];
   readonly agents: readonly AgentSighting[];
@@ -66,7 +72,15 @@ function names(list: readonly { name?: string; agent?: string }[]): string {
 
 export function detect(input: DetectorInput): Verdict {
   const { master, pings } = input;
-  if (pings.consecutiveFailures === 0) return { state: 'master-alive', sentence: `${master.name} answers` };
+  if (pings.consecutiveFailures === 0) {
+    if (input.masterReadOnly) {
+      return {
+        state: 'master-read-only',
+        sentence: `${master.name} answers but is read_only: no server takes writes (restarted with read_only=ON?); pullover-controller set-writable --cluster ${input.cluster} makes it writable once every replica is checked`,
+      };
+    }
+    return { state: 'master-alive', sentence: `${master.name} answers` };
+  }
   const why = pings.lastFailure ? `${describeFailure(pings.lastFailure.kind)}: ${pings.lastFailure.message}` : 'no answer';
   if (pings.consecutiveFailures < input.failuresNeeded) {
     return {

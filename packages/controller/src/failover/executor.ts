@@ -4,14 +4,17 @@ import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
 import { describeCause } from '../errors.js';
 import type { LogLine } from '../log-line.js';
+import { gtidContains } from '../mysql/gtid.js';
 import { replicateFrom } from '../mysql/replicate.js';
-import type { MysqlSession } from '../mysql/session.js';
+import { failureOf, type MysqlSession } from '../mysql/session.js';
 import type { RunningFailover } from '../state/schema.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ClusterObserver } from '../topology/observer.js';
 import { receivedGtid } from '../topology/observation.js';
-import { describeResult, type FailoverDetails, mhaArguments, runCommand } from './commands.js';
+import { type CommandResult, describeResult, type FailoverDetails, mhaArguments, runCommand } from './commands.js';
 import { fenceServer } from './fence.js';
+import { cannotDonate, mostAdvanced } from './planner.js';
+import { repointServer, verifyReplicating } from './repoint.js';
 
 export interface ExecutorDeps {
   readonly cluster: ClusterConfig;
@@ -25,6 +28,9 @@ export interface ExecutorDeps {
 
 class FailoverAborted extends Error {}
 
+/** How long a repointed replica may take to run both threads on the new master before it counts as not repointed. */
+const REPLICATING_WITHIN_MS = 10_000;
+
 /**
  * Carries out a planned failover, in DESIGN's order: fence → catch up → promote → repoint →
  * publish → wait for the agents. Every step is safe to run again: a controller killed at any
@@ -35,6 +41,10 @@ export class FailoverExecutor {
   #record: FailoverRecord;
   readonly #running: RunningFailover;
   #stepStarted = performance.now();
+  /** The old master's executed position once fenced, when it answered: nothing it executed may be lost. */
+  #oldExecuted: string | undefined;
+  /** The new master's executed position right after promotion: every repointed replica must be contained in it. */
+  #promotedAt = '';
 
   constructor(deps: ExecutorDeps, running: RunningFailover) {
     this.#deps = deps;
@@ -54,12 +64,13 @@ export class FailoverExecutor {
       await this.#fence(old);
       await this.#catchUp(target);
       await this.#promote(target);
-      await this.#repoint(target);
+      const repointed = await this.#repoint(target);
       const version = await keeper.publishFailover(cluster.name, this.#record, target.name);
       this.#record = { ...this.#record, version };
       this.#step('published', `${cluster.master_hostnames.join(', ')} → ${target.name} (${target.address}), version ${version}`);
       void this.#afterHooks(old, target);
-      await this.#waitForAgents(version);
+      // Checked while the agents apply the new version: the app servers need not wait for it.
+      await Promise.all([this.#waitForAgents(version), this.#verifyRepointed(repointed, target)]);
       this.#record = { ...this.#record, outcome: 'done', finished_at: this.#deps.now().toISOString() };
     } catch (error) {
       const message = describeCause(error);
@@ -83,11 +94,11 @@ export class FailoverExecutor {
     return this.#deps.observer.server(name);
   }
 
-  #step(name: FailoverStepName, detail: string): void {
+  #step(name: FailoverStepName, detail: string, failed = false): void {
     const ms = Math.round(performance.now() - this.#stepStarted);
-    const step: FailoverStep = { name, at: this.#deps.now().toISOString(), ms, detail };
+    const step: FailoverStep = { name, at: this.#deps.now().toISOString(), ms, detail, ...(failed ? { failed } : {}) };
     this.#record = { ...this.#record, steps: [...this.#record.steps, step] };
-    this.#deps.log({ level: 'info', message: `failover ${this.#deps.cluster.name}: ${name} in ${ms} ms: ${detail}` });
+    this.#deps.log({ level: failed ? 'warn' : 'info', message: `failover ${this.#deps.cluster.name}: ${name}${failed ? ' FAILED' : ''} in ${ms} ms: ${detail}` });
     this.#stepStarted = performance.now();
   }
 
@@ -110,12 +121,17 @@ export class FailoverExecutor {
     // A hung server still holds our open socket: a fence queued there runs the moment it wakes,
     // ahead of anything a reconnecting client could send.
     const queued = observer.takeStandby(old.name);
+    // Proven gone: its host refused the connection, so no mysqld listens there to take a write.
+    let gone = false;
     try {
       const session = await observer.session(old.name);
       const { wasWritable, killed } = await fenceServer(session);
-      parts.push(`${old.name} ${wasWritable ? 'made read_only' : 'was read_only'}, ${killed} client connection(s) killed`);
+      const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
+      this.#oldExecuted = String(row?.gtid ?? '');
+      parts.push(`${old.name} ${wasWritable ? 'made read_only' : 'was read_only'}, ${killed} client connection(s) killed, at ${this.#oldExecuted || 'empty'}`);
       queued?.destroy();
     } catch (error) {
+      gone = failureOf(old.name, error).kind === 'refused';
       parts.push(`${old.name} unreachable (${describeCause(error)}): fenced the moment it answers again`);
       if (queued) {
         parts.push('read_only queued on its open connection');
@@ -127,20 +143,36 @@ export class FailoverExecutor {
       const r = await runCommand(failover.hooks.before, this.#details('before', old, this.#server(this.#running.target)), failover.command_timeout);
       parts.push(describeResult('before hook', r));
     }
+    const fences: [string, CommandResult][] = [];
     if (failover.mha_failover_script) {
       const r = await runCommand(failover.mha_failover_script, this.#details('fence', old, null), failover.command_timeout, mhaArguments('stop', this.#details('fence', old, null)));
-      parts.push(describeResult('master_ip_failover_script --command=stop', r));
+      fences.push(['master_ip_failover_script --command=stop', r]);
     }
     if (failover.fence_command) {
-      const r = await runCommand(failover.fence_command, this.#details('fence', old, null), failover.command_timeout);
-      parts.push(describeResult('fence_command', r));
+      fences.push(['fence_command', await runCommand(failover.fence_command, this.#details('fence', old, null), failover.command_timeout)]);
+    }
+    for (const [what, r] of fences) parts.push(describeResult(what, r));
+    const failed = fences.filter(([, r]) => r.code !== 0 || r.timedOut).map(([what]) => what);
+    if (failed.length > 0) {
+      // MHA stops here too: a master that may still take writes must not get a twin.
+      if (gone) parts.push(`going on: ${old.name}'s host refused the connection, no mysqld runs there`);
+      else if (this.#running.force) parts.push('going on: forced by the operator (failover --force)');
+      else {
+        this.#step('fenced', parts.join('; '), true);
+        throw new FailoverAborted(`${failed.join(' and ')} failed, so ${old.name} may still take writes: make sure it is down (or fix the fence), then run pullover-controller failover --cluster ${cluster.name} --force`);
+      }
     }
     this.#step('fenced', parts.join('; '));
   }
 
+  /**
+   * The target applies everything any survivor received, and everything the fenced old master
+   * executed when it answered (a thawed master): first every survivor stops receiving, so that a
+   * master waking up meanwhile cannot move the goal after it was read.
+   */
   async #catchUp(target: ServerConfig): Promise<void> {
-    const { observer, cluster } = this.#deps;
-    const timeoutS = Math.max(1, Math.ceil(cluster.failover.catchup_timeout / 1000));
+    const { observer } = this.#deps;
+    const timeoutS = Math.max(1, Math.ceil(this.#replicationTimeoutMs / 1000));
     const session = await observer.session(target.name);
     const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
     if (!status) {
@@ -148,21 +180,53 @@ export class FailoverExecutor {
       this.#step('caught-up', `${target.name} already replicates from nobody`);
       return;
     }
-    const donorName = this.#running.donor;
-    if (donorName) {
-      const donor = await observer.observe(donorName);
-      if (!donor.reachable) throw new FailoverAborted(`${donorName}, which holds transactions ${target.name} lacks, became unreachable`);
-      const donorSession = await observer.session(donorName);
-      await waitApplied(donorSession, receivedGtid(donor), timeoutS);
-      const [pos] = await donorSession.query<{ gtid: string }[]>(donorSession.dialect.overview);
-      await this.#replicateFrom(session, this.#server(donorName));
-      await waitApplied(session, String(pos?.gtid ?? ''), timeoutS);
-      this.#step('caught-up', `${target.name} caught up from ${donorName} to ${pos?.gtid}`);
+    const survivors = this.#survivors().map((s) => s.name);
+    const frozen = await Promise.all(survivors.map((name) => this.#stopReceiving(name)));
+    const seen = await observer.observeAll(survivors);
+    const holders = seen.filter((o) => o.reachable).map((o) => ({ name: o.name, gtid: receivedGtid(o) }));
+    const old = this.#server(this.#record.old_master);
+    if (this.#oldExecuted !== undefined) holders.push({ name: old.name, gtid: this.#oldExecuted });
+    const flavor = session.dialect.flavor;
+    const found = mostAdvanced(flavor, holders);
+    if (found.kind === 'diverged') throw new FailoverAborted(found.sentence);
+    const mine = receivedGtid(seen.find((o) => o.name === target.name) ?? { name: target.name, address: '', at: new Date(), reachable: false });
+    const stopped = `${frozen.filter((f) => f !== '').join(', ') || 'no survivor'} stopped receiving`;
+    if (gtidContains(flavor, mine, found.best.gtid)) {
+      await waitApplied(session, mine, timeoutS);
+      this.#step('caught-up', `${stopped}; ${target.name} applied its relay log up to ${mine || 'empty'}`);
       return;
     }
-    const received = session.dialect.parseReplicaStatus(status).receivedGtid;
-    await waitApplied(session, received, timeoutS);
-    this.#step('caught-up', `${target.name} applied its relay log up to ${received || 'empty'}`);
+    const donor = found.best;
+    if (donor.name !== old.name) {
+      const donorObservation = seen.find((o) => o.name === donor.name);
+      const problem = donorObservation ? cannotDonate(donorObservation) : 'is gone';
+      if (problem) throw new FailoverAborted(`${donor.name} alone holds ${donor.gtid} but ${problem}: ${target.name} cannot get them`);
+      const donorSession = await observer.session(donor.name);
+      // A donor's SQL thread stopped by hand still has to apply what it holds before it can serve it.
+      await donorSession.query(donorSession.dialect.startApplying);
+      await waitApplied(donorSession, donor.gtid, timeoutS);
+    }
+    await this.#replicateFrom(session, this.#server(donor.name));
+    await waitApplied(session, donor.gtid, timeoutS);
+    const from = donor.name === old.name ? `${old.name} (it answered, fenced)` : donor.name;
+    this.#step('caught-up', `${stopped}; ${target.name} caught up from ${from} to ${donor.gtid}`);
+  }
+
+  /** Stops `name`'s IO thread; resolves with its name, or '' when it could not be reached (it takes no part). */
+  async #stopReceiving(name: string): Promise<string> {
+    try {
+      const session = await this.#deps.observer.session(name);
+      await session.query(session.dialect.stopReceiving, this.#replicationTimeoutMs);
+      return name;
+    } catch {
+      return '';
+    }
+  }
+
+  /** Every server that may take part: neither fenced (the old master, former masters) nor gone from the config. */
+  #survivors(): ServerConfig[] {
+    const fenced = this.#deps.keeper.fencedServers(this.#deps.cluster.name);
+    return this.#deps.cluster.servers.filter((s) => s.name !== this.#record.old_master && !fenced.includes(s.name));
   }
 
   async #promote(target: ServerConfig): Promise<void> {
@@ -170,29 +234,34 @@ export class FailoverExecutor {
     await session.run(session.dialect.promote, this.#replicationTimeoutMs);
     const [row] = await session.query<{ read_only: string | number; gtid: string }[]>(session.dialect.overview);
     if (Number(row?.read_only) === 1) throw new FailoverAborted(`${target.name} is still read_only after promotion`);
+    this.#promotedAt = String(row?.gtid ?? '');
     this.#step('promoted', `${target.name} is writable at ${row?.gtid || 'empty'}`);
   }
 
-  async #repoint(target: ServerConfig): Promise<void> {
-    const { observer } = this.#deps;
-    // Former masters stay fenced and out of replication until rejoined: their data may have diverged.
-    const fenced = this.#deps.keeper.failoverState(this.#deps.cluster.name).fenced;
-    const others = this.#deps.cluster.servers.filter((s) => s.name !== target.name && !fenced.includes(s.name));
+  /** Resolves with the servers repointed (checked later: verifyRepointed). */
+  async #repoint(target: ServerConfig): Promise<string[]> {
+    const others = this.#survivors().filter((s) => s.name !== target.name);
     const results = await Promise.all(
-      others.map(async (s) => {
-        try {
-          const session = await observer.session(s.name);
-          const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
-          const current = status ? session.dialect.parseReplicaStatus(status) : null;
-          if (current?.masterHost === target.address && current.io !== 'no') return `${s.name} already replicates from it`;
-          await this.#replicateFrom(session, target);
-          return `${s.name} repointed`;
-        } catch (error) {
-          return `${s.name} NOT repointed (${describeCause(error)}); repoint it by hand`;
-        }
-      }),
+      others.map((s) =>
+        repointServer(this.#deps, s.name, target, this.#promotedAt, { timeoutMs: this.#replicationTimeoutMs }),
+      ),
     );
-    this.#step('repointed', results.length > 0 ? results.join('; ') : 'no other replica');
+    const failed = results.some((r) => !r.ok);
+    this.#step('repointed', results.length > 0 ? results.map((r) => r.detail).join('; ') : 'no other replica', failed);
+    return results.filter((r) => r.ok).map((r) => r.name);
+  }
+
+  /** "Repointed" means both threads run on the new master: a replica that does not is a failed step, not a log line. */
+  async #verifyRepointed(names: readonly string[], target: ServerConfig): Promise<void> {
+    const { observer } = this.#deps;
+    const results = await Promise.all(names.map((n) => verifyReplicating(observer, n, target, REPLICATING_WITHIN_MS)));
+    const bad = results.filter((r) => !r.ok);
+    if (bad.length === 0) return;
+    const steps = this.#record.steps.map((step) =>
+      step.name === 'repointed' ? { ...step, failed: true, detail: `${step.detail}; then: ${bad.map((r) => r.detail).join('; ')}` } : step,
+    );
+    this.#record = { ...this.#record, steps };
+    this.#deps.log({ level: 'warn', message: `failover ${this.#deps.cluster.name}: repointed FAILED: ${bad.map((r) => r.detail).join('; ')}` });
   }
 
   async #waitForAgents(version: number): Promise<void> {

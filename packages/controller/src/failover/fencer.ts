@@ -42,7 +42,7 @@ export class Fencer {
     while (!this.#stopped) {
       // A server since removed from the config is no longer ours to fence.
       const known = new Set(this.observer.cluster.servers.map((s) => s.name));
-      const fenced = this.keeper.failoverState(this.cluster).fenced.filter((n) => known.has(n));
+      const fenced = this.keeper.fencedServers(this.cluster).filter((n) => known.has(n));
       await Promise.all(fenced.map((name) => this.#check(name)));
       const delay = this.#unreachable.size > 0 ? RETRY_MS : this.observer.cluster.monitor.interval;
       await new Promise((r) => {
@@ -61,6 +61,8 @@ export class Fencer {
       const wasUnreachable = this.#unreachable.delete(name);
       const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
       if (!wasUnreachable && Number(row?.read_only) === 1 && !this.#rejoinDue(name)) return;
+      // Asked again after the awaits: a cancelled failover hands its old master back, writable.
+      if (!this.keeper.fencedServers(this.cluster).includes(name)) return;
       const { wasWritable, killed } = await fenceServer(session);
       this.log({
         level: 'warn',

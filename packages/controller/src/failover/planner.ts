@@ -20,6 +20,8 @@ export interface PlannerInput {
   readonly survivors: readonly ServerObservation[];
   /** A manual failover's chosen target. */
   readonly to?: string | undefined;
+  /** Targets of failovers that failed lately: tried after every other eligible replica. */
+  readonly avoid?: readonly string[];
 }
 
 export type Plan =
@@ -41,7 +43,39 @@ export function ineligibility(o: ServerObservation, server: PlannerServer | unde
   if (!o.reachable) return `is unreachable (${o.failure?.message ?? 'no answer'})`;
   if (!o.replica) return 'is not a replica';
   if (o.replica.lastSqlErrno !== 0) return `has a broken SQL thread (error ${o.replica.lastSqlErrno}: ${o.replica.lastSqlError})`;
+  // Stopped with no error: someone stopped it on purpose (a paused copy, a backup in progress).
+  if (!o.replica.sqlRunning) return 'has its SQL thread stopped (START SLAVE SQL_THREAD on it makes it eligible again)';
+  if (o.replica.sqlDelay > 0) return `is a delayed replica (MASTER_DELAY ${o.replica.sqlDelay} s)`;
   if (!o.replica.usesGtid) return 'does not replicate by GTID';
+  return undefined;
+}
+
+export interface Holding {
+  readonly name: string;
+  /** What it holds: received (relay log included) for a replica, executed for a fenced old master. */
+  readonly gtid: string;
+}
+
+/** Who holds the most, or the sentence naming two that diverged (each holds transactions the other lacks). */
+export function mostAdvanced(flavor: Flavor, holders: readonly Holding[]): { kind: 'best'; best: Holding } | { kind: 'diverged'; sentence: string } {
+  let best = holders[0] as Holding;
+  for (const h of holders.slice(1)) {
+    const cmp = compareGtid(flavor, h.gtid, best.gtid);
+    if (cmp === 'diverged') {
+      return {
+        kind: 'diverged',
+        sentence: `${h.name} (${h.gtid}) and ${best.name} (${best.gtid}) have diverged: each holds transactions the other lacks; resolve the errant transactions by hand, then run pullover-controller failover --to NAME`,
+      };
+    }
+    if (cmp === 'ahead') best = h;
+  }
+  return { kind: 'best', best };
+}
+
+/** Why `o` cannot hand its transactions to another server, or undefined when it can. */
+export function cannotDonate(o: ServerObservation): string | undefined {
+  if (o.writesReplicatedToBinlog === false) return 'writes no binlog of what it replicates (log_slave_updates=OFF)';
+  if (o.replica && o.replica.lastSqlErrno !== 0) return `cannot apply them (SQL error ${o.replica.lastSqlErrno}: ${o.replica.lastSqlError})`;
   return undefined;
 }
 
@@ -55,17 +89,9 @@ export function plan(input: PlannerInput): Plan {
 
   // The most advanced position any survivor holds, eligible or not: a no_master backup replica may
   // be the only one with the last acknowledged transaction.
-  let best = alive[0] as ServerObservation;
-  for (const o of alive.slice(1)) {
-    const cmp = compareGtid(input.flavor, receivedGtid(o), receivedGtid(best));
-    if (cmp === 'diverged') {
-      return {
-        kind: 'impossible',
-        sentence: `${o.name} (${receivedGtid(o)}) and ${best.name} (${receivedGtid(best)}) have diverged: each holds transactions the other lacks; resolve the errant transactions by hand, then run pullover-controller failover --to NAME`,
-      };
-    }
-    if (cmp === 'ahead') best = o;
-  }
+  const found = mostAdvanced(input.flavor, alive.map((o) => ({ name: o.name, gtid: receivedGtid(o) })));
+  if (found.kind === 'diverged') return { kind: 'impossible', sentence: found.sentence };
+  const best = alive.find((o) => o.name === found.best.name) as ServerObservation;
 
   const reasons: string[] = [];
   const eligible = alive.filter((o) => {
@@ -75,6 +101,10 @@ export function plan(input: PlannerInput): Plan {
   });
   const unreachable = input.survivors.filter((o) => !o.reachable).map((o) => `${o.name} is unreachable`);
 
+  // A target lacking what `best` holds must get it from `best`: not possible when `best` cannot donate.
+  const needsDonor = (o: ServerObservation) => !gtidContains(input.flavor, receivedGtid(o), receivedGtid(best));
+  const donorProblem = cannotDonate(best);
+  const served = donorProblem === undefined ? eligible : eligible.filter((o) => !needsDonor(o));
   let target: ServerObservation | undefined;
   if (input.to !== undefined) {
     target = eligible.find((o) => o.name === input.to);
@@ -83,9 +113,16 @@ export function plan(input: PlannerInput): Plan {
       const why = found ? ineligibility(found, byName.get(found.name)) : 'is not a survivor of this cluster';
       return { kind: 'impossible', sentence: `cannot promote ${input.to}: it ${why ?? 'is not eligible'}` };
     }
+    if (!served.includes(target)) {
+      return { kind: 'impossible', sentence: `cannot promote ${input.to}: ${best.name} alone holds ${receivedGtid(best)} but ${donorProblem}; promote ${best.name} or make it serve its binlog first` };
+    }
   } else {
-    // Candidates first (the operator marked them for a reason), then the most advanced, then config order.
-    const ranked = [...eligible].sort((a, b) => {
+    const avoid = new Set(input.avoid ?? []);
+    // Not lately failed first, then candidates (the operator marked them for a reason), then the most advanced, then config order.
+    const ranked = [...served].sort((a, b) => {
+      const fa = avoid.has(a.name) ? 1 : 0;
+      const fb = avoid.has(b.name) ? 1 : 0;
+      if (fa !== fb) return fa - fb;
       const ca = byName.get(a.name)?.candidate ? 0 : 1;
       const cb = byName.get(b.name)?.candidate ? 0 : 1;
       if (ca !== cb) return ca - cb;
@@ -95,6 +132,12 @@ export function plan(input: PlannerInput): Plan {
       return (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0);
     });
     target = ranked[0];
+    if (!target && eligible.length > 0) {
+      return {
+        kind: 'impossible',
+        sentence: `no server can replace ${input.oldMaster} without losing transactions: ${best.name} alone holds ${receivedGtid(best)} but ${donorProblem}; ${eligible.map((o) => o.name).join(', ')} lack(s) them`,
+      };
+    }
   }
   if (!target) {
     return {

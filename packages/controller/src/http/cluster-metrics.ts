@@ -1,10 +1,13 @@
 import type { FailoverEngine } from '../monitor/engine.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { label, metric } from './metric-text.js';
+import { lastFailedSteps } from './status.js';
 
 /** Per cluster: the master's health, each server as last observed, the failover block and past failovers. */
 export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | undefined, now: Date): string[] {
   const up: [string, number][] = [];
+  const masterReadOnly: [string, number][] = [];
+  const failedSteps: [string, number][] = [];
   const failures: [string, number][] = [];
   const serverUp: [string, number][] = [];
   const readOnly: [string, number][] = [];
@@ -18,7 +21,10 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
     const c = `cluster="${label(cluster.name)}"`;
     const monitor = engine?.monitor(cluster.name);
     const health = monitor?.health?.verdict.state;
-    if (health !== undefined) up.push([`{${c}}`, health === 'master-alive' ? 1 : 0]);
+    if (health !== undefined) {
+      up.push([`{${c}}`, health === 'master-alive' ? 1 : 0]);
+      masterReadOnly.push([`{${c}}`, health === 'master-read-only' ? 1 : 0]);
+    }
     if (monitor) failures.push([`{${c}}`, monitor.consecutiveFailures]);
     for (const server of cluster.servers) {
       const o = monitor?.observation(server.name);
@@ -34,13 +40,15 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
     paused.push([`{${c}}`, keeper.pausedUntil(cluster.name, now) ? 1 : 0]);
     running.push([`{${c}}`, state.running ? 1 : 0]);
     const records = keeper.state.failovers.filter((r) => r.cluster === cluster.name);
-    for (const outcome of ['done', 'failed'] as const) {
+    failedSteps.push([`{${c}}`, lastFailedSteps(keeper, cluster.name).length]);
+    for (const outcome of ['done', 'failed', 'cancelled'] as const) {
       total.push([`{${c},outcome="${outcome}"}`, records.filter((r) => r.outcome === outcome).length]);
     }
     for (const step of records.at(-1)?.steps ?? []) stepSeconds.push([`{${c},step="${step.name}"}`, step.ms / 1000]);
   }
   return [
     metric('pullover_master_up', 'gauge', 'Whether the detector finds the master alive (1) or not (0).', up),
+    metric('pullover_master_read_only', 'gauge', 'The master answers but is read_only: no server takes writes (alert on 1; set-writable fixes it).', masterReadOnly),
     metric('pullover_master_consecutive_failures', 'gauge', 'Consecutive failed pings of the master.', failures),
     metric('pullover_server_up', 'gauge', 'Whether the controller could observe the server on its last look.', serverUp),
     metric('pullover_server_read_only', 'gauge', 'The server\'s read_only as last observed.', readOnly),
@@ -49,6 +57,7 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
     metric('pullover_failover_paused', 'gauge', 'Automatic failover paused by an operator (pullover-controller pause).', paused),
     metric('pullover_failover_running', 'gauge', 'A failover of the cluster is under way.', running),
     metric('pullover_failovers_total', 'counter', 'Failovers recorded in the state dir, by outcome.', total),
+    metric('pullover_last_failover_failed_steps', 'gauge', 'Steps of the last failover that did not do all they should (a replica not repointed): a human must look.', failedSteps),
     metric('pullover_last_failover_step_seconds', 'gauge', 'How long each step of the last failover took.', stepSeconds),
   ];
 }

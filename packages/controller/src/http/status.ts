@@ -12,6 +12,7 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
     const monitor = engine?.monitor(cluster.name);
     const health = monitor?.health;
     const failover = keeper.failoverState(cluster.name);
+    const fenced = keeper.fencedServers(cluster.name);
     return {
       name: cluster.name,
       master: published?.master ?? '',
@@ -22,7 +23,7 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
         role: server.name === published?.master ? ('master' as const) : ('replica' as const),
         candidate: server.candidate,
         no_master: server.no_master,
-        fenced: failover.fenced.includes(server.name),
+        fenced: fenced.includes(server.name),
         observed: observed(monitor?.observation(server.name)),
       })),
       health: health
@@ -34,6 +35,7 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
         paused_until: keeper.pausedUntil(cluster.name, now)?.until.toISOString() ?? null,
         pause_reason: keeper.pausedUntil(cluster.name, now)?.reason ?? null,
         running: failover.running !== null,
+        failed_steps: lastFailedSteps(keeper, cluster.name),
       },
     };
   });
@@ -46,6 +48,12 @@ export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: D
     agents_current: agents.filter((a) => a.current).length,
     agents_total: agents.length,
   };
+}
+
+/** `name: detail` of each step the cluster's last filed failover marked failed. */
+export function lastFailedSteps(keeper: StateKeeper, cluster: string): string[] {
+  const last = keeper.state.failovers.findLast((r) => r.cluster === cluster);
+  return (last?.steps ?? []).filter((s) => s.failed).map((s) => `${s.name}: ${s.detail}`);
 }
 
 function agentStatus(record: AgentRecord, version: number, now: Date): AgentStatus {

@@ -1,4 +1,4 @@
-import type { FailoverRecord, RejoinResponse, SwitchoverRequest, SwitchoverResponse } from '@pullover/protocol';
+import type { FailoverRecord, FailoverRequest, RejoinResponse, SetWritableResponse, SwitchoverRequest, SwitchoverResponse } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig } from '../config/load.js';
 import { FailoverRefused, SwitchoverRefused } from '../errors.js';
@@ -7,6 +7,7 @@ import { FailoverExecutor } from '../failover/executor.js';
 import { gate } from '../failover/gate.js';
 import { Fencer } from '../failover/fencer.js';
 import { type Plan, plan } from '../failover/planner.js';
+import { repointServer } from '../failover/repoint.js';
 import { openRecord } from '../failover/record.js';
 import type { LogLine } from '../log-line.js';
 import { failureOf } from '../mysql/session.js';
@@ -15,14 +16,16 @@ import type { RunningFailover } from '../state/schema.js';
 import { checkSwitchover } from '../switchover/checks.js';
 import { runSwitchover } from '../switchover/executor.js';
 import { rejoin } from '../switchover/rejoin.js';
+import { setWritable } from '../switchover/set-writable.js';
 import type { ServerObservation } from '../topology/observation.js';
 import { ClusterObserver, type Login } from '../topology/observer.js';
 
 /** After a failed ping, the next one goes out this soon: a dead master is confirmed in a fraction of the interval. */
 const RECHECK_MS = 100;
 
-/** After a failed failover, the next automatic attempt waits this long: a failing step is not hammered. */
+/** After a failed failover, the next automatic attempt waits this long, doubled after each further failure: a failing step is not hammered. */
 const RETRY_FAILED_MS = 30_000;
+const RETRY_FAILED_MAX_MS = 10 * 60_000;
 
 /** Agents are asked for their view at most this often: a flapping master must not make every app server report each second. */
 const ASK_AGENTS_EVERY_MS = 10_000;
@@ -59,6 +62,8 @@ export class ClusterMonitor {
   #askedAgentsAt = 0;
   /** No automatic failover before this time: the last one failed. */
   #retryAfter: Date | undefined;
+  /** Targets of failovers that failed since the master was last seen alive: the planner tries others first. */
+  #failedTargets: string[] = [];
   #observations = new Map<string, ServerObservation>();
   #health: Health | undefined;
   /** Set from the moment a failover is decided (before it is journaled) until it is filed. */
@@ -104,8 +109,7 @@ export class ClusterMonitor {
     this.#fencer.start();
     const journal = this.#deps.keeper.failoverState(this.name).running;
     if (journal) {
-      this.#say('resume', 'warn', `${this.name}: resuming the failover ${journal.record.id} (${journal.record.old_master} → ${journal.target}) that a previous controller left unfinished`);
-      void this.#execute(journal);
+      this.#say('journal', 'warn', `${this.name}: the failover ${journal.record.id} (${journal.record.old_master} → ${journal.target}) was left unfinished by a previous controller: it resumes once ${journal.record.old_master} is confirmed dead again, and is cancelled if it answers before ${journal.target} was promoted`);
     }
     void this.#loop();
   }
@@ -125,8 +129,11 @@ export class ClusterMonitor {
   }
 
   /** A failover by hand: the operator has decided the master is dead. Resolves when it is over. */
-  async failover(to: string | undefined, reason: string | undefined): Promise<FailoverRecord> {
+  async failover({ to, reason, force = false }: FailoverRequest): Promise<FailoverRecord> {
     if (this.#busy) throw new FailoverRefused(this.name, 'a failover is already running');
+    if (this.#deps.keeper.failoverState(this.name).running) {
+      throw new FailoverRefused(this.name, 'an unfinished failover is journaled: it resumes once the master is confirmed dead again');
+    }
     const master = this.#master();
     if (await this.masterAnswers()) {
       throw new FailoverRefused(this.name, `${master.name} answers: failover is for a dead master; move a live one with switchover`);
@@ -134,7 +141,23 @@ export class ClusterMonitor {
     const survivors = await this.observer.observeAll(this.#others());
     const decided = this.#plan(survivors, to);
     if (decided.kind === 'impossible') throw new FailoverRefused(this.name, decided.sentence);
-    return this.#begin(decided, 'manual', reason ?? 'manual failover', new Date(this.#deps.now()));
+    return this.#begin(decided, 'manual', reason ?? 'manual failover', new Date(this.#deps.now()), force);
+  }
+
+  /** The read_only master takes writes again, when no other server could hold a write it lacks. */
+  async setWritable(): Promise<SetWritableResponse> {
+    if (this.#busy || this.#deps.keeper.failoverState(this.name).running) {
+      throw new FailoverRefused(this.name, 'a failover or switchover is under way');
+    }
+    this.#busy = true;
+    try {
+      const result = await setWritable(this.#executorDeps(), this.#master().name, this.#others());
+      const level = result.outcome === 'refused' ? 'warn' : 'info';
+      this.#deps.log({ level, message: `${this.name}: set-writable ${result.master}: ${result.outcome}: ${result.checks.join('; ')}` });
+      return result;
+    } finally {
+      this.#busy = false;
+    }
   }
 
   /** A planned switchover (the master is alive): checked, then carried out unless `dry_run`. */
@@ -246,9 +269,12 @@ export class ClusterMonitor {
         failingSince: this.#pings.failingSince ?? now(),
       };
     }
+    const observedMaster = observed.find((o) => o.name === master.name);
     const verdict = detect({
       master: { name: master.name, address: master.address, port: cluster.mysql.port },
+      cluster: this.name,
       pings: this.#pings,
+      masterReadOnly: pinged === undefined ? observedMaster?.readOnly : undefined,
       replicas: observed.filter((o) => o.name !== master.name),
       agents: this.#sightings(master.address),
       agentsExpected: this.#liveAgents(),
@@ -262,6 +288,17 @@ export class ClusterMonitor {
       this.#deps.log({ level: verdict.state === 'master-alive' ? 'info' : 'warn', message: `${this.name}: ${verdict.sentence}` });
     } else {
       this.#health = { verdict, since: this.#health.since };
+    }
+    if (pinged === undefined) this.#failedTargets = [];
+
+    const journal = this.#deps.keeper.failoverState(this.name).running;
+    if (journal) {
+      await this.#resumeOrCancel(journal, pinged === undefined, verdict, observed);
+      return;
+    }
+    if (verdict.state === 'master-read-only') {
+      await this.#recoverRestart();
+      return;
     }
     if (verdict.state !== 'master-dead') return;
 
@@ -287,13 +324,86 @@ export class ClusterMonitor {
     await this.#begin(decided, 'auto', verdict.sentence, this.#pings.failingSince ?? now());
   }
 
+  /**
+   * A failover journaled by a controller that died: resumed only once its old master is confirmed
+   * dead again (or at once when its target was already promoted: there is no way back then), and
+   * cancelled when the old master answers before anything was promoted.
+   */
+  async #resumeOrCancel(
+    journal: RunningFailover,
+    masterAnswers: boolean,
+    verdict: Verdict,
+    observed: readonly ServerObservation[],
+  ): Promise<void> {
+    const target = observed.find((o) => o.name === journal.target);
+    const promoted = journal.record.version !== null || (target?.reachable === true && target.replica === null);
+    const old = journal.record.old_master;
+    if (promoted) {
+      this.#say('journal', 'warn', `${this.name}: resuming the failover ${journal.record.id} (${old} → ${journal.target}): ${journal.target} was already promoted`);
+      await this.#execute(journal);
+      return;
+    }
+    if (masterAnswers) {
+      await this.#cancel(journal);
+      return;
+    }
+    // The failover may have stopped the replicas' IO threads before it died: they cannot witness
+    // any more. Dead again means: our pings fail, no replica is connected to it, no app server reaches it.
+    const oldAddress = this.observer.server(old).address;
+    const connected = observed.some((o) => o.replica?.io === 'yes' && o.replica.masterHost === oldAddress);
+    const confirmed = this.#pings.consecutiveFailures >= this.#deps.cluster.monitor.failures && !connected
+      && (verdict.state === 'master-dead' || verdict.state === 'master-unreachable');
+    if (!confirmed) {
+      this.#say('journal', 'warn', `${this.name}: the unfinished failover ${journal.record.id} (${old} → ${journal.target}) waits: ${verdict.sentence}`);
+      return;
+    }
+    this.#say('journal', 'warn', `${this.name}: resuming the failover ${journal.record.id} (${old} → ${journal.target}) that a previous controller left unfinished: ${old} is confirmed dead again`);
+    await this.#execute(journal);
+  }
+
+  /** The old master came back before anything was promoted: it stays the master, writable, its replicas on it. */
+  async #cancel(journal: RunningFailover): Promise<void> {
+    this.#busy = true;
+    try {
+      const { keeper, now } = this.#deps;
+      const old = this.observer.server(journal.record.old_master);
+      const error = `${old.name} answered again before ${journal.target} was promoted: failover cancelled, ${old.name} stays the master`;
+      // Filed first: from then on the fencer leaves the old master alone.
+      await keeper.finishFailover(this.name, { ...journal.record, outcome: 'cancelled', error, finished_at: now().toISOString() });
+      const session = await this.observer.session(old.name);
+      await session.run(session.dialect.unfence);
+      const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
+      const deps = { observer: this.observer, replication: this.#deps.replication };
+      const timeoutMs = this.#deps.cluster.failover.catchup_timeout;
+      const results = await Promise.all(this.#others().map((n) => repointServer(deps, n, old, String(row?.gtid ?? ''), { timeoutMs })));
+      this.#deps.log({ level: 'warn', message: `${this.name}: ${error}; writable again; ${results.map((r) => r.detail).join('; ')}` });
+    } finally {
+      this.#busy = false;
+      this.#pings = { consecutiveFailures: 0 };
+    }
+  }
+
+  /** restart_recovery: auto — a master that came back read_only is made writable when set-writable's check passes, never while paused. */
+  async #recoverRestart(): Promise<void> {
+    const { cluster, keeper, now } = this.#deps;
+    if (cluster.restart_recovery !== 'auto') return;
+    const paused = keeper.pausedUntil(this.name, now());
+    if (paused) {
+      this.#say('restart', 'warn', `${this.name}: ${this.#master().name} is read_only; automatic failover is paused until ${paused.until.toISOString()}, so it is not made writable automatically (resume, or set-writable)`);
+      return;
+    }
+    const result = await this.setWritable();
+    this.#say('restart', result.outcome === 'writable' ? 'info' : 'warn', `${this.name}: restart_recovery: ${result.master} ${result.outcome === 'writable' ? 'made writable' : `not made writable: ${result.checks.join('; ')}`}`);
+  }
+
   #plan(survivors: ServerObservation[], to: string | undefined): Plan {
     const cluster = this.#deps.cluster;
     const flavor = survivors.find((o) => o.flavor)?.flavor ?? 'mariadb';
-    return plan({ oldMaster: this.#master().name, flavor, servers: cluster.servers, survivors, to });
+    const avoid = this.#failedTargets;
+    return plan({ oldMaster: this.#master().name, flavor, servers: cluster.servers, survivors, to, avoid });
   }
 
-  async #begin(decided: Extract<Plan, { kind: 'promote' }>, trigger: 'auto' | 'manual', reason: string, startedAt: Date): Promise<FailoverRecord> {
+  async #begin(decided: Extract<Plan, { kind: 'promote' }>, trigger: 'auto' | 'manual', reason: string, startedAt: Date, force = false): Promise<FailoverRecord> {
     // Claimed before the first await: a manual failover and the loop must never both start one.
     if (this.#busy) throw new FailoverRefused(this.name, 'a failover is already running');
     this.#busy = true;
@@ -311,7 +421,7 @@ export class ClusterMonitor {
       confirmed: now(),
     });
     this.#deps.log({ level: 'warn', message: `${this.name}: failing over from ${master.name}: ${decided.sentence}` });
-    const running: RunningFailover = { record, target: decided.target, donor: decided.donor };
+    const running: RunningFailover = { record, target: decided.target, donor: decided.donor, force };
     // Journaled before the first action: from here on a restarted controller finishes it.
     try {
       await keeper.beginFailover(this.name, running);
@@ -326,7 +436,11 @@ export class ClusterMonitor {
     const executor = new FailoverExecutor(this.#executorDeps(), running);
     this.#busy = true;
     return executor.run().then((record) => {
-      if (record.outcome === 'failed') this.#retryAfter = new Date(this.#deps.now().getTime() + RETRY_FAILED_MS);
+      if (record.outcome === 'failed') {
+        this.#failedTargets = [...this.#failedTargets.filter((n) => n !== running.target), running.target];
+        const wait = Math.min(RETRY_FAILED_MAX_MS, RETRY_FAILED_MS * 2 ** (this.#failedTargets.length - 1));
+        this.#retryAfter = new Date(this.#deps.now().getTime() + wait);
+      }
       return record;
     }).finally(() => {
       this.#busy = false;
@@ -343,7 +457,7 @@ export class ClusterMonitor {
   /** Candidates for survivors: neither the master nor a former master kept fenced (its data may have diverged). */
   #others(): string[] {
     const master = this.#master().name;
-    const fenced = this.#deps.keeper.failoverState(this.name).fenced;
+    const fenced = this.#deps.keeper.fencedServers(this.name);
     return this.#deps.cluster.servers.map((s) => s.name).filter((n) => n !== master && !fenced.includes(n));
   }
 

@@ -1,4 +1,11 @@
-import type { FailoverRecord, RejoinResponse, SwitchoverRequest, SwitchoverResponse } from '@pullover/protocol';
+import type {
+  FailoverRecord,
+  FailoverRequest,
+  RejoinResponse,
+  SetWritableResponse,
+  SwitchoverRequest,
+  SwitchoverResponse,
+} from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { LogLine } from '../log-line.js';
@@ -48,8 +55,12 @@ export class FailoverEngine {
     for (const m of this.#monitors.values()) m.stop();
   }
 
-  failover(cluster: string, to: string | undefined, reason: string | undefined): Promise<FailoverRecord> {
-    return this.#of(cluster).failover(to, reason);
+  failover(cluster: string, request: FailoverRequest): Promise<FailoverRecord> {
+    return this.#of(cluster).failover(request);
+  }
+
+  setWritable(cluster: string): Promise<SetWritableResponse> {
+    return this.#of(cluster).setWritable();
   }
 
   switchover(cluster: string, request: SwitchoverRequest): Promise<SwitchoverResponse> {

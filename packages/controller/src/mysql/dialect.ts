@@ -15,6 +15,8 @@ export interface ReplicaStatus {
   /** 'connecting': the IO thread runs but has no working connection to its master. */
   readonly io: 'yes' | 'connecting' | 'no';
   readonly sqlRunning: boolean;
+  /** MASTER_DELAY: a delayed replica is a safety copy, never a master. */
+  readonly sqlDelay: number;
   /** What it has received from its master (relay log included). */
   readonly receivedGtid: string;
   readonly lastIoErrno: number;
@@ -60,6 +62,11 @@ export interface Dialect {
   readonly adoptExecutedPosition: readonly string[];
   /** Client sessions to kill when fencing: everything but replication and system threads. */
   readonly clientSessions: string;
+  /** One row: log_bin and log_replica_updates: a donor must write what it received to its binlog to serve it. */
+  readonly binlogSettings: string;
+  /** Stop receiving from the master, keep applying: nothing more arrives while positions are compared. */
+  readonly stopReceiving: string;
+  readonly startApplying: string;
 }
 
 function text(row: Record<string, unknown>, key: string): string {
@@ -95,6 +102,7 @@ export const MARIADB: Dialect = {
     masterPort: num(row, 'Master_Port'),
     io: io(text(row, 'Slave_IO_Running')),
     sqlRunning: text(row, 'Slave_SQL_Running') === 'Yes',
+    sqlDelay: num(row, 'SQL_Delay'),
     receivedGtid: text(row, 'Gtid_IO_Pos'),
     lastIoErrno: num(row, 'Last_IO_Errno'),
     lastIoError: text(row, 'Last_IO_Error'),
@@ -125,6 +133,9 @@ export const MARIADB: Dialect = {
     logSlaveUpdates: num(row, 'log_slave_updates') === 1,
   }),
   clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
+  binlogSettings: 'SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_replica_updates',
+  stopReceiving: 'STOP SLAVE IO_THREAD',
+  startApplying: 'START SLAVE SQL_THREAD',
 };
 
 export const MYSQL: Dialect = {
@@ -136,6 +147,7 @@ export const MYSQL: Dialect = {
     masterPort: num(row, 'Source_Port'),
     io: io(text(row, 'Replica_IO_Running')),
     sqlRunning: text(row, 'Replica_SQL_Running') === 'Yes',
+    sqlDelay: num(row, 'SQL_Delay'),
     // What was received but not yet applied is in the relay log: the union is what it holds.
     receivedGtid: [text(row, 'Executed_Gtid_Set'), text(row, 'Retrieved_Gtid_Set')].filter((s) => s !== '').join(','),
     lastIoErrno: num(row, 'Last_IO_Errno'),
@@ -162,6 +174,9 @@ export const MYSQL: Dialect = {
   parseHoldings: (row) => ({ executed: text(row, 'executed') }),
   // Replication applier threads run as 'system user' on MySQL 8, so the same filter keeps them.
   clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
+  binlogSettings: 'SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_replica_updates AS log_replica_updates',
+  stopReceiving: 'STOP REPLICA IO_THREAD',
+  startApplying: 'START REPLICA SQL_THREAD',
 };
 
 /** From SELECT VERSION(): "10.11.6-MariaDB-0+deb12u1" is MariaDB; "8.0.36", "8.4.0" MySQL. */

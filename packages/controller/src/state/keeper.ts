@@ -44,7 +44,8 @@ export class StateKeeper {
     this.config = config;
     this.#store = store;
     this.#publisher = publisher;
-    this.#state = state;
+    // A state written before the rule (a failed failover left its old master on the list) is read by it.
+    this.#state = withoutFencedMasters(state);
     this.#now = now;
   }
 
@@ -75,6 +76,16 @@ export class StateKeeper {
 
   failoverState(cluster: string): ClusterFailoverState {
     return this.#state.failover[cluster] ?? NO_FAILOVER;
+  }
+
+  /**
+   * The servers to keep read-only now: former masters, and the old master of a failover under way
+   * (still the mapping's master until the new one is published). Never the master otherwise: the
+   * fencer would undo an operator's read_only=OFF on it within a second.
+   */
+  fencedServers(cluster: string): string[] {
+    const { fenced, running } = this.failoverState(cluster);
+    return running ? [...new Set([...fenced, running.record.old_master])] : [...fenced];
   }
 
   /** When the post-failover block on automatic failover ends, or undefined when none is in force at `now`. */
@@ -115,15 +126,9 @@ export class StateKeeper {
     });
   }
 
-  /** Journals a failover before its first action, and fences the old master from now on. */
+  /** Journals a failover before its first action; its old master is fenced while it runs (fencedServers). */
   beginFailover(cluster: string, running: RunningFailover): Promise<void> {
-    return this.#serialize(() =>
-      this.#updateFailover(cluster, (f) => ({
-        ...f,
-        running,
-        fenced: [...new Set([...f.fenced, running.record.old_master])],
-      })),
-    );
+    return this.#serialize(() => this.#updateFailover(cluster, (f) => ({ ...f, running })));
   }
 
   /** Moves the hostnames to the promoted server; resolves with the new version. */
@@ -136,7 +141,8 @@ export class StateKeeper {
       const detail = `failover ${config.name}: ${previous} → ${server.name}; ${describeTarget(publishedCluster(config, server))}`;
       return this.#moveMaster(config, server, 'failover', detail, record.reason, (f) => ({
         ...f,
-        fenced: f.fenced.filter((n) => n !== server.name),
+        // From here on a former master: kept read-only until it is rejoined.
+        fenced: [...new Set([...f.fenced, record.old_master])],
         running: f.running ? { ...f.running, record } : null,
       }));
     });
@@ -260,7 +266,8 @@ export class StateKeeper {
     return version;
   }
 
-  async #commit(next: ControllerState): Promise<void> {
+  async #commit(proposed: ControllerState): Promise<void> {
+    const next = withoutFencedMasters(proposed);
     const bumped = next.version !== this.#state.version;
     // Validated before it is saved: a mapping that cannot be served must not become the durable state.
     const mapping = bumped ? Mapping.parse(mappingOf(next)) : undefined;
@@ -275,4 +282,16 @@ export class StateKeeper {
     this.#state = next;
     if (mapping) this.#publisher.publish(mapping);
   }
+}
+
+/** The master of each cluster taken off its fenced list: whoever the mapping names must be free to take writes. */
+export function withoutFencedMasters(state: ControllerState): ControllerState {
+  let failover = state.failover;
+  for (const [name, f] of Object.entries(state.failover)) {
+    const master = state.clusters[name]?.master;
+    if (master !== undefined && f.fenced.includes(master)) {
+      failover = { ...failover, [name]: { ...f, fenced: f.fenced.filter((n) => n !== master) } };
+    }
+  }
+  return failover === state.failover ? state : { ...state, failover };
 }

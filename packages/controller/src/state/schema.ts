@@ -43,6 +43,8 @@ export const RunningFailover = z.strictObject({
   record: FailoverRecord,
   target: Name,
   donor: Name.nullable(),
+  /** failover --force: go on although the fence command failed (the operator vouches the old master is down). */
+  force: z.boolean().default(false),
 });
 export type RunningFailover = z.infer<typeof RunningFailover>;
 

@@ -14,6 +14,8 @@ export interface ServerObservation {
   readonly readOnly?: boolean;
   /** Executed GTID position (MariaDB gtid_current_pos, MySQL gtid_executed). */
   readonly executedGtid?: string;
+  /** log_bin and log_slave_updates both on: what it replicates, it can serve to another replica. */
+  readonly writesReplicatedToBinlog?: boolean;
   /** Its replication, or null when it replicates from nobody. Undefined when unreachable. */
   readonly replica?: ReplicaStatus | null;
 }

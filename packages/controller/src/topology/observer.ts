@@ -95,8 +95,9 @@ export class ClusterObserver {
       await session.query('REPLACE INTO pullover.heartbeat VALUES (1, NOW(6))');
     } catch (error) {
       const failure = failureOf(name, error);
-      // mysqld answered and said no (bad password, too many connections): it is alive.
-      if (failure.kind === 'rejected') return;
+      // mysqld answered and said no (bad password, too many connections): it is alive. So is one
+      // that refuses the insert ping for being read_only: the detector names that state itself.
+      if (failure.kind === 'rejected' || (error as { code?: string }).code === 'ER_OPTION_PREVENTS_STATEMENT') return;
       throw failure;
     }
   }
@@ -108,6 +109,8 @@ export class ClusterObserver {
       const session = await this.session(name);
       const [overview] = await session.query<{ read_only: string | number; gtid: string }[]>(session.dialect.overview);
       const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
+      type Binlog = { log_bin: string | number; log_replica_updates: string | number };
+      const [binlog] = await session.query<Binlog[]>(session.dialect.binlogSettings);
       return {
         name,
         address: server.address,
@@ -117,6 +120,7 @@ export class ClusterObserver {
         version: session.version,
         readOnly: Number(overview?.read_only) === 1,
         executedGtid: String(overview?.gtid ?? ''),
+        writesReplicatedToBinlog: Number(binlog?.log_bin) === 1 && Number(binlog?.log_replica_updates) === 1,
         replica: status ? session.dialect.parseReplicaStatus(status) : null,
       };
     } catch (error) {

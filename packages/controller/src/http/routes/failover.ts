@@ -9,6 +9,7 @@ import {
   type ResumeResponse,
   RejoinRequest,
   type RejoinResponse,
+  type SetWritableResponse,
   SwitchoverRequest,
   type SwitchoverResponse,
 } from '@pullover/protocol';
@@ -25,12 +26,20 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine, now }: Ap
 
   app.post('/v1/clusters/:cluster/failover', { config: { access: 'admin' } }, async (request): Promise<FailoverRecord> => {
     const { cluster } = parseInput(ClusterParams, request.params, 'params');
-    const { to, reason } = parseInput(FailoverRequest, request.body ?? {}, 'body');
+    const body = parseInput(FailoverRequest, request.body ?? {}, 'body');
+    const { to, reason, force } = body;
     keeper.cluster(cluster);
     if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
     const why = reason ? ` (reason: ${reason})` : '';
-    app.say({ level: 'warn', cluster, message: `${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${why}` });
-    return engine.failover(cluster, to, reason);
+    app.say({ level: 'warn', cluster, message: `${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${force ? ', forced past a failed fence' : ''}${why}` });
+    return engine.failover(cluster, body);
+  });
+
+  app.post('/v1/clusters/:cluster/set-writable', { config: { access: 'admin' } }, async (request): Promise<SetWritableResponse> => {
+    const { cluster } = parseInput(ClusterParams, request.params, 'params');
+    keeper.cluster(cluster);
+    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    return engine.setWritable(cluster);
   });
 
   app.post('/v1/clusters/:cluster/switchover', { config: { access: 'admin' } }, async (request): Promise<SwitchoverResponse> => {
