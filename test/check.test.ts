@@ -17,10 +17,22 @@ describe('pullover-controller check on real MariaDB', () => {
     port = cluster.master.port;
   });
   afterAll(() => cluster?.destroy());
-  beforeEach(() => cluster.reset());
+  // The sandbox's my.cnf lets a master stop waiting for its replicas after 1 s, or at once with none
+  // connected: quick tests, but what `check` refuses. Production settings for the test, then back:
+  // reset() commits on a master with no replica connected, which would wait out the long timeout.
+  const semisync = (timeoutMs: number, waitNoSlave: 'ON' | 'OFF') => Promise.all(cluster.servers.filter((s) => s.isRunning).map(async (s) => {
+    await s.query('SET GLOBAL rpl_semi_sync_master_timeout=?', [timeoutMs]);
+    await s.query(`SET GLOBAL rpl_semi_sync_master_wait_no_slave=${waitNoSlave}`);
+  }));
+  const SANDBOX = [1000, 'OFF'] as const;
+  beforeEach(async () => {
+    await cluster.reset();
+    await semisync(300_000, 'ON');
+  });
   afterEach(async () => {
     await fleet?.destroy();
     fleet = undefined;
+    await semisync(...SANDBOX);
   });
 
   /** Writes a controller.yaml for the cluster (no controller is started) and runs check on it. */
@@ -53,10 +65,23 @@ describe('pullover-controller check on real MariaDB', () => {
       expect(r.stderr).toMatch(new RegExp(`^checked myservice/${name} \\(.*127\\.0\\.23\\.\\d:\\d+\\): MariaDB`, 'm'));
     }
     expect(r.stderr).toContain(`checked myservice/mysql1 (the master per the first server in the config, 127.0.23.1:${port}): MariaDB`);
-    expect(r.stdout).toContain('ok    myservice/mysql1: the master: writable, replicates from nobody, semi-sync on (2 replica(s) acknowledge');
+    expect(r.stdout).toContain('ok    myservice/mysql1: the master: writable, replicates from nobody, semi-sync active (2 replica(s) acknowledge)');
+    expect(r.stdout).toContain('ok    myservice/mysql2: semi-sync: rpl_semi_sync_master_enabled ON, rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON\n');
     expect(r.stdout).toContain(`ok    myservice/mysql3: replicates from mysql1 (127.0.23.1:${port}) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s\n`);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^myservice: ready: a failover would work; if mysql1 died now: promote mysql2 \(candidate, at 0-1-\d+\); repoint mysql3$/);
     expect(r.code).toBe(0);
+  });
+
+  it('the sandbox\'s semi-sync (1 s timeout, no wait without replicas): FAIL on every server that is or may become the master', async () => {
+    await semisync(...SANDBOX);
+    const r = await check();
+    for (const name of ['mysql1', 'mysql2', 'mysql3']) {
+      const it = name === 'mysql1' ? 'it would' : 'once promoted, it would';
+      expect(r.stdout).toMatch(new RegExp(`^FAIL  myservice/${name}: rpl_semi_sync_master_timeout is 1000 ms: frozen or cut off from its replicas for longer, ${it} stop waiting .*so wait at least 5m → fix: SET GLOBAL rpl_semi_sync_master_timeout=300000 on ${name}, and rpl_semi_sync_master_timeout=300000 in its my\\.cnf`, 'm'));
+      expect(r.stdout).toContain(`FAIL  myservice/${name}: rpl_semi_sync_master_wait_no_slave is OFF: cut off from every replica, ${it} stop waiting at once and acknowledge commits that the failover then discards → fix: SET GLOBAL rpl_semi_sync_master_wait_no_slave=ON on ${name}, and rpl_semi_sync_master_wait_no_slave=ON in its my.cnf\n`);
+    }
+    expect(r.stdout).toMatch(/^myservice: NOT ready: 6 problems to fix; if mysql1 died now: promote mysql2/m);
+    expect(r.code).toBe(1);
   });
 
   it('a replica with replication stopped: FAIL naming it and the fix, exit 1', async () => {

@@ -3,6 +3,7 @@ import type { ClusterFacts, Finding, ServerFacts } from '../src/check/facts.js';
 import { checkCluster, formatFinding, progress, verdict } from '../src/check/findings.js';
 import { currentMaster } from '../src/check/gather.js';
 import { missingPrivileges } from '../src/check/grants.js';
+import { failoverBound } from '../src/check/semisync.js';
 import { parseCommand } from '../src/cli/args.js';
 import { parseConfig } from '../src/config/load.js';
 import { MARIADB, type ReplicaStatus } from '../src/mysql/dialect.js';
@@ -16,7 +17,12 @@ const NOW = new Date('2025-06-01T12:00:00Z');
 const MARIADB_ALL = ['GRANT ALL PRIVILEGES ON *.* TO `pullover`@`%` IDENTIFIED BY PASSWORD \'*20E9\' WITH GRANT OPTION'];
 const REPL = ['GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`%` IDENTIFIED BY PASSWORD \'*634D\''];
 const SEMISYNC_ON = { rpl_semi_sync_master_status: 'ON', rpl_semi_sync_master_clients: '2' };
-const VARIABLES = { log_bin: 'ON', log_slave_updates: 'ON', gtid_strict_mode: 'ON', slave_net_timeout: '4', rpl_semi_sync_master_enabled: 'ON', rpl_semi_sync_master_wait_no_slave: 'OFF' };
+const VARIABLES = {
+  log_bin: 'ON', log_slave_updates: 'ON', gtid_strict_mode: 'ON', slave_net_timeout: '4',
+  rpl_semi_sync_master_enabled: 'ON', rpl_semi_sync_master_timeout: '300000', rpl_semi_sync_master_wait_no_slave: 'ON', rpl_semi_sync_slave_enabled: 'ON',
+};
+/** The defaults: 3 pings of 1 s every 1 s, catchup_timeout 60 s, agents_timeout 10 s, no fence command. */
+const DEFAULTS = parseConfig(configDoc('/etc/pullover'), '/etc/pullover/controller.yaml').clusters[0]!;
 
 /** A healthy replica of `host`, from the SHOW SLAVE STATUS columns that matter (the rest are empty). */
 const replicaOf = (host: string): ReplicaStatus => MARIADB.parseReplicaStatus({
@@ -63,6 +69,7 @@ function healthy(): ClusterFacts {
     blockedUntil: null,
     auto: true,
     timeoutMs: 1000,
+    failoverBound: failoverBound(DEFAULTS),
     servers: [
       server('mysql1', 1, { readOnly: false, replica: null }, { status: SEMISYNC_ON }),
       server('mysql2', 2, { replica: replicaOf('10.0.0.1') }, { candidate: true }),
@@ -111,8 +118,11 @@ const asMysql: Patch = (c) => ({
       executedGtid: `${UUID}:1-42`,
       replica: s.observation.replica ? { ...s.observation.replica, receivedGtid: `${UUID}:1-42` } : null,
     },
-    variables: { log_bin: 'ON', log_replica_updates: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'ON', replica_net_timeout: '60' },
-    status: {},
+    variables: {
+      log_bin: 'ON', log_replica_updates: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'ON', replica_net_timeout: '60',
+      rpl_semi_sync_source_enabled: 'ON', rpl_semi_sync_source_timeout: '300000', rpl_semi_sync_source_wait_no_replica: 'ON', rpl_semi_sync_replica_enabled: 'ON',
+    },
+    status: s.name === 'mysql1' ? { rpl_semi_sync_source_status: 'ON', rpl_semi_sync_source_clients: '2' } : {},
   })),
 });
 
@@ -194,14 +204,42 @@ const SCENARIOS: [string, Patch, Expected[]][] = [
     ['WARN', 'mysql3', /gtid_strict_mode is OFF.* → fix: SET GLOBAL gtid_strict_mode=ON on mysql3/],
   ]],
   ['no log_slave_updates on a server that could become the master', variables('mysql2', { log_slave_updates: 'OFF' }), [
-    ['FAIL', 'mysql2', /log_slave_updates is OFF: .*repointed at it.* → fix: set log_slave_updates=ON/],
+    ['FAIL', 'mysql2', /log_slave_updates is OFF, so what it replicates is not in its binlog: replicas repointed at it after a failover would miss it, and a rejoin, which compares binlog states \(gtid_binlog_state\).* → fix: set log_slave_updates=ON/],
   ]],
-  ['no log_slave_updates on a no_master replica: nothing to say', (c) => changed('mysql3', (s) => ({ ...s, no_master: true }))(variables('mysql3', { log_slave_updates: 'OFF', log_bin: 'OFF' })(c)), []],
+  ['no log_slave_updates on the master: a rejoin could not be judged against it', variables('mysql1', { log_slave_updates: 'OFF' }), [
+    ['FAIL', 'mysql1', /log_slave_updates is OFF.*once a replica again it could not serve a failover's catch-up, and a rejoin, .*could refuse a server holding nothing it lacks → fix: set log_slave_updates=ON in its my\.cnf and restart mysqld/],
+  ]],
+  // The planner catches the new master up from the most advanced survivor, no_master or not.
+  ['a no_master replica that could not serve as a donor', (c) => changed('mysql3', (s) => ({ ...s, no_master: true }))(variables('mysql3', { log_slave_updates: 'OFF', log_bin: 'OFF' })(c)), [
+    ['FAIL', 'mysql3', /the binary log is off: it could not serve as a donor to a failover's catch-up.* → fix: set log_bin=mysql-bin/],
+    ['FAIL', 'mysql3', /log_slave_updates is OFF, so what it replicates is not in its binlog: it could not serve as a donor: .* → fix: set log_slave_updates=ON/],
+  ]],
+  ['a no_master replica needs no semi-sync settings', (c) => changed('mysql3', (s) => ({ ...s, no_master: true }))(variables('mysql3', { rpl_semi_sync_master_enabled: 'OFF', rpl_semi_sync_slave_enabled: 'OFF' })(c)), []],
   ['semi-sync off', variables('mysql1', { rpl_semi_sync_master_enabled: 'OFF' }), [
-    ['WARN', 'mysql1', /semi-sync replication is off: a write acknowledged .* lost when it dies → fix: SET GLOBAL rpl_semi_sync_master_enabled=ON on mysql1 and rpl_semi_sync_slave_enabled=ON/],
+    ['FAIL', 'mysql1', /rpl_semi_sync_master_enabled is OFF: it would acknowledge writes to applications that exist on it only, and a failover loses them → fix: SET GLOBAL rpl_semi_sync_master_enabled=ON on mysql1, and rpl_semi_sync_master_enabled=ON in its my\.cnf$/],
   ]],
   ['semi-sync enabled but fallen back to asynchronous', changed('mysql1', (s) => ({ ...s, status: { rpl_semi_sync_master_status: 'OFF', rpl_semi_sync_master_clients: '0' } })), [
-    ['WARN', 'mysql1', /semi-sync is enabled but inactive \(0 replica\(s\) acknowledging\)/],
+    ['FAIL', 'mysql1', /semi-sync is enabled but inactive \(0 replica\(s\) acknowledging\)/],
+  ]],
+  // The sandbox's test settings: commits waiting on a frozen master are acknowledged after 1 s.
+  ['a semi-sync timeout shorter than a failover', variables('mysql1', { rpl_semi_sync_master_timeout: '1000' }), [
+    ['FAIL', 'mysql1', /rpl_semi_sync_master_timeout is 1000 ms: frozen or cut off from its replicas for longer, it would stop waiting for them and acknowledge commits that the failover then discards; a failover can take 139s here \(detection 8s, fencing 1s, catch-up and repointing 2m, the agents 10s\), so wait at least 5m → fix: SET GLOBAL rpl_semi_sync_master_timeout=300000 on mysql1, and rpl_semi_sync_master_timeout=300000 in its my\.cnf/],
+  ]],
+  ['semi-sync that stops waiting with no replica connected', variables('mysql1', { rpl_semi_sync_master_wait_no_slave: 'OFF' }), [
+    ['FAIL', 'mysql1', /rpl_semi_sync_master_wait_no_slave is OFF: cut off from every replica, it would stop waiting at once and acknowledge commits that the failover then discards → fix: SET GLOBAL rpl_semi_sync_master_wait_no_slave=ON on mysql1/],
+  ]],
+  ['a candidate without semi-sync on either side', variables('mysql2', { rpl_semi_sync_master_enabled: 'OFF', rpl_semi_sync_slave_enabled: 'OFF' }), [
+    ['FAIL', 'mysql2', /rpl_semi_sync_master_enabled is OFF: once promoted, it would acknowledge writes .* → fix: SET GLOBAL rpl_semi_sync_master_enabled=ON on mysql2/],
+    ['FAIL', 'mysql2', /rpl_semi_sync_slave_enabled is OFF: it does not acknowledge the master's writes.* → fix: SET GLOBAL rpl_semi_sync_slave_enabled=ON on mysql2, and rpl_semi_sync_slave_enabled=ON in its my\.cnf, then STOP SLAVE IO_THREAD; START SLAVE IO_THREAD$/],
+  ]],
+  ['a candidate whose timeout is too short once promoted', variables('mysql3', { rpl_semi_sync_master_timeout: '10000' }), [
+    ['FAIL', 'mysql3', /rpl_semi_sync_master_timeout is 10000 ms: frozen or cut off from its replicas for longer, once promoted, it would stop waiting/],
+  ]],
+  // A failover that may last longer than the floor raises what the timeout must be.
+  ['a long fence command', (c) => ({ ...c, failoverBound: failoverBound(parseConfig(configDoc('/etc/pullover', [{ ...clusterDoc(), failover: { fence_command: 'poweroff-vm', command_timeout: '5m' } }]), '/etc/pullover/controller.yaml').clusters[0]!) }), [
+    ['FAIL', 'mysql1', /rpl_semi_sync_master_timeout is 300000 ms: .*a failover can take 439s here \(detection 8s, fencing with 1 command\(s\) 301s, .*so wait at least 439s → fix: SET GLOBAL rpl_semi_sync_master_timeout=439000 on mysql1/],
+    ['FAIL', 'mysql2', /rpl_semi_sync_master_timeout is 300000 ms/],
+    ['FAIL', 'mysql3', /rpl_semi_sync_master_timeout is 300000 ms/],
   ]],
   ['a MySQL server among MariaDB ones', observed('mysql3', { flavor: 'mysql', version: '8.4.2' }), [
     ['FAIL', 'mysql3', /runs MySQL 8\.4\.2, unlike the master.* → fix: replace mysql3 with a MariaDB server/],
@@ -240,17 +278,20 @@ describe('check findings', () => {
       'ok    myservice/mysql1: pullover logs in: MariaDB 10.11.19-MariaDB',
       'ok    myservice/mysql1: pullover has every privilege a failover needs',
       'ok    myservice/mysql1: repl logs in with REPLICATION SLAVE (from this host; replicas connect from theirs)',
-      'ok    myservice/mysql1: log_bin ON, gtid_strict_mode ON',
-      'ok    myservice/mysql1: the master: writable, replicates from nobody, semi-sync on (2 replica(s) acknowledge; rpl_semi_sync_master_wait_no_slave=OFF: with no replica connected, commits stop waiting at once)',
+      'ok    myservice/mysql1: log_bin ON, log_slave_updates ON, gtid_strict_mode ON',
+      'ok    myservice/mysql1: semi-sync: rpl_semi_sync_master_enabled ON, rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON',
+      'ok    myservice/mysql1: the master: writable, replicates from nobody, semi-sync active (2 replica(s) acknowledge)',
       'ok    myservice/mysql2: pullover logs in: MariaDB 10.11.19-MariaDB',
       'ok    myservice/mysql2: pullover has every privilege a failover needs',
       'ok    myservice/mysql2: repl logs in with REPLICATION SLAVE (from this host; replicas connect from theirs)',
       'ok    myservice/mysql2: log_bin ON, log_slave_updates ON, gtid_strict_mode ON',
+      'ok    myservice/mysql2: semi-sync: rpl_semi_sync_master_enabled ON, rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON',
       'ok    myservice/mysql2: replicates from mysql1 (10.0.0.1:3306) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s',
       'ok    myservice/mysql3: pullover logs in: MariaDB 10.11.19-MariaDB',
       'ok    myservice/mysql3: pullover has every privilege a failover needs',
       'ok    myservice/mysql3: repl logs in with REPLICATION SLAVE (from this host; replicas connect from theirs)',
       'ok    myservice/mysql3: log_bin ON, log_slave_updates ON, gtid_strict_mode ON',
+      'ok    myservice/mysql3: semi-sync: rpl_semi_sync_master_enabled ON, rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON',
       'ok    myservice/mysql3: replicates from mysql1 (10.0.0.1:3306) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s',
     ]);
     expect(verdict(report)).toBe('myservice: ready: a failover would work; if mysql1 died now: promote mysql2 (candidate, at 0-1-42); repoint mysql3');
@@ -267,12 +308,23 @@ describe('check findings', () => {
     const found = problems(asMysql(healthy()));
     expect(found.map((f) => formatFinding('myservice', f))).toEqual([
       'FAIL  myservice/mysql1: pullover lacks CONNECTION_ADMIN (to kill client connections) → fix: GRANT CONNECTION_ADMIN ON *.* TO \'pullover\'@\'%\'',
-      expect.stringContaining('→ fix: SET GLOBAL rpl_semi_sync_source_enabled=ON on mysql1 and rpl_semi_sync_replica_enabled=ON on the replicas'),
       expect.stringMatching(/FAIL  myservice\/mysql2: pullover lacks CONNECTION_ADMIN/),
       expect.stringMatching(/WARN  myservice\/mysql2: replica_net_timeout is 60 s.* SET GLOBAL replica_net_timeout=4/),
       expect.stringMatching(/FAIL  myservice\/mysql3: pullover lacks CONNECTION_ADMIN/),
       expect.stringMatching(/WARN  myservice\/mysql3: replica_net_timeout is 60 s/),
     ]);
+    // Without the semi-sync plugins, the variables are missing altogether.
+    const noPlugin = changed('mysql1', (s) => ({ ...s, variables: { log_bin: 'ON', log_replica_updates: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'ON' } }));
+    expect(problems(noPlugin(asMysql(healthy()))).map((f) => formatFinding('myservice', f))).toContain(
+      'FAIL  myservice/mysql1: rpl_semi_sync_source_enabled is unset: it would acknowledge writes to applications that exist on it only, and a failover loses them → fix: SET GLOBAL rpl_semi_sync_source_enabled=ON on mysql1, and rpl_semi_sync_source_enabled=ON in its my.cnf (first INSTALL PLUGIN rpl_semi_sync_source SONAME \'semisync_source.so\' and rpl_semi_sync_replica SONAME \'semisync_replica.so\' if the variables are missing)',
+    );
+    // MySQL before 8.0.26, or with the old plugins: master and slave in the names.
+    const oldNames = changed('mysql1', (s) => ({
+      ...s,
+      variables: { log_bin: 'ON', log_replica_updates: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'ON', rpl_semi_sync_master_enabled: 'ON', rpl_semi_sync_master_timeout: '1000', rpl_semi_sync_master_wait_no_slave: 'ON' },
+    }));
+    const short = problems(oldNames(asMysql(healthy()))).map((f) => f.text);
+    expect(short).toContainEqual(expect.stringMatching(/^rpl_semi_sync_master_timeout is 1000 ms: /));
     const noGtid = problems(variables('mysql3', { gtid_mode: 'OFF_PERMISSIVE' })(asMysql(healthy())));
     expect(noGtid.map((f) => f.text)).toContain('gtid_mode is OFF_PERMISSIVE: replicas can only be repointed by GTID');
     const stopped = problems(replication('mysql3', { io: 'no', sqlRunning: false, usesGtid: false })(asMysql(healthy())));

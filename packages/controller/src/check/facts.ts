@@ -43,6 +43,12 @@ export interface ClusterFacts extends ClusterBase {
   readonly servers: readonly ServerFacts[];
 }
 
+/** The longest a failover may take with the cluster's settings (ms), and what it is made of. */
+export interface FailoverBound {
+  readonly ms: number;
+  readonly how: string;
+}
+
 /** What is known of a cluster before its servers are looked at. */
 export interface ClusterBase {
   readonly cluster: string;
@@ -59,6 +65,8 @@ export interface ClusterBase {
   readonly auto: boolean;
   /** The monitor's timeout, in milliseconds: what a server has to answer within. */
   readonly timeoutMs: number;
+  /** How long a failover may take with the cluster's settings: semi-sync must wait longer. */
+  readonly failoverBound: FailoverBound;
 }
 
 /** A yes/no variable: MariaDB and MySQL answer ON/OFF (or 1/0). */

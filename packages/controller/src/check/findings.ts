@@ -3,6 +3,7 @@ import type { Flavor } from '../mysql/gtid.js';
 import type { ClusterBase, ClusterFacts, Finding, ServerFacts } from './facts.js';
 import { connectivity, monitoringGrants, reason, replicationLogin } from './login.js';
 import { binlogAndGtid, masterRole, replicaRole } from './replication.js';
+import { semisyncSettings } from './semisync.js';
 
 // `pullover-controller check`: from what was gathered to one line per finding. Pure, so that the
 // tests are tables of facts; the gathering is gather.ts.
@@ -46,9 +47,10 @@ function serverFindings(c: ClusterFacts, s: ServerFacts, master: ServerFacts, fl
   if (!s.loggedIn || (s.observation.flavor ?? flavor) !== flavor) return found;
   found.push(...monitoringGrants(c, s, flavor), ...replicationLogin(c, s, flavor));
   if (!s.observation.reachable) return found;
-  const isMaster = s.name === c.master;
-  found.push(...binlogAndGtid(s, flavor, isMaster ? 'master' : s.no_master ? 'replica' : 'promotable'));
-  found.push(...(isMaster ? masterRole(s, flavor) : replicaRole(c, s, { flavor, master })));
+  const role = s.name === c.master ? 'master' : s.no_master ? 'replica' : 'promotable';
+  found.push(...binlogAndGtid(s, flavor, role));
+  if (role !== 'replica') found.push(...semisyncSettings(c, s, flavor, role));
+  found.push(...(role === 'master' ? masterRole(s, flavor) : replicaRole(c, s, { flavor, master })));
   return found;
 }
 

@@ -4,6 +4,7 @@ import { initialMaster } from '../state/published.js';
 import type { ControllerState } from '../state/schema.js';
 import { ClusterObserver, type Login } from '../topology/observer.js';
 import type { ClusterBase, ClusterFacts, ServerFacts } from './facts.js';
+import { failoverBound } from './semisync.js';
 
 // The I/O of `pullover-controller check`: one look at every server of a cluster, through the same
 // observer the monitor uses, plus the grants and settings a failover depends on. Nothing is changed.
@@ -12,7 +13,9 @@ import type { ClusterBase, ClusterFacts, ServerFacts } from './facts.js';
 const VARIABLES = [
   'log_bin', 'log_slave_updates', 'log_replica_updates', 'gtid_strict_mode', 'gtid_mode', 'enforce_gtid_consistency',
   'rpl_semi_sync_master_enabled', 'rpl_semi_sync_source_enabled',
+  'rpl_semi_sync_master_timeout', 'rpl_semi_sync_source_timeout',
   'rpl_semi_sync_master_wait_no_slave', 'rpl_semi_sync_source_wait_no_replica',
+  'rpl_semi_sync_slave_enabled', 'rpl_semi_sync_replica_enabled',
   'slave_net_timeout', 'replica_net_timeout',
 ];
 const STATUS = [
@@ -49,6 +52,7 @@ export async function gatherCluster(
     blockedUntil: failover?.blocked_until ?? null,
     auto: cluster.failover.auto,
     timeoutMs: cluster.monitor.timeout,
+    failoverBound: failoverBound(cluster),
   };
   const observer = new ClusterObserver(cluster, login);
   try {

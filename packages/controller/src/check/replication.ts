@@ -29,26 +29,38 @@ function orOk(s: ServerFacts, problems: Finding[], ok: string): Finding[] {
   return problems.length > 0 ? problems : [{ level: 'ok', server: s.name, text: ok }];
 }
 
-/** log_bin (the master and the servers that could become it), log_slave_updates (those) and GTID mode (every server). */
-export function binlogAndGtid(s: ServerFacts, flavor: Flavor, role: 'master' | 'promotable' | 'replica'): Finding[] {
+type Role = 'master' | 'promotable' | 'replica';
+
+/** Why a server of this role needs its binlog to hold what it replicated too. */
+function binlogNeed(role: Role, flavor: Flavor): string {
+  const rejoin = flavor === 'mariadb' ? ', and a rejoin, which compares binlog states (gtid_binlog_state) with it, could refuse a server holding nothing it lacks' : '';
+  switch (role) {
+    case 'master':
+      return `once a replica again it could not serve a failover's catch-up${rejoin}`;
+    case 'promotable':
+      return `replicas repointed at it after a failover would miss it${rejoin}`;
+    case 'replica':
+      return 'it could not serve as a donor: a failover whose new master lacks what only this replica received catches up from it';
+  }
+}
+
+/** log_bin and log_slave_updates (every server: each may be a master, a donor or a rejoin's yardstick) and GTID mode. */
+export function binlogAndGtid(s: ServerFacts, flavor: Flavor, role: Role): Finding[] {
   const v = s.variables;
   if (Object.keys(v).length === 0) return [];
   const problems: Finding[] = [];
-  const checked: string[] = [];
-  if (role !== 'replica') {
-    checked.push('log_bin ON');
-    if (!isOn(v.log_bin)) {
-      problems.push(problem('FAIL', s, role === 'master'
-        ? 'the binary log is off: replicas have nothing to replicate'
-        : 'the binary log is off: replicas repointed at it after a failover need its binlog', 'set log_bin=mysql-bin in its my.cnf and restart mysqld'));
-    }
+  const checked: string[] = ['log_bin ON'];
+  if (!isOn(v.log_bin)) {
+    problems.push(problem('FAIL', s, role === 'master'
+      ? 'the binary log is off: replicas have nothing to replicate'
+      : role === 'promotable'
+        ? 'the binary log is off: replicas repointed at it after a failover need its binlog'
+        : 'the binary log is off: it could not serve as a donor to a failover\'s catch-up, and a rejoin could compare only its last GTID per domain', 'set log_bin=mysql-bin in its my.cnf and restart mysqld'));
   }
-  if (role === 'promotable') {
-    const updates = pick(v, 'log_slave_updates', 'log_replica_updates') ?? { name: 'log_slave_updates', value: 'OFF' };
-    checked.push(`${updates.name} ON`);
-    if (!isOn(updates.value)) {
-      problems.push(problem('FAIL', s, `${updates.name} is OFF: what it replicates is not in its binlog, so replicas repointed at it after a failover would miss it`, `set ${updates.name}=ON in its my.cnf and restart mysqld`));
-    }
+  const updates = pick(v, 'log_slave_updates', 'log_replica_updates') ?? { name: 'log_slave_updates', value: 'OFF' };
+  checked.push(`${updates.name} ON`);
+  if (!isOn(updates.value)) {
+    problems.push(problem('FAIL', s, `${updates.name} is OFF, so what it replicates is not in its binlog: ${binlogNeed(role, flavor)}`, `set ${updates.name}=ON in its my.cnf and restart mysqld`));
   }
   if (flavor === 'mariadb') {
     checked.push('gtid_strict_mode ON');
@@ -81,26 +93,18 @@ export function masterRole(s: ServerFacts, flavor: Flavor): Finding[] {
   return orOk(s, problems, `the master: writable, replicates from nobody${semisync.ok}`);
 }
 
-/** Semi-sync on the master: is a write acknowledged to an application on a replica too? */
+/** Semi-sync on the master (its settings are semisync.ts's): is it waiting for a replica now? */
 function semisyncOf(s: ServerFacts, flavor: Flavor): { problem?: Finding; ok: string } {
-  // Settings unread (the query failed): say nothing rather than guess.
-  if (Object.keys(s.variables).length === 0) return { ok: '' };
+  // Settings unread (the query failed), or semi-sync off (a finding of its own): nothing to add.
   const enabled = pick(s.variables, 'rpl_semi_sync_master_enabled', 'rpl_semi_sync_source_enabled');
+  if (!isOn(enabled?.value)) return { ok: '' };
   const active = pick(s.status, 'rpl_semi_sync_master_status', 'rpl_semi_sync_source_status');
   const clients = pick(s.status, 'rpl_semi_sync_master_clients', 'rpl_semi_sync_source_clients')?.value ?? '0';
-  const alone = pick(s.variables, 'rpl_semi_sync_master_wait_no_slave', 'rpl_semi_sync_source_wait_no_replica');
   const replicaSide = flavor === 'mysql' ? 'rpl_semi_sync_replica_enabled' : 'rpl_semi_sync_slave_enabled';
-  if (!isOn(enabled?.value)) {
-    const name = enabled?.name ?? (flavor === 'mysql' ? 'rpl_semi_sync_source_enabled' : 'rpl_semi_sync_master_enabled');
-    return { ok: '', problem: problem('WARN', s, 'semi-sync replication is off: a write acknowledged to an application may exist on the master only, and is lost when it dies', `SET GLOBAL ${name}=ON on ${s.name} and ${replicaSide}=ON on the replicas (then restart their replication), and the same in every my.cnf`) };
-  }
   if (!isOn(active?.value)) {
-    return { ok: '', problem: problem('WARN', s, `semi-sync is enabled but inactive (${clients} replica(s) acknowledging): the master stopped waiting after a timeout, so acknowledged writes may exist on it only`, `set ${replicaSide}=ON on the replicas and restart their replication`) };
+    return { ok: '', problem: problem('FAIL', s, `semi-sync is enabled but inactive (${clients} replica(s) acknowledging): the master stopped waiting after a timeout, so acknowledged writes may exist on it only`, `set ${replicaSide}=ON on the replicas and restart their replication; once a replica has caught up, the master waits again`) };
   }
-  const without = alone === undefined
-    ? ''
-    : `; ${alone.name}=${alone.value}: with no replica connected, commits ${isOn(alone.value) ? 'wait out the timeout once' : 'stop waiting at once'}`;
-  return { ok: `, semi-sync on (${clients} replica(s) acknowledge${without})` };
+  return { ok: `, semi-sync active (${clients} replica(s) acknowledge)` };
 }
 
 /** A replica: of the master, by GTID, both threads running, read-only, noticing a hung master quickly. */
