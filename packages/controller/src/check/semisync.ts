@@ -17,9 +17,9 @@ import { type ClusterBase, type FailoverBound, type Finding, isOn, pick, type Se
 const TIMEOUT_FLOOR_MS = 5 * 60_000;
 
 /**
- * From the master's last answer to every agent on the new master: a master frozen at the start
- * that thaws at the end must still be waiting for its replicas, not acknowledging, when the
- * fence queued on its connection runs.
+ * From the master's last answer to every agent on the new master. A master frozen at the start
+ * that thaws at the end must still be waiting for its replicas when pullover fences it: its client
+ * connections are killed then, and a commit killed while waiting was never acknowledged.
  */
 export function failoverBound(cluster: ClusterConfig): FailoverBound {
   const { monitor, failover } = cluster;
