@@ -39,7 +39,7 @@ export async function followEvents(client: AdminClient, options: FollowOptions):
         note(
           from === after
             ? `pullover-controller: the controller answers again; following on after event ${after}`
-            : 'pullover-controller: the controller answers again; it restarted and numbers its events from 1 again: all it kept follow',
+            : 'pullover-controller: the controller answers again; it restarted and numbers its events from 1 again, so all of them follow',
         );
         if (from !== after) seen = undefined;
         after = from;

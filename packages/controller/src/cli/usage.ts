@@ -17,7 +17,8 @@ commands:
   resume --cluster CLUSTER                    end a pause now
   history [--json]                            past failovers, each step with its duration
   events [--cluster CLUSTER] [--follow] [--json]
-                                              what the controller decided and did, one line each (--follow: live)
+                                              what the controller decided and did, one line each (--follow: live,
+                                              across controller restarts, until Ctrl-C)
   set-master --cluster CLUSTER NAME [--reason TEXT]
                                               point CLUSTER's hostnames at server NAME (MySQL is not touched)
   import-mha FILE... [--out FILE] [--cluster NAME] [--hostname NAME]...
