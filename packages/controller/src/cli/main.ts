@@ -166,7 +166,7 @@ async function importMhaFiles(command: Extract<Command, { kind: 'import-mha' }>,
   return 0;
 }
 
-/** The events; with --follow, until Ctrl-C or SIGTERM, which end it as asked for: exit 0. */
+/** The events; with --follow, until Ctrl-C or SIGTERM: how an operator stops following, so exit 0, not a failure. */
 async function printEvents(
   client: AdminClient,
   command: Extract<Command, { kind: 'events' }>,
