@@ -101,10 +101,13 @@ export function requireMariadb() {
   process.exit(1);
 }
 
-/** Three real mariadbd (mysql1 master, mysql2 and mysql3 GTID replicas, semi-sync) on 127.0.<id>.1..3. */
-export async function sandbox(id) {
+/**
+ * Three real mariadbd (mysql1 master, mysql2 and mysql3 GTID replicas, semi-sync) on 127.0.<id>.1..3.
+ * `semisync: 'production'` for semi-sync as operators run it (see the sandbox's Semisync).
+ */
+export async function sandbox(id, { semisync = true } = {}) {
   requireMariadb();
-  const cluster = await startCluster({ id, semisync: true, port: 13306 });
+  const cluster = await startCluster({ id, semisync, port: 13306 });
   track({
     stop: () => cluster.destroy(),
     stopSync: () => {
@@ -119,11 +122,15 @@ export async function sandbox(id) {
 // A controller, agents and a writer around a sandbox cluster, in one temp dir of their own.
 
 export class Rig {
-  /** Fresh dir, fresh controller state, fresh agent state: safe to start again on a reset() cluster. */
-  static async start(cluster, { agents = ['app1', 'app2'] } = {}) {
+  /**
+   * Fresh dir, fresh controller state, fresh agent state: safe to start again on a reset() cluster.
+   * `clusterYaml`: more keys of the cluster in controller.yaml (e.g. `rejoin: auto`), one per line.
+   */
+  static async start(cluster, { agents = ['app1', 'app2'], clusterYaml = [] } = {}) {
     const rig = new Rig(cluster, await mkdtemp(join(tmpdir(), 'pullover-rig-')));
     rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.stopSync() });
-    await rig.#startController();
+    await rig.#configureController(clusterYaml);
+    await rig.startController();
     for (const name of agents) await rig.#startAgent(name);
     return rig;
   }
@@ -131,7 +138,7 @@ export class Rig {
   procs = [];
   agents = [];
   watchers = [];
-  writer = undefined;
+  writers = [];
 
   constructor(cluster, dir) {
     this.cluster = cluster;
@@ -140,7 +147,12 @@ export class Rig {
     this.agentToken = randomBytes(24).toString('hex');
   }
 
-  async #startController() {
+  /** The first writer started, if any. */
+  get writer() {
+    return this.writers[0];
+  }
+
+  async #configureController(clusterYaml) {
     const { cluster, dir } = this;
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
@@ -168,13 +180,39 @@ clusters:
     servers:
 ${[server(master), server(candidate, ', candidate: true'), ...others.map((s) => server(s))].join('\n')}
     monitor: { interval: 1s, timeout: 1s, ping: connect, failures: 3 }
-`,
+${clusterYaml.map((line) => `    ${line}\n`).join('')}`,
     );
-    this.controller = this.#spawn('controller', CONTROLLER_CLI, ['run', '--config', join(dir, 'controller.yaml')]);
+  }
+
+  /** Starts the controller on the same config, port and state dir (again, after killController). */
+  async startController() {
+    this.controller = this.#spawn('controller', CONTROLLER_CLI, ['run', '--config', join(this.dir, 'controller.yaml')]);
     await eventually(async () => {
       if (this.controller.exitCode !== null) throw new Error(`the controller exited: ${await this.logTail('controller')}`);
       return (await fetch(`${this.url}/healthz`)).ok;
     }, 15_000, 'the controller to listen').catch(this.#withLog('controller'));
+  }
+
+  /** SIGKILL by PID, as a crash: no cleanup of its own. Resolves once it has exited. */
+  killController() {
+    return killChild(this.controller);
+  }
+
+  /** SIGKILL of agent `name` by PID; resolves once it has exited. */
+  killAgent(name) {
+    return killChild(this.#agent(name).proc);
+  }
+
+  /** Starts agent `name` again on its config, hosts file and state dir. */
+  restartAgent(name) {
+    const agent = this.#agent(name);
+    agent.proc = this.#spawn(name, AGENT_CLI, ['run', '--config', join(this.dir, name, 'agent.yaml')]);
+  }
+
+  #agent(name) {
+    const agent = this.agents.find((a) => a.name === name);
+    if (!agent) throw new Error(`no agent ${name}`);
+    return agent;
   }
 
   async #startAgent(name) {
@@ -237,15 +275,17 @@ ${[server(master), server(candidate, ', candidate: true'), ...others.map((s) => 
     return { address: addressIn(content, HOSTNAME), at: mtimeMs, content };
   }
 
-  /** The writer: through app1's hosts file, with the sandbox's `app` login. */
-  startWriter() {
-    this.writer = new HostnameWriter({
-      hostsFile: this.agents[0].hostsFile,
+  /** A writer through agent `at`'s hosts file (app1's by default), with the sandbox's `app` login. */
+  startWriter({ at = 0, firstId = 1 } = {}) {
+    const writer = new HostnameWriter({
+      hostsFile: this.agents[at].hostsFile,
       hostname: HOSTNAME,
       port: this.cluster.master.port,
       login: this.cluster.app,
+      firstId,
     }).start();
-    return this.writer;
+    this.writers.push(writer);
+    return writer;
   }
 
   /**
@@ -333,7 +373,7 @@ ${[server(master), server(candidate, ', candidate: true'), ...others.map((s) => 
 
   async #stop() {
     for (const unwatch of this.watchers.splice(0)) unwatch();
-    await this.writer?.stop();
+    await Promise.all(this.writers.map((w) => w.stop()));
     await Promise.all(this.procs.map(async (child) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((done) => child.once('exit', done));
@@ -446,6 +486,13 @@ export function managedBlock(content) {
   const begin = lines.findIndex((l) => l.startsWith('# BEGIN pullover'));
   const end = lines.findIndex((l) => l.startsWith('# END pullover'));
   return begin >= 0 && end > begin ? lines.slice(begin, end + 1).join('\n') : undefined;
+}
+
+async function killChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once('exit', done));
+  signal(child.pid, 'SIGKILL');
+  await exited;
 }
 
 function signal(pid, name) {

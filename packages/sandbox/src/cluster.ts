@@ -69,6 +69,7 @@ export class Cluster {
       await s.query('STOP SLAVE');
       await killClients(s);
       for (const sql of ['RESET SLAVE ALL', 'SET GLOBAL read_only=ON']) await s.query(sql);
+      if (s.semisync === 'production') await s.query(`SET GLOBAL rpl_semi_sync_master_enabled=${s === this.master ? 'ON' : 'OFF'}`);
       await resetMaster(s);
       await s.query('SET GLOBAL gtid_slave_pos=?', ['']);
     }));

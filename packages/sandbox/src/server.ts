@@ -34,6 +34,9 @@ export interface SlaveStatus {
  * `true`: semi-sync with test conveniences (a commit waits at most 1 s for an ack, and not at all
  * with no replica connected). `'production'`: as operators run it, a commit waits for an ack far
  * longer than any failover, also with no replica connected: an unacknowledged write never returns OK.
+ * There, waiting as a master is on for the master only (Cluster.reset() sets it): on MariaDB 10.11
+ * a replica with log_slave_updates and no replica of its own would make its SQL thread wait that
+ * long for an ack of every transaction it applies, until the first timeout.
  */
 export type Semisync = boolean | 'production';
 
@@ -134,6 +137,10 @@ export class Server {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  get semisync(): Semisync {
+    return this.spec.semisync;
+  }
+
   get isPaused(): boolean {
     return this.isRunning && this.paused;
   }
@@ -142,7 +149,7 @@ export class Server {
     const production = this.spec.semisync === 'production';
     const semisync = this.spec.semisync
       ? [
-          'rpl_semi_sync_master_enabled=ON',
+          `rpl_semi_sync_master_enabled=${production ? 'OFF' : 'ON'}`,
           'rpl_semi_sync_slave_enabled=ON',
           // Test convenience: otherwise a master with no semi-sync replica connected yet waits the full timeout per commit.
           `rpl_semi_sync_master_wait_no_slave=${production ? 'ON' : 'OFF'}`,

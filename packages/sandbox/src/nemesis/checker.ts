@@ -107,8 +107,11 @@ function twoAcknowledging(history: RunHistory, since: (at: number) => string): s
 
 /** (2) No two servers answering read_only=OFF in the same round of the sampler. */
 function twoWritable(history: RunHistory, since: (at: number) => string): string | undefined {
+  // The last sample lasts until the run's end, which the last write's outcome marks.
+  const end = [...history.samples.map((s) => s.at), ...history.writes.map((w) => w.end)]
+    .reduce((a, b) => Math.max(a, b), 0);
   const rounds = history.samples
-    .map((s, i) => ({ ...s, until: history.samples[i + 1]?.at ?? s.at }))
+    .map((s, i) => ({ ...s, until: history.samples[i + 1]?.at ?? end }))
     .filter((s) => Object.values(s.states).filter((v) => v === 'rw').length > 1);
   if (rounds.length === 0) return undefined;
   const first = rounds[0]!;

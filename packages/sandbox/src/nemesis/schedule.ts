@@ -23,6 +23,8 @@ export interface Step {
   /** Milliseconds after the schedule begins. */
   at: number;
   action: Action;
+  /** The master is lost here (killed, frozen, cut off): the time to a new master counts from it. */
+  losesMaster?: true;
 }
 
 export interface Schedule {
@@ -33,8 +35,6 @@ export interface Schedule {
   /** How the controller treats a former master that answers again. */
   rejoin: 'auto' | 'manual';
   steps: Step[];
-  /** When the master is lost (killed, frozen, cut off), if it is: time to a new master counts from there. */
-  masterFaultAt: number | undefined;
 }
 
 const MASTER = 'mysql1';
@@ -44,34 +44,35 @@ const HEAL = [500, 15_000] as const;
 
 export function drawSchedule(seed: number, force?: FaultKind): Schedule {
   const rng = new Prng(seed);
-  const kind = force ?? rng.pick(FAULT_KINDS);
+  // Drawn even when forced: a seed gives the same moments with and without --fault.
+  const drawn = rng.pick(FAULT_KINDS);
+  const kind = force ?? drawn;
   const leadMs = rng.between(1000, 2500);
   const rejoin = rng.pick(['auto', 'manual'] as const);
   const steps: Step[] = [];
   const add = (at: number, action: Action) => steps.push({ at, action });
-  let masterFaultAt: number | undefined = 0;
+  const lose = (at: number, action: Action) => steps.push({ at, action, losesMaster: true });
   switch (kind) {
     case 'kill-master':
-      add(0, { do: 'kill', server: MASTER });
+      lose(0, { do: 'kill', server: MASTER });
       add(rng.between(...HEAL), { do: 'start', server: MASTER });
       break;
     case 'pause-master':
-      add(0, { do: 'pause', server: MASTER });
+      lose(0, { do: 'pause', server: MASTER });
       add(rng.between(...HEAL), { do: 'resume', server: MASTER });
       break;
     case 'cut-master':
-      add(0, { do: 'cut', server: MASTER });
+      lose(0, { do: 'cut', server: MASTER });
       add(rng.between(...HEAL), { do: 'heal', server: MASTER });
       break;
     case 'kill-replica': {
       const server = rng.pick([CANDIDATE, 'mysql3']);
-      masterFaultAt = undefined;
       add(0, { do: 'kill', server });
       add(rng.between(500, 10_000), { do: 'start', server });
       break;
     }
     case 'kill-controller': {
-      add(0, { do: 'kill', server: MASTER });
+      lose(0, { do: 'kill', server: MASTER });
       add(rng.between(...HEAL), { do: 'start', server: MASTER });
       const killAt = rng.between(0, 8000);
       add(killAt, { do: 'kill-controller' });
@@ -80,24 +81,25 @@ export function drawSchedule(seed: number, force?: FaultKind): Schedule {
     }
     case 'stop-agent': {
       const agent = rng.pick(['app1', 'app2']);
-      masterFaultAt = rng.between(0, 1000);
+      const killAt = rng.between(0, 1000);
       add(0, { do: 'kill-agent', agent });
-      add(masterFaultAt, { do: 'kill', server: MASTER });
-      add(masterFaultAt + rng.between(...HEAL), { do: 'start', server: MASTER });
+      lose(killAt, { do: 'kill', server: MASTER });
+      add(killAt + rng.between(...HEAL), { do: 'start', server: MASTER });
       add(rng.between(2000, 20_000), { do: 'start-agent', agent });
       break;
     }
-    case 'stopped-sql-thread':
+    case 'stopped-sql-thread': {
       // Writes pile up in mysql2's relay log, unapplied, before the master dies.
-      masterFaultAt = rng.between(300, 2000);
+      const killAt = rng.between(300, 2000);
       add(0, { do: 'stop-sql-thread', server: CANDIDATE });
-      add(masterFaultAt, { do: 'kill', server: MASTER });
-      add(masterFaultAt + rng.between(...HEAL), { do: 'start', server: MASTER });
-      add(masterFaultAt + rng.between(...HEAL), { do: 'start-sql-thread', server: CANDIDATE });
+      lose(killAt, { do: 'kill', server: MASTER });
+      add(killAt + rng.between(...HEAL), { do: 'start', server: MASTER });
+      add(killAt + rng.between(...HEAL), { do: 'start-sql-thread', server: CANDIDATE });
       break;
+    }
   }
   steps.sort((a, b) => a.at - b.at);
-  return { seed, kind, leadMs, rejoin, steps, masterFaultAt };
+  return { seed, kind, leadMs, rejoin, steps };
 }
 
 /** "kill mysql1@0 start mysql1@7.3s · rejoin manual": the schedule in a few words. */
