@@ -39,12 +39,13 @@ describe('a controller cut off from a live master', () => {
     fleet = undefined;
   });
 
-  it('fails nothing over while the app servers still reach the master, and says the controller is cut off', async () => {
-    // Replication stopped: the replicas have no view of mysql1, so only the agents can vouch for it.
+  /** Replication stopped (only the agents can vouch for mysql1), the controller in its namespace. */
+  async function cutOffFleet(agentLauncher?: string[]): Promise<Fleet> {
     for (const replica of cluster.replicas) await replica.query('STOP SLAVE');
-    fleet = await startFailoverFleet(cluster, {
+    return startFailoverFleet(cluster, {
       // Cut off from the start, the controller never saw the agents' view; short holds bring it soon.
       agentExtra: 'wait: 1s\n',
+      ...(agentLauncher ? { agentLauncher } : {}),
       startController: async (f) => {
         const ctlSocket = join(f.dir, 'controller.sock');
         const pairs = cluster.replicas.map((s) => `tcp:${s.address}:${s.port}=>unix:${s.socket}`);
@@ -63,7 +64,10 @@ describe('a controller cut off from a live master', () => {
         return f.startController(['ip', 'netns', 'exec', NS, process.execPath]);
       },
     });
+  }
 
+  it('fails nothing over while the app servers still reach the master, and says the controller is cut off', async () => {
+    fleet = await cutOffFleet();
     // Each agent's answer arrives on its own; the verdict names those heard so far.
     await waitFor(
       async () => /but 2 app server\(s\) still do \(app1, app2\)/.test((await fleet!.status()).clusters[0]?.health?.sentence ?? ''),
@@ -79,5 +83,20 @@ describe('a controller cut off from a live master', () => {
     expect(await resolvedBy(fleet)).toEqual([mysql1.address, mysql1.address]);
     expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql1']);
     expect(await fleet.controller?.log()).toMatch(/the controller is cut off, no failover/);
+  });
+
+  it('an app server whose clock is an hour behind still vetoes: its report is dated by the controller\'s clock', async () => {
+    // Before, the agent's own checked_at (an hour old) made its "I reach mysql1" look stale.
+    fleet = await cutOffFleet(['env', 'FAKETIME_DONT_FAKE_MONOTONIC=1', 'faketime', '-f', '-1h', process.execPath]);
+    await waitFor(
+      async () => /but 2 app server\(s\) still do \(app1, app2\)/.test((await fleet!.status()).clusters[0]?.health?.sentence ?? ''),
+      15_000,
+      'the controller to find itself cut off, on the word of both agents',
+    );
+    const agents = (await fleet.status()).agents;
+    expect(Date.now() - Date.parse(agents[0]?.masters[0]?.checked_at ?? '')).toBeGreaterThan(3_000_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await failoverHistory(fleet)).toEqual([]);
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql1']);
   });
 });

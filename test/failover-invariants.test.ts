@@ -189,7 +189,7 @@ describe('failover invariants on real MariaDB', () => {
     expect(repointed).toMatchObject({ failed: true });
     expect(repointed?.detail).toMatch(/mysql3 NOT repointed .*pullover-controller rejoin --cluster myservice mysql3/);
     const status = await fleet.status();
-    expect(status.clusters[0]?.failover.failed_steps.join()).toMatch(/^repointed: mysql3 NOT repointed/);
+    expect(status.clusters[0]?.failover.failed_steps?.join()).toMatch(/^repointed: mysql3 NOT repointed/);
     expect(await metric(fleet, 'pullover_last_failover_failed_steps')).toBe('1');
   });
 });

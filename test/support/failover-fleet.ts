@@ -15,6 +15,8 @@ export interface FailoverFleetOptions {
   agents?: number;
   /** More keys of each agent.yaml. */
   agentExtra?: string;
+  /** How to run each agent's node (default: this node), e.g. under faketime. */
+  agentLauncher?: string[];
   /** How to start the controller (default: fleet.startController()). */
   startController?: (fleet: Fleet) => Promise<unknown>;
 }
@@ -60,7 +62,7 @@ export async function startFailoverFleet(cluster: Cluster, opts: FailoverFleetOp
   });
   started.push(fleet);
   await (opts.startController ? opts.startController(fleet) : fleet.startController());
-  for (const agent of fleet.agents) await fleet.startAgent(agent);
+  for (const agent of fleet.agents) await fleet.startAgent(agent, undefined, opts.agentLauncher);
   try {
     await waitFor(
       async () => (await resolvedBy(fleet)).every((a) => a === master.address),

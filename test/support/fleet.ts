@@ -189,9 +189,9 @@ ${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
     return this.controller;
   }
 
-  /** `cli`: another build of the agent, e.g. the single-file bundle. */
-  async startAgent(agent: AgentHandle, cli = AGENT_CLI): Promise<Proc> {
-    agent.proc = await startProcess(cli, ['run', '--config', agent.configFile], this.dir, agent.name);
+  /** `cli`: another build of the agent, e.g. the single-file bundle; `launcher` as for startController. */
+  async startAgent(agent: AgentHandle, cli = AGENT_CLI, launcher?: string[]): Promise<Proc> {
+    agent.proc = await startProcess(cli, ['run', '--config', agent.configFile], this.dir, agent.name, launcher);
     return agent.proc;
   }
 

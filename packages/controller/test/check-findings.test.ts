@@ -122,7 +122,7 @@ const asMysql: Patch = (c) => ({
       log_bin: 'ON', log_replica_updates: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'ON', replica_net_timeout: '60',
       rpl_semi_sync_source_enabled: 'ON', rpl_semi_sync_source_timeout: '300000', rpl_semi_sync_source_wait_no_replica: 'ON', rpl_semi_sync_replica_enabled: 'ON',
     },
-    status: s.name === 'mysql1' ? { rpl_semi_sync_source_status: 'ON', rpl_semi_sync_source_clients: '2' } : {},
+    status: (s.name === 'mysql1' ? { rpl_semi_sync_source_status: 'ON', rpl_semi_sync_source_clients: '2' } : {}) as Record<string, string>,
   })),
 });
 

@@ -537,7 +537,7 @@ describe('failover routes', () => {
     const c = await controller();
     expect(HistoryResponse.parse((await call(c, 'GET', '/v1/history')).json())).toEqual({ failovers: [] });
     await c.keeper.finishFailover('myservice', record('f1', 'done'));
-    await c.keeper.beginFailover('myservice', { record: record('f2', 'running'), target: 'mysql2', donor: null });
+    await c.keeper.beginFailover('myservice', { record: record('f2', 'running'), target: 'mysql2', donor: null, force: false });
     const history = HistoryResponse.parse((await call(c, 'GET', '/v1/history')).json());
     expect(history.failovers.map((f) => [f.id, f.outcome])).toEqual([
       ['f1', 'done'],

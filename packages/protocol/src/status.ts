@@ -45,7 +45,7 @@ export const ClusterStatus = z.strictObject({
     pause_reason: z.string().nullable(),
     running: z.boolean(),
     /** The steps of the cluster's last failover that did not do all they should (a replica not repointed): a human must look. */
-    failed_steps: z.array(z.string()).default([]),
+    failed_steps: z.array(z.string()).optional(),
   }),
 });
 

@@ -7,6 +7,11 @@ export interface AgentRecord {
   readonly report: AgentReport;
   readonly remote_address: string;
   readonly received_at: Date;
+  /**
+   * When the report carrying `report.masters` arrived, on the controller's clock: an agent probes
+   * just before it reports, and its own clock may be off by any amount (a veto dropped or kept by skew).
+   */
+  readonly masters_received_at: Date;
 }
 
 /** Agent names are chosen by agents; a bound keeps a buggy or hostile fleet from exhausting memory. */
@@ -72,7 +77,15 @@ export class AgentRegistry {
   record(name: string, report: AgentReport, remoteAddress: string, receivedAt = new Date()): LogLine[] {
     const previous = this.#agents.get(name);
     if (!previous && this.#agents.size >= MAX_AGENTS) throw new TooManyAgents(MAX_AGENTS);
-    this.#agents.set(name, { name, report, remote_address: remoteAddress, received_at: receivedAt });
+    // An acknowledgement carries no new probe: the reachability keeps the time it was reported.
+    const mastersAt = report.masters === previous?.report.masters ? previous.masters_received_at : receivedAt;
+    this.#agents.set(name, {
+      name,
+      report,
+      remote_address: remoteAddress,
+      received_at: receivedAt,
+      masters_received_at: mastersAt,
+    });
     this.#reports++;
     return describeReport(name, previous?.report, report, remoteAddress);
   }

@@ -472,7 +472,7 @@ export class ClusterMonitor {
       const seen = record.report.masters.find((m) => m.cluster === this.name && m.address === address);
       if (!seen) continue;
       const { reachable, detail } = seen;
-      out.push({ agent: record.name, reachable, checkedAt: new Date(seen.checked_at), detail });
+      out.push({ agent: record.name, reachable, checkedAt: record.masters_received_at, detail });
     }
     return out;
   }
