@@ -96,9 +96,10 @@ describe('failover invariants on real MariaDB', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(await health(fleet)).toBe('master-read-only');
     await mysql3.kill('SIGKILL');
-    const body = await setWritable(fleet);
-    expect(body.outcome).toBe('refused');
-    expect(body.checks.join('\n')).toMatch(/mysql3 does not answer .*: it may hold a write mysql1 lacks/);
+    const refused = await fleet.admin(['set-writable', '--cluster', 'myservice']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^myservice: mysql1 REFUSED: mysql3 does not answer /);
+    expect(refused.stdout).toMatch(/: it may hold a write mysql1 lacks/);
     expect(await writableNames(cluster)).toEqual([]);
 
     await mysql3.start();
@@ -136,9 +137,11 @@ describe('failover invariants on real MariaDB', () => {
     // Frozen again; this time the operator vouches that it is down.
     mysql1.pause();
     await waitFor(async () => (await health(fleet!)) !== 'master-alive', 10_000, 'the controller to lose mysql1');
-    const forced = await failover({ force: true, reason: 'mysql1 powered off by hand' });
-    expect(forced.outcome).toBe('done');
-    expect(forced.steps.find((s) => s.name === 'fenced')?.detail).toMatch(/going on: forced by the operator/);
+    const forced = await fleet.admin(['failover', '--cluster', 'myservice', '--force', '--reason', 'powered off by hand']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/mysql1 → mysql2, done/);
+    const fenced = (await failoverHistory(fleet)).at(-1)?.steps.find((s) => s.name === 'fenced');
+    expect(fenced?.detail).toMatch(/going on: forced by the operator/);
     await waitAgentsOn(fleet, mysql2);
     mysql1.resume();
     await eventually(async () => (await mysql1.variable('read_only')) === '1', 10_000, 'mysql1 fenced on thaw');

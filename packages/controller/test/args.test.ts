@@ -7,11 +7,13 @@ const target = { config: '/etc/pullover/controller.yaml', url: undefined, tokenF
 
 describe('parseCommand', () => {
   it.each([
-    ['failover', ['failover', '--cluster', 'myservice', ...BY_CONFIG], { kind: 'failover', cluster: 'myservice', to: undefined, reason: undefined }],
+    ['failover', ['failover', '--cluster', 'myservice', ...BY_CONFIG], { kind: 'failover', cluster: 'myservice', to: undefined, reason: undefined, force: false }],
+    ['failover past a failed fence', ['failover', '--cluster', 'c', '--force', ...BY_CONFIG], { kind: 'failover', cluster: 'c', to: undefined, reason: undefined, force: true }],
+    ['set-writable', ['set-writable', '--cluster', 'myservice', ...BY_CONFIG], { kind: 'set-writable', cluster: 'myservice' }],
     [
       'failover onto a named replica, with a reason',
       ['failover', '--cluster', 'myservice', '--to', 'mysql2', '--reason', 'mysql1 lost its disk', ...BY_CONFIG],
-      { kind: 'failover', cluster: 'myservice', to: 'mysql2', reason: 'mysql1 lost its disk' },
+      { kind: 'failover', cluster: 'myservice', to: 'mysql2', reason: 'mysql1 lost its disk', force: false },
     ],
     ['ack', ['ack', '--cluster', 'myservice', ...BY_CONFIG], { kind: 'ack', cluster: 'myservice' }],
     [

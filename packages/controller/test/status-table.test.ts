@@ -185,6 +185,20 @@ describe('formatStatus', () => {
     );
   });
 
+  it('names what the last failover left undone', () => {
+    const failover = {
+      auto: true,
+      blocked_until: null,
+      paused_until: null,
+      pause_reason: null,
+      running: false,
+      failed_steps: ['repointed: mysql3 NOT repointed (connect ECONNREFUSED)'],
+    };
+    expect(formatStatus(withCluster(() => ({ failover })))).toContain(
+      '\n  the last failover left undone: repointed: mysql3 NOT repointed (connect ECONNREFUSED)\n',
+    );
+  });
+
   it('says so when no agent has reported', () => {
     const text = formatStatus({ ...status, agents: [], agents_current: 0, agents_total: 0 });
     expect(text).toContain('no agent has reported since the controller started');

@@ -27,8 +27,9 @@ export type Command =
     readonly cluster: string;
     readonly to?: string | undefined;
     readonly reason?: string | undefined;
+    readonly force: boolean;
   }
-  | { readonly kind: 'ack'; readonly target: TargetFlags; readonly cluster: string }
+  | { readonly kind: 'ack' | 'set-writable'; readonly target: TargetFlags; readonly cluster: string }
   | {
     readonly kind: 'pause';
     readonly target: TargetFlags;
@@ -181,6 +182,7 @@ export function parseCommand(argv: readonly string[]): Command {
         cluster: { type: 'string' },
         to: { type: 'string' },
         reason: { type: 'string' },
+        force: { type: 'boolean' },
       });
       if (values.help) return { kind: 'help' };
       noPositionals(name, positionals);
@@ -190,9 +192,11 @@ export function parseCommand(argv: readonly string[]): Command {
         cluster: clusterFlag(name, values),
         to: typeof values.to === 'string' ? values.to : undefined,
         reason: typeof values.reason === 'string' ? values.reason : undefined,
+        force: values.force === true,
       };
     }
     case 'ack':
+    case 'set-writable':
     case 'resume': {
       const { values, positionals } = parse(args, { ...TARGET, cluster: { type: 'string' } });
       if (values.help) return { kind: 'help' };

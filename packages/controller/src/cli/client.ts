@@ -7,6 +7,7 @@ import {
   HistoryResponse,
   PauseResponse,
   RejoinResponse,
+  SetWritableResponse,
   ResumeResponse,
   type SwitchoverRequest,
   SwitchoverResponse,
@@ -53,6 +54,10 @@ export class AdminClient {
   switchover(cluster: string, body: SwitchoverRequest): Promise<SwitchoverResponse> {
     const path = `/v1/clusters/${encodeURIComponent(cluster)}/switchover`;
     return this.#call('POST', path, body, SwitchoverResponse, UNTIL_DONE);
+  }
+
+  setWritable(cluster: string): Promise<SetWritableResponse> {
+    return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/set-writable`, {}, SetWritableResponse, SHORT_CALL);
   }
 
   rejoin(cluster: string, server: string): Promise<RejoinResponse> {

@@ -72,10 +72,18 @@ async function execute(command: Command, io: Output): Promise<number> {
           client.failover(command.cluster, {
             ...(command.to !== undefined ? { to: command.to } : {}),
             ...(command.reason !== undefined ? { reason: command.reason } : {}),
+            ...(command.force ? { force: true } : {}),
           }),
         );
         io.out(formatFailover(record));
         return record.outcome === 'done' ? 0 : 1;
+      });
+    case 'set-writable':
+      return withClient(command.target, async (client) => {
+        const r = await client.setWritable(command.cluster);
+        const said = { 'writable': 'made writable', 'already-writable': 'already writable', 'refused': 'REFUSED' }[r.outcome];
+        io.out(`${r.cluster}: ${r.master} ${said}: ${r.checks.join('; ')}`);
+        return r.outcome === 'refused' ? 1 : 0;
       });
     case 'ack':
       return withClient(command.target, async (client) => {

@@ -96,6 +96,7 @@ function clusterDetail(cluster: ClusterStatus): string {
     cluster.name,
     `  health: ${health(cluster)}`,
     `  automatic failover: ${automatic(cluster)}`,
+    ...(cluster.failover.failed_steps ?? []).map((step) => `  the last failover left undone: ${step}`),
     ...servers.split('\n').map((line) => `  ${line}`),
   ].join('\n');
 }

@@ -4,13 +4,16 @@ commands:
   run --config FILE [--log-level LEVEL]       monitor MySQL, fail over, serve the mapping (LEVEL: debug, info, warn, error)
   check --config FILE                         can a failover work now? connectivity, grants, replication, GTID, candidates
   status [--json]                             masters, server health, failover block, which agents have caught up
-  failover --cluster CLUSTER [--to NAME] [--reason TEXT]
-                                              fail over a dead master now (ignores the post-failover block)
+  failover --cluster CLUSTER [--to NAME] [--reason TEXT] [--force]
+                                              fail over a dead master now (ignores the post-failover block;
+                                              --force: go on although fence_command failed, you vouch it is down)
   switchover --cluster CLUSTER [--to NAME] [--max-lag S] [--timeout S] [--dry-run]
                                               move a live master: writes blocked well under a second, nothing lost
                                               (--max-lag: refuse above S s of replica lag, default 5; --timeout: how
                                               long the target may take to catch up before it is rolled back, default 5)
   rejoin --cluster CLUSTER NAME               a former master becomes a replica, unless it has errant transactions
+  set-writable --cluster CLUSTER              the master came back read_only (restarted): make it take writes, once
+                                              every replica answers and holds nothing it lacks
   ack --cluster CLUSTER                       lift the block on automatic failover that follows a failover
   pause --cluster CLUSTER --for DURATION [--reason TEXT]
                                               no automatic failover for a while (a planned mysqld restart; max 7d)
@@ -38,6 +41,7 @@ examples:
   pullover-controller events --follow --url https://ctl1.internal:7420 --token-file ~/.pullover-viewer-token
   pullover-controller switchover --cluster myservice --to mysql2 --dry-run --config /etc/pullover/controller.yaml
   pullover-controller rejoin --cluster myservice mysql1 --config /etc/pullover/controller.yaml
+  pullover-controller set-writable --cluster myservice --config /etc/pullover/controller.yaml
   pullover-controller import-mha /usr/share/masterha/masterha_default.cnf --out /etc/pullover/controller.yaml
 
 exit codes: 0 ok, 1 the operation failed (for check: a failover would not work), 2 bad usage or bad config`;
