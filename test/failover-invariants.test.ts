@@ -195,4 +195,31 @@ describe('failover invariants on real MariaDB', () => {
     expect(status.clusters[0]?.failover.failed_steps?.join()).toMatch(/^repointed: mysql3 NOT repointed/);
     expect(await metric(fleet, 'pullover_last_failover_failed_steps')).toBe('1');
   });
+
+  it('a hung master that thaws during its failover loses nothing acknowledged: the new master gets what it executed', async () => {
+    const marker = join(cluster.dir, 'thaw-now');
+    fleet = await startFailoverFleet(cluster, {
+      clusterExtra: `    failover: { command_timeout: 5s, hooks: { before: "touch ${marker}; sleep 1" } }\n`,
+    });
+    const hostsFile = fleet.agents[0]!.hostsFile;
+    const writer = new HostnameWriter({ hostsFile, hostname: HOSTNAME, port: mysql1.port, login: cluster.app });
+    writer.start();
+    await waitFor(() => writer.acknowledged.length >= 30, 10_000, 'writes on mysql1');
+    mysql1.pause();
+    await eventually(() => existsSync(marker), 30_000, 'the failover to start');
+    // Thawed while the failover runs: held commits complete, replicas reconnect and receive them.
+    mysql1.resume();
+    await waitAgentsOn(fleet, mysql2, 30_000);
+    await waitFor(() => writer.acknowledged.some((w) => w.address === mysql2.address), 10_000, 'writes on mysql2');
+    await writer.stop();
+    expect(await writer.missingOn(mysql2)).toEqual([]);
+    expect(await writableNames(cluster)).toEqual(['mysql2']);
+    const [record] = await waitFailoversFiled(fleet, 1);
+    expect(record?.outcome).toBe('done');
+    expect(record?.steps.find((s) => s.name === 'repointed')?.failed).toBeUndefined();
+    await waitFor(async () => {
+      const st = await mysql3.slaveStatus();
+      return st?.Master_Host === mysql2.address && st.Slave_IO_Running === 'Yes' && st.Slave_SQL_Running === 'Yes';
+    }, 10_000, 'mysql3 replicating from mysql2');
+  });
 });

@@ -181,7 +181,8 @@ export class FailoverExecutor {
       return;
     }
     const survivors = this.#survivors().map((s) => s.name);
-    const frozen = await Promise.all(survivors.map((name) => this.#stopReceiving(name)));
+    const freeze = Promise.all(survivors.map((name) => this.#stopReceiving(name)));
+    const [frozen] = await Promise.all([freeze, this.#fenceIfThawed()]);
     const seen = await observer.observeAll(survivors);
     const holders = seen.filter((o) => o.reachable).map((o) => ({ name: o.name, gtid: receivedGtid(o) }));
     const old = this.#server(this.#record.old_master);
@@ -210,6 +211,24 @@ export class FailoverExecutor {
     await waitApplied(session, donor.gtid, timeoutS);
     const from = donor.name === old.name ? `${old.name} (it answered, fenced)` : donor.name;
     this.#step('caught-up', `${stopped}; ${target.name} caught up from ${from} to ${donor.gtid}`);
+  }
+
+  /**
+   * One more look at an old master that did not answer the fence: thawed meanwhile, it may have
+   * executed writes (acknowledged, where semi-sync fell back to async) that no survivor received.
+   */
+  async #fenceIfThawed(): Promise<void> {
+    if (this.#oldExecuted !== undefined) return;
+    const old = this.#record.old_master;
+    try {
+      const session = await this.#deps.observer.session(old);
+      const { killed } = await fenceServer(session);
+      const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
+      this.#oldExecuted = String(row?.gtid ?? '');
+      this.#deps.log({ level: 'warn', message: `failover ${this.#deps.cluster.name}: ${old} answers again: read_only, ${killed} client connection(s) killed, at ${this.#oldExecuted || 'empty'}` });
+    } catch {
+      // Still silent: what it holds beyond the survivors was never acknowledged by a replica.
+    }
   }
 
   /** Stops `name`'s IO thread; resolves with its name, or '' when it could not be reached (it takes no part). */
