@@ -16,7 +16,8 @@ export const SwitchoverRequest = z.strictObject({
 export type SwitchoverRequest = z.infer<typeof SwitchoverRequest>;
 
 export const SwitchoverStep = z.strictObject({
-  name: z.enum(['checked', 'write-blocked', 'caught-up', 'promoted', 'published', 'repointed', 'agents-applied', 'rolled-back']),
+  /** `resumed`: it goes on from its journal rather than as planned (a restarted controller, or a target that took writes of its own). */
+  name: z.enum(['checked', 'write-blocked', 'caught-up', 'promoted', 'published', 'repointed', 'agents-applied', 'rolled-back', 'resumed']),
   ms: z.number().min(0),
   detail: z.string().max(2000),
 });

@@ -1,7 +1,7 @@
 import type { FailoverRecord, FailoverRequest, RejoinResponse, SetWritableResponse, SwitchoverRequest, SwitchoverResponse } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig } from '../config/load.js';
-import { FailoverRefused, SwitchoverRefused } from '../errors.js';
+import { describeCause, FailoverRefused, SwitchoverRefused } from '../errors.js';
 import { type AgentSighting, detect, type PingRecord, type Verdict } from '../failover/detector.js';
 import { FailoverExecutor } from '../failover/executor.js';
 import { gate } from '../failover/gate.js';
@@ -14,7 +14,7 @@ import { failureOf } from '../mysql/session.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { RunningFailover } from '../state/schema.js';
 import { checkSwitchover } from '../switchover/checks.js';
-import { runSwitchover } from '../switchover/executor.js';
+import { longWritesProblem, resumeSwitchover, runSwitchover } from '../switchover/executor.js';
 import { rejoin } from '../switchover/rejoin.js';
 import { setWritable } from '../switchover/set-writable.js';
 import type { ServerObservation } from '../topology/observation.js';
@@ -69,6 +69,8 @@ export class ClusterMonitor {
   /** Set from the moment a failover is decided (before it is journaled) until it is filed. */
   #busy = false;
   #lastSaid = new Map<string, string>();
+  /** A journaled switchover is being rolled back or finished (the loop of attempts runs). */
+  #resuming = false;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #wake: (() => void) | undefined;
@@ -111,6 +113,8 @@ export class ClusterMonitor {
     if (journal) {
       this.#say('journal', 'warn', `${this.name}: the failover ${journal.record.id} (${journal.record.old_master} → ${journal.target}) was left unfinished by a previous controller: it resumes once ${journal.record.old_master} is confirmed dead again, and is cancelled if it answers before ${journal.target} was promoted`);
     }
+    // Before the first tick: the loop must not read a master left read_only by the switchover as a restarted one.
+    void this.#resumeSwitchover();
     void this.#loop();
   }
 
@@ -163,6 +167,9 @@ export class ClusterMonitor {
   /** A planned switchover (the master is alive): checked, then carried out unless `dry_run`. */
   async switchover(request: SwitchoverRequest): Promise<SwitchoverResponse> {
     if (this.#busy) throw new FailoverRefused(this.name, 'a failover or switchover is already running');
+    if (this.#deps.keeper.failoverState(this.name).switchover) {
+      throw new FailoverRefused(this.name, 'an unfinished switchover is journaled: it is being rolled back or finished (see the log)');
+    }
     this.#busy = true;
     try {
       const { cluster, keeper, registry, now } = this.#deps;
@@ -182,6 +189,8 @@ export class ClusterMonitor {
         agents: { live: live.length, current: live.length - behind.length, behind },
       });
       if (!checked.ok) throw new SwitchoverRefused(this.name, checked.problems, checked.checks);
+      const busy = await longWritesProblem(this.#executorDeps(), master.name);
+      if (busy) throw new SwitchoverRefused(this.name, [busy], checked.checks);
       const planned = {
         cluster: this.name,
         old_master: master.name,
@@ -203,6 +212,40 @@ export class ClusterMonitor {
       });
     } finally {
       this.#busy = false;
+      // Left journaled (its rollback could not finish): retried until it can.
+      void this.#resumeSwitchover();
+    }
+  }
+
+  /**
+   * A journaled switchover, left by a controller that died or by a rollback that could not finish
+   * (the old master did not answer): rolled back, or finished once published. Tried again every
+   * interval; the loop may act in between (a master that stays dead is failed over, which
+   * supersedes the switchover).
+   */
+  async #resumeSwitchover(): Promise<void> {
+    if (this.#resuming) return;
+    this.#resuming = true;
+    try {
+      const journaled = () => this.#deps.keeper.failoverState(this.name).switchover;
+      for (let journal = journaled(); journal && !this.#stopped; journal = journaled()) {
+        const what = `the unfinished switchover ${journal.old_master} → ${journal.target} (stopped at ${journal.reached})`;
+        if (!this.#busy) {
+          this.#busy = true;
+          try {
+            const result = await resumeSwitchover(this.#executorDeps(), journal);
+            this.#deps.log({ level: 'warn', message: `${this.name}: ${what}: ${result.outcome}${result.error ? ` (${result.error})` : ''}` });
+            return;
+          } catch (error) {
+            this.#say('switchover-journal', 'warn', `${this.name}: ${what} cannot be ${journal.reached === 'published' ? 'finished' : 'rolled back'} yet: ${describeCause(error)}; tried again every ${this.#deps.cluster.monitor.interval} ms`);
+          } finally {
+            this.#busy = false;
+          }
+        }
+        await new Promise((r) => setTimeout(r, this.#deps.cluster.monitor.interval).unref());
+      }
+    } finally {
+      this.#resuming = false;
     }
   }
 

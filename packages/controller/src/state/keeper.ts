@@ -12,6 +12,9 @@ import {
   type HistoryEntry,
   NO_FAILOVER,
   type RunningFailover,
+  type RunningSwitchover,
+  SWITCHOVER_LIMIT,
+  type SwitchoverRecord,
 } from './schema.js';
 import type { Store } from './store.js';
 
@@ -148,15 +151,41 @@ export class StateKeeper {
     });
   }
 
-  /** Moves the hostnames to a master promoted by a switchover; resolves with the new version. */
-  publishSwitchover(cluster: string, target: string, reason: string | undefined): Promise<number> {
+  /**
+   * Journals a switchover: before its first action (a restarted controller then rolls it back or
+   * finishes it), and again at each step that changes what undoing it takes.
+   */
+  saveSwitchover(cluster: string, switchover: RunningSwitchover): Promise<void> {
+    return this.#serialize(() => this.#updateFailover(cluster, (f) => ({ ...f, switchover })));
+  }
+
+  /**
+   * Moves the hostnames to the master a switchover promoted and marks it published in the same
+   * write: from then on a restarted controller finishes it instead of rolling it back.
+   */
+  publishSwitchover(cluster: string, switchover: RunningSwitchover): Promise<number> {
     return this.#serialize(async () => {
       const config = this.cluster(cluster);
-      const server = this.server(config, target);
+      const server = this.server(config, switchover.target);
       const previous = this.#master(config.name);
       const detail = `switchover ${config.name}: ${previous} → ${server.name}; ${describeTarget(publishedCluster(config, server))}`;
-      return this.#moveMaster(config, server, 'switchover', detail, reason, (f) => f);
+      const version = this.#state.version + 1;
+      const published = { ...switchover, reached: 'published' as const, version };
+      await this.#moveMaster(config, server, 'switchover', detail, switchover.reason ?? undefined, (f) => ({ ...f, switchover: published }));
+      return version;
     });
+  }
+
+  /** Files a finished switchover and ends its journal; `fence`: a target left read-only that may come back writable. */
+  finishSwitchover(cluster: string, record: SwitchoverRecord, fence: readonly string[] = []): Promise<void> {
+    return this.#serialize(() =>
+      this.#updateFailover(cluster, (f) => ({
+        ...f,
+        switchover: null,
+        switchovers: [...f.switchovers, record].slice(-SWITCHOVER_LIMIT),
+        fenced: [...new Set([...f.fenced, ...fence])],
+      })),
+    );
   }
 
   /** Stops fencing `server`: it replicates from the master now (rejoin). */

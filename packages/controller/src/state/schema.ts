@@ -1,4 +1,4 @@
-import { Address, FailoverRecord, Hostname, Name } from '@pullover/protocol';
+import { Address, FailoverRecord, Hostname, Name, SwitchoverResponse, SwitchoverStep } from '@pullover/protocol';
 import { z } from 'zod';
 
 /** Bump when the layout changes incompatibly: an older controller then refuses the file instead of misreading it. */
@@ -48,6 +48,42 @@ export const RunningFailover = z.strictObject({
 });
 export type RunningFailover = z.infer<typeof RunningFailover>;
 
+/**
+ * How far a switchover got, in order. Before `published` a restarted controller rolls it back,
+ * from `published` on it finishes it: the hostnames already name the target. `promoting` is
+ * saved before the promotion runs, so a target found writable can only be one we promoted.
+ */
+export const SwitchoverReached = z.enum(['started', 'write-blocked', 'promoting', 'published']);
+export type SwitchoverReached = z.infer<typeof SwitchoverReached>;
+
+/** A switchover under way, saved before its first action and at every step that changes what undoing it means. */
+export const RunningSwitchover = z.strictObject({
+  started_at: z.iso.datetime({ offset: true }),
+  old_master: Name,
+  target: Name,
+  /** The servers to make replicas of the target once it is published, the old master first. */
+  repoint: z.array(Name),
+  checks: z.array(z.string()),
+  reason: z.string().nullable(),
+  reached: SwitchoverReached,
+  /** The old master's executed GTID position once its writes were blocked: the target's goal, and all a rolled-back target may hold. */
+  old_master_gtid: z.string().nullable(),
+  write_blocked_ms: z.number().min(0).nullable(),
+  version: z.number().int().min(1).nullable(),
+  steps: z.array(SwitchoverStep),
+});
+export type RunningSwitchover = z.infer<typeof RunningSwitchover>;
+
+/** A finished switchover as answered (or, when its controller died, as the next one finished it). */
+export const SwitchoverRecord = SwitchoverResponse.extend({
+  started_at: z.iso.datetime({ offset: true }),
+  finished_at: z.iso.datetime({ offset: true }),
+});
+export type SwitchoverRecord = z.infer<typeof SwitchoverRecord>;
+
+/** The newest switchover records kept per cluster. */
+export const SWITCHOVER_LIMIT = 50;
+
 export const ClusterFailoverState = z.strictObject({
   /** Automatic failover stays off until then (anti-flapping), or until an admin acks. */
   blocked_until: z.iso.datetime({ offset: true }).nullable(),
@@ -59,10 +95,20 @@ export const ClusterFailoverState = z.strictObject({
   /** Former masters kept read-only: the moment one answers again, it is fenced again. */
   fenced: z.array(Name),
   running: RunningFailover.nullable(),
+  /** The switchover under way; states written before it have none. */
+  switchover: RunningSwitchover.nullable().default(null),
+  switchovers: z.array(SwitchoverRecord).default([]),
 });
 export type ClusterFailoverState = z.infer<typeof ClusterFailoverState>;
 
-export const NO_FAILOVER: ClusterFailoverState = { blocked_until: null, paused: null, fenced: [], running: null };
+export const NO_FAILOVER: ClusterFailoverState = {
+  blocked_until: null,
+  paused: null,
+  fenced: [],
+  running: null,
+  switchover: null,
+  switchovers: [],
+};
 
 export const ControllerState = z.strictObject({
   format: z.literal(STATE_FORMAT),

@@ -2,8 +2,11 @@ import type { SwitchoverResponse, SwitchoverStep } from '@pullover/protocol';
 import { awaitAgents } from '../agents/convergence.js';
 import { describeCause } from '../errors.js';
 import type { ExecutorDeps } from '../failover/executor.js';
-import { fenceServer } from '../failover/fence.js';
-import { replicateFrom } from '../mysql/replicate.js';
+import { fenceServer, runningWrites, unfenceServer } from '../failover/fence.js';
+import { repointServer, verifyReplicating } from '../failover/repoint.js';
+import { gtidContains, gtidMissing } from '../mysql/gtid.js';
+import type { MysqlSession } from '../mysql/session.js';
+import type { RunningSwitchover, SwitchoverReached, SwitchoverRecord } from '../state/schema.js';
 
 /** What a switchover needs is what a failover needs. */
 export type SwitchoverDeps = ExecutorDeps;
@@ -18,62 +21,234 @@ export interface SwitchoverPlan {
 }
 
 /**
- * A planned switchover: old master read_only and its clients killed → the target executes
- * everything the old master had → promote → publish → the old master and the other replicas
- * replicate from the target. If the target cannot catch up in time, the old master is made
- * writable again and nothing else has changed.
+ * How long the old master's read_only may wait for running writes. New writes queue behind it
+ * meanwhile, so this is part of the write-blocked window; past it the switchover is rolled back.
+ */
+const FENCE_WAIT_S = 1;
+
+/** A write statement running this long on the master refuses the switchover up front (MHA's running_updates_limit). */
+const LONG_WRITE_S = 1;
+
+/** How long a repointed server may take to run both threads on its new master. */
+const REPLICATING_WITHIN_MS = 10_000;
+
+/**
+ * Why the master cannot be switched over now, or undefined: writes running long enough that
+ * read_only would wait for them past its bound. Refused rather than killed: an operator's batch
+ * or migration would be rolled back (an InnoDB rollback can take longer than the work did, a
+ * MyISAM write is left half done), and whether it may be is the operator's call, not ours.
+ */
+export async function longWritesProblem(deps: SwitchoverDeps, master: string): Promise<string | undefined> {
+  const session = await deps.observer.session(master);
+  const writes = await runningWrites(session, LONG_WRITE_S);
+  if (writes.length === 0) return undefined;
+  return `${master} (the master) is running writes that read_only would wait for: ${writes.join('; ')}; let them finish or end them (KILL), then switch over`;
+}
+
+/**
+ * A planned switchover: journaled → old master read_only (bounded) and its clients killed → the
+ * target executes everything the old master had → promote → publish → the old master and the
+ * other replicas replicate from the target. Any step that fails before "published" is undone:
+ * the old master is writable again and the target (if it was promoted) replicates from it.
  */
 export async function runSwitchover(deps: SwitchoverDeps, plan: SwitchoverPlan): Promise<SwitchoverResponse> {
-  const { observer, keeper, cluster } = deps;
-  const steps: SwitchoverStep[] = [];
-  let mark = performance.now();
-  const step = (name: SwitchoverStep['name'], detail: string) => {
-    const ms = Math.round(performance.now() - mark);
-    steps.push({ name, ms, detail });
-    deps.log({ level: 'info', message: `switchover ${cluster.name}: ${name} in ${ms} ms: ${detail}` });
-    mark = performance.now();
+  const journal: RunningSwitchover = {
+    started_at: deps.now().toISOString(),
+    old_master: plan.oldMaster,
+    target: plan.target,
+    repoint: [...plan.repoint],
+    checks: [...plan.checks],
+    reason: plan.reason ?? null,
+    reached: 'started',
+    old_master_gtid: null,
+    write_blocked_ms: null,
+    version: null,
+    steps: [],
   };
-  const base = { cluster: cluster.name, old_master: plan.oldMaster, new_master: plan.target, checks: [...plan.checks] };
-  const replicationTimeout = cluster.failover.catchup_timeout;
+  // Journaled before the first action: from here on a restarted controller undoes or finishes it.
+  await deps.keeper.saveSwitchover(deps.cluster.name, journal);
+  return new Switchover(deps, journal).run(plan.catchupTimeoutS);
+}
 
-  const old = await observer.session(plan.oldMaster);
-  const target = await observer.session(plan.target);
-  const blocked = performance.now();
-  const { killed } = await fenceServer(old);
-  const [position] = await old.query<{ gtid: string }[]>(old.dialect.overview);
-  const gtid = String(position?.gtid ?? '');
-  step('write-blocked', `${plan.oldMaster} read_only, ${killed} client connection(s) killed, at ${gtid || 'empty'}`);
+/** A switchover journaled by a controller that died: rolled back before "published", finished from there on. */
+export function resumeSwitchover(deps: SwitchoverDeps, journal: RunningSwitchover): Promise<SwitchoverResponse> {
+  return new Switchover(deps, journal).resume();
+}
 
-  const wait = target.dialect.waitForGtid(gtid, plan.catchupTimeoutS);
-  const [row] = await target.query<{ r: unknown }[]>(wait, (plan.catchupTimeoutS + 5) * 1000);
-  if (gtid !== '' && Number(row?.r) !== 0) {
-    await old.run(old.dialect.unfence);
-    const error = `${plan.target} did not reach ${gtid} within ${plan.catchupTimeoutS} s`;
-    step('rolled-back', `${error}: ${plan.oldMaster} is writable again, nothing else changed`);
-    return { ...base, outcome: 'rolled-back', steps, write_blocked_ms: Math.round(performance.now() - blocked), version: null, error };
+class Switchover {
+  readonly #deps: SwitchoverDeps;
+  #journal: RunningSwitchover;
+  #mark = performance.now();
+  /** When the old master's writes were blocked, in this process (undefined after a restart). */
+  #blockedAt: number | undefined;
+
+  constructor(deps: SwitchoverDeps, journal: RunningSwitchover) {
+    this.#deps = deps;
+    this.#journal = journal;
   }
-  step('caught-up', `${plan.target} executed everything up to ${gtid || 'empty'}`);
 
-  await target.run(target.dialect.promote, replicationTimeout);
-  step('promoted', `${plan.target} is writable`);
-  const version = await keeper.publishSwitchover(cluster.name, plan.target, plan.reason);
-  const writeBlockedMs = Math.round(performance.now() - blocked);
-  step('published', `${cluster.master_hostnames.join(', ')} → ${plan.target}, version ${version}; writes were blocked for ${writeBlockedMs} ms`);
+  async run(catchupTimeoutS: number): Promise<SwitchoverResponse> {
+    const { observer } = this.#deps;
+    const { old_master: oldName, target: targetName } = this.#journal;
+    try {
+      const old = await observer.session(oldName);
+      const target = await observer.session(targetName);
+      this.#blockedAt = performance.now();
+      const { killed } = await fenceServer(old, { waitS: FENCE_WAIT_S });
+      const gtid = await executed(old);
+      this.#step('write-blocked', `${oldName} read_only, ${killed} client connection(s) killed, at ${gtid || 'empty'}`);
+      await this.#save('write-blocked', { old_master_gtid: gtid });
+      await this.#catchUp(target, gtid, catchupTimeoutS);
+      await this.#save('promoting');
+      await target.run(target.dialect.promote, this.#replicationTimeoutMs);
+      this.#step('promoted', `${targetName} is writable`);
+      await this.#publish();
+    } catch (error) {
+      return this.#undo(describeCause(error));
+    }
+    return this.#finish();
+  }
 
-  const targetServer = observer.server(plan.target);
-  const results = await Promise.all(
-    plan.repoint.map(async (name) => {
-      try {
-        const session = await observer.session(name);
-        const from = { host: targetServer.address, port: cluster.mysql.port, ...deps.replication };
-        await replicateFrom(session, from, { formerMaster: name === plan.oldMaster, timeoutMs: replicationTimeout });
-        return `${name} replicates from ${plan.target}`;
-      } catch (error) {
-        return `${name} NOT repointed (${describeCause(error)}); repoint it by hand`;
+  async resume(): Promise<SwitchoverResponse> {
+    const { keeper, cluster } = this.#deps;
+    const { reached } = this.#journal;
+    const master = keeper.state.clusters[cluster.name]?.master;
+    const expected = reached === 'published' ? this.#journal.target : this.#journal.old_master;
+    if (master !== expected) {
+      // A failover or set-master moved the master meanwhile: going on would make a second writable server.
+      this.#step('resumed', `found at ${reached}, but the master is ${master} now: left as it is`);
+      return this.#file(reached === 'published' ? 'done' : 'rolled-back', `superseded: the master moved to ${master} before the switchover was over`);
+    }
+    this.#step('resumed', `a previous controller stopped at ${reached}: ${reached === 'published' ? 'finishing it' : 'rolling it back'}`);
+    if (reached === 'published') return this.#finish();
+    return this.#undo(`the controller stopped (at ${reached}) before ${this.#journal.target} was published`);
+  }
+
+  get #replicationTimeoutMs(): number {
+    return this.#deps.cluster.failover.catchup_timeout;
+  }
+
+  #step(name: SwitchoverStep['name'], detail: string): void {
+    const ms = Math.round(performance.now() - this.#mark);
+    this.#journal = { ...this.#journal, steps: [...this.#journal.steps, { name, ms, detail }] };
+    this.#deps.log({ level: name === 'rolled-back' || name === 'resumed' ? 'warn' : 'info', message: `switchover ${this.#deps.cluster.name}: ${name} in ${ms} ms: ${detail}` });
+    this.#mark = performance.now();
+  }
+
+  async #save(reached: SwitchoverReached, change: Partial<RunningSwitchover> = {}): Promise<void> {
+    this.#journal = { ...this.#journal, ...change, reached };
+    await this.#deps.keeper.saveSwitchover(this.#deps.cluster.name, this.#journal);
+  }
+
+  async #catchUp(target: MysqlSession, gtid: string, timeoutS: number): Promise<void> {
+    const goal = `${target.endpoint.name} did not reach ${gtid}`;
+    if (gtid !== '') {
+      const wait = target.dialect.waitForGtid(gtid, timeoutS);
+      const [row] = await target.query<{ r: unknown }[]>(wait, (timeoutS + 5) * 1000).catch((error: unknown) => {
+        throw new Error(`${goal}: ${describeCause(error)}`, { cause: error });
+      });
+      if (Number(row?.r) !== 0) throw new Error(`${goal} within ${timeoutS} s`);
+    }
+    this.#step('caught-up', `${target.endpoint.name} executed everything up to ${gtid || 'empty'}`);
+  }
+
+  async #publish(): Promise<void> {
+    const { keeper, cluster } = this.#deps;
+    const writeBlockedMs = Math.round(performance.now() - (this.#blockedAt ?? performance.now()));
+    this.#journal = { ...this.#journal, write_blocked_ms: writeBlockedMs };
+    const version = await keeper.publishSwitchover(cluster.name, this.#journal);
+    this.#journal = { ...this.#journal, reached: 'published', version };
+    this.#step('published', `${cluster.master_hostnames.join(', ')} → ${this.#journal.target}, version ${version}; writes were blocked for ${writeBlockedMs} ms`);
+  }
+
+  /** After "published": every other server replicates from the target, checked, and the agents are awaited. */
+  async #finish(): Promise<SwitchoverResponse> {
+    const { observer, registry, cluster, now } = this.#deps;
+    const { target: targetName, old_master: oldName, version } = this.#journal;
+    const agents = awaitAgents(registry, version ?? 0, cluster.failover.agents_timeout, now());
+    const target = observer.server(targetName);
+    // Each server's executed set must be contained in this: none is put on top of transactions the target lacks.
+    const position = await observer.session(targetName).then(executed);
+    const results = await Promise.all(
+      this.#journal.repoint.map(async (name) => {
+        const opts = { formerMaster: name === oldName, timeoutMs: this.#replicationTimeoutMs };
+        const repointed = await repointServer(this.#deps, name, target, position, opts);
+        return repointed.ok ? verifyReplicating(observer, name, target, REPLICATING_WITHIN_MS) : repointed;
+      }),
+    );
+    this.#step('repointed', results.map((r) => r.detail).join('; ') || 'no other server');
+    this.#step('agents-applied', await agents);
+    return this.#file('done');
+  }
+
+  /**
+   * Before "published": the old master takes the writes again. A target that may have been
+   * promoted is made read-only and put back under the old master first (never two writable
+   * servers); one that cannot be is kept fenced, since it may come back writable. A promoted
+   * target that took writes of its own is the exception: it holds everything the old master had
+   * at write-block and more, so the switchover is finished instead — undoing it would strand them.
+   */
+  async #undo(error: string): Promise<SwitchoverResponse> {
+    const { observer, cluster } = this.#deps;
+    const { old_master: oldName, target: targetName, reached } = this.#journal;
+    this.#deps.log({ level: 'warn', message: `switchover ${cluster.name} ${oldName} → ${targetName} failed: ${error}; rolling back` });
+    const parts = [`${oldName} is writable again`];
+    const fence: string[] = [];
+    if (reached === 'promoting') {
+      const oldGtid = this.#journal.old_master_gtid ?? '';
+      const own = await this.#ownWrites(oldGtid);
+      if (own) {
+        this.#step('resumed', `${targetName} took writes of its own after it was promoted (${own}): finishing the switchover instead of rolling it back`);
+        await this.#publish();
+        return this.#finish();
       }
-    }),
-  );
-  step('repointed', results.join('; ') || 'no other server');
-  step('agents-applied', await awaitAgents(deps.registry, version, cluster.failover.agents_timeout, deps.now()));
-  return { ...base, outcome: 'done', steps, write_blocked_ms: writeBlockedMs, version };
+      const oldServer = observer.server(oldName);
+      const opts = { formerMaster: true, timeoutMs: this.#replicationTimeoutMs };
+      const back = await repointServer(this.#deps, targetName, oldServer, oldGtid, opts);
+      const checked = back.ok ? await verifyReplicating(observer, targetName, oldServer, REPLICATING_WITHIN_MS) : back;
+      parts.push(checked.detail);
+      if (!checked.ok) {
+        fence.push(targetName);
+        parts.push(`${targetName} stays fenced: it is made read_only the moment it answers`);
+      }
+    } else {
+      parts.push('nothing else changed');
+    }
+    await unfenceServer(await observer.session(oldName));
+    this.#step('rolled-back', `${error}: ${parts.join('; ')}`);
+    return this.#file('rolled-back', error, fence);
+  }
+
+  /** The transactions a promoted target executed that the old master lacks, or '' (also when it cannot be asked). */
+  async #ownWrites(oldGtid: string): Promise<string> {
+    const seen = await this.#deps.observer.observe(this.#journal.target);
+    if (!seen.reachable || seen.replica !== null || seen.flavor === undefined) return '';
+    const mine = seen.executedGtid ?? '';
+    return gtidContains(seen.flavor, oldGtid, mine) ? '' : gtidMissing(seen.flavor, mine, oldGtid);
+  }
+
+  async #file(outcome: SwitchoverRecord['outcome'], error?: string, fence: readonly string[] = []): Promise<SwitchoverResponse> {
+    const { cluster, keeper, now } = this.#deps;
+    const j = this.#journal;
+    const rolledBackLive = outcome === 'rolled-back' && this.#blockedAt !== undefined;
+    const response: SwitchoverResponse = {
+      cluster: cluster.name,
+      old_master: j.old_master,
+      new_master: j.target,
+      outcome,
+      checks: j.checks,
+      steps: j.steps,
+      write_blocked_ms: rolledBackLive ? Math.round(performance.now() - (this.#blockedAt ?? 0)) : j.write_blocked_ms,
+      version: j.version,
+      ...(error ? { error } : {}),
+    };
+    const record = { ...response, started_at: j.started_at, finished_at: now().toISOString() };
+    await keeper.finishSwitchover(cluster.name, record, fence);
+    return response;
+  }
+}
+
+async function executed(session: MysqlSession): Promise<string> {
+  const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
+  return String(row?.gtid ?? '');
 }
