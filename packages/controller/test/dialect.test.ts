@@ -94,6 +94,8 @@ const mariadbRow: Record<string, unknown> = {
   Connect_Retry: 1,
   Master_Log_File: 'mysql-bin.000003',
   Read_Master_Log_Pos: '1234',
+  Relay_Master_Log_File: 'mysql-bin.000003',
+  Exec_Master_Log_Pos: '1234',
   Slave_IO_Running: 'Yes',
   Slave_SQL_Running: 'Yes',
   Last_Errno: 0,
@@ -117,6 +119,8 @@ const mysqlRow: Record<string, unknown> = {
   Connect_Retry: 1,
   Source_Log_File: 'binlog.000003',
   Read_Source_Log_Pos: '1234',
+  Relay_Source_Log_File: 'binlog.000003',
+  Exec_Source_Log_Pos: '1234',
   Replica_IO_Running: 'Yes',
   Replica_SQL_Running: 'Yes',
   Last_Errno: 0,
@@ -149,6 +153,8 @@ describe('MARIADB.parseReplicaStatus', () => {
     ['lagging (a string, as bigNumberStrings returns it)', { Seconds_Behind_Master: '42' }, { secondsBehind: 42 }],
     // NULL when the SQL thread is stopped or the IO thread has no connection: unknown, not zero.
     ['lag unknown', { Seconds_Behind_Master: null }, { secondsBehind: null }],
+    ['applying behind what it received', { Exec_Master_Log_Pos: '1000' }, { applyBacklogBytes: 234 }],
+    ['applying a whole binlog file behind', { Relay_Master_Log_File: 'mysql-bin.000002' }, { applyBacklogBytes: Infinity }],
     [
       'master down: IO thread retrying',
       { Slave_IO_Running: 'Connecting', Seconds_Behind_Master: null, Last_IO_Errno: 2003, Last_IO_Error: connectError },

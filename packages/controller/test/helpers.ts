@@ -149,6 +149,7 @@ export function replicaStatus(masterHost: string, change: Partial<ReplicaStatus>
     io: 'yes',
     sqlRunning: true,
     sqlDelay: 0,
+    applyBacklogBytes: 0,
     receivedGtid: '',
     lastIoErrno: 0,
     lastIoError: '',

@@ -82,6 +82,20 @@ const promotions: Case[] = [
     says: ['promote mysql3', 'after it catches up from mysql2 (at 0-1-70)'],
   },
   {
+    name: 'a candidate with more than 100 MB of relay log to apply loses its preference (MHA check_repl_delay)',
+    survivors: [survivor('mysql2', '0-1-64', { replica: { applyBacklogBytes: 150_000_000 } }), survivor('mysql3', '0-1-64')],
+    candidates: ['mysql2'],
+    expected: { target: 'mysql3', donor: null, repoint: ['mysql2'] },
+    says: ['promote mysql3 (most advanced eligible replica'],
+  },
+  {
+    name: 'a candidate a whole binlog file behind in applying loses its preference too',
+    survivors: [survivor('mysql2', '0-1-64', { replica: { applyBacklogBytes: Infinity } }), survivor('mysql3', '0-1-64')],
+    candidates: ['mysql2'],
+    expected: { target: 'mysql3', donor: null, repoint: ['mysql2'] },
+    says: ['promote mysql3'],
+  },
+  {
     name: 'the target of a failover that failed lately is tried after the others',
     survivors: [survivor('mysql2', '0-1-64'), survivor('mysql3', '0-1-64')],
     candidates: ['mysql2'],

@@ -5,6 +5,9 @@ import { receivedGtid, type ServerObservation } from '../topology/observation.js
 // never promote a server that lacks a transaction another survivor holds — with semi-sync, an
 // acknowledged write may exist on one replica only.
 
+/** MHA's rule (check_repl_delay): a candidate whose relay log is this far behind loses its preference. */
+export const CANDIDATE_MAX_BACKLOG_BYTES = 100_000_000;
+
 export interface PlannerServer {
   readonly name: string;
   readonly candidate: boolean;
@@ -118,17 +121,23 @@ export function plan(input: PlannerInput): Plan {
     }
   } else {
     const avoid = new Set(input.avoid ?? []);
+    // A replica with a huge apply backlog would hold writes off for as long as it applies it.
+    const huge = (o: ServerObservation) => (o.replica?.applyBacklogBytes ?? 0) > CANDIDATE_MAX_BACKLOG_BYTES;
+    const preferred = (o: ServerObservation) => byName.get(o.name)?.candidate === true && !huge(o);
     // Not lately failed first, then candidates (the operator marked them for a reason), then the most advanced, then config order.
     const ranked = [...served].sort((a, b) => {
       const fa = avoid.has(a.name) ? 1 : 0;
       const fb = avoid.has(b.name) ? 1 : 0;
       if (fa !== fb) return fa - fb;
-      const ca = byName.get(a.name)?.candidate ? 0 : 1;
-      const cb = byName.get(b.name)?.candidate ? 0 : 1;
+      const ca = preferred(a) ? 0 : 1;
+      const cb = preferred(b) ? 0 : 1;
       if (ca !== cb) return ca - cb;
       const cmp = compareGtid(input.flavor, receivedGtid(a), receivedGtid(b));
       if (cmp === 'ahead') return -1;
       if (cmp === 'behind') return 1;
+      const la = huge(a) ? 1 : 0;
+      const lb = huge(b) ? 1 : 0;
+      if (la !== lb) return la - lb;
       return (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0);
     });
     target = ranked[0];
@@ -149,7 +158,8 @@ export function plan(input: PlannerInput): Plan {
   const behind = !gtidContains(input.flavor, receivedGtid(target), receivedGtid(best));
   const donor = behind ? best.name : null;
   const repoint = alive.filter((o) => o.name !== target.name).map((o) => o.name);
-  const why = byName.get(target.name)?.candidate ? 'candidate' : 'most advanced eligible replica';
+  const backlog = target.replica?.applyBacklogBytes ?? 0;
+  const why = byName.get(target.name)?.candidate && backlog <= CANDIDATE_MAX_BACKLOG_BYTES ? 'candidate' : 'most advanced eligible replica';
   return {
     kind: 'promote',
     target: target.name,

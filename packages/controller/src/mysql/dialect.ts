@@ -17,6 +17,11 @@ export interface ReplicaStatus {
   readonly sqlRunning: boolean;
   /** MASTER_DELAY: a delayed replica is a safety copy, never a master. */
   readonly sqlDelay: number;
+  /**
+   * Bytes of the master's binlog received but not yet applied (Infinity when the SQL thread is a
+   * whole binlog file behind): what the new master must apply before it can take writes.
+   */
+  readonly applyBacklogBytes: number;
   /** What it has received from its master (relay log included). */
   readonly receivedGtid: string;
   readonly lastIoErrno: number;
@@ -85,6 +90,12 @@ function io(value: string): ReplicaStatus['io'] {
   return 'no';
 }
 
+/** MHA's measure: received minus executed position in the master's binlog, when both are in one file. */
+function backlog(row: Record<string, unknown>, [readFile, readPos, execFile, execPos]: readonly string[]): number {
+  if (text(row, readFile as string) !== text(row, execFile as string)) return Infinity;
+  return Math.max(0, num(row, readPos as string) - num(row, execPos as string));
+}
+
 function lag(row: Record<string, unknown>, key: string): number | null {
   const v = row[key];
   return v === null || v === undefined || v === '' ? null : Number(v);
@@ -103,6 +114,7 @@ export const MARIADB: Dialect = {
     io: io(text(row, 'Slave_IO_Running')),
     sqlRunning: text(row, 'Slave_SQL_Running') === 'Yes',
     sqlDelay: num(row, 'SQL_Delay'),
+    applyBacklogBytes: backlog(row, ['Master_Log_File', 'Read_Master_Log_Pos', 'Relay_Master_Log_File', 'Exec_Master_Log_Pos']),
     receivedGtid: text(row, 'Gtid_IO_Pos'),
     lastIoErrno: num(row, 'Last_IO_Errno'),
     lastIoError: text(row, 'Last_IO_Error'),
@@ -148,6 +160,7 @@ export const MYSQL: Dialect = {
     io: io(text(row, 'Replica_IO_Running')),
     sqlRunning: text(row, 'Replica_SQL_Running') === 'Yes',
     sqlDelay: num(row, 'SQL_Delay'),
+    applyBacklogBytes: backlog(row, ['Source_Log_File', 'Read_Source_Log_Pos', 'Relay_Source_Log_File', 'Exec_Source_Log_Pos']),
     // What was received but not yet applied is in the relay log: the union is what it holds.
     receivedGtid: [text(row, 'Executed_Gtid_Set'), text(row, 'Retrieved_Gtid_Set')].filter((s) => s !== '').join(','),
     lastIoErrno: num(row, 'Last_IO_Errno'),
