@@ -40,7 +40,7 @@ async function fenceWithin(session: MysqlSession, waitS: number): Promise<void> 
   } catch (error) {
     if ((error as { cause?: { code?: string } }).cause?.code !== 'ER_LOCK_WAIT_TIMEOUT') throw error;
     const blocking = await runningWrites(session, 0).catch(() => []);
-    throw new Error(`${session.endpoint.name} could not be made read_only within ${waitS} s: ${blocking.length > 0 ? `it waited for ${blocking.join('; ')}` : 'it waited for running writes'}`, { cause: error });
+    throw new Error(`${session.endpoint.name} could not be made read_only within ${waitS} s: ${blocking.length > 0 ? `it waited for ${blocking.join('; ')}` : 'it waited for a running write or a LOCK TABLES … WRITE'}`, { cause: error });
   } finally {
     if (session.usable) await session.query('SET SESSION lock_wait_timeout = DEFAULT');
   }
