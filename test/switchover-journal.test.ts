@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SwitchoverResponse } from '@pullover/protocol';
 import { describe, expect, it } from 'vitest';
-import { realCluster, startFailoverFleet } from './support/failover-fleet.js';
+import { realCluster, rowIds, startFailoverFleet, waitAgentsOn } from './support/failover-fleet.js';
 import type { Fleet } from './support/fleet.js';
 import { type Cluster, type Server, waitFor } from './support/mariadb.js';
 
@@ -27,6 +27,33 @@ async function switchover(fleet: Fleet, body: Record<string, unknown>): Promise<
 async function journal(fleet: Fleet): Promise<Journal> {
   const state = JSON.parse(await readFile(join(fleet.stateDir, 'state.json'), 'utf8')) as { failover: Record<string, Journal> };
   return state.failover.myservice ?? { switchover: null, switchovers: [], fenced: [] };
+}
+
+/**
+ * What a controller SIGKILLed right after promoting mysql2 leaves behind: mysql1 read_only,
+ * mysql2 caught up and writable, and a journal at "promoting". Made by hand: that instant is
+ * too short to hit with a kill.
+ */
+async function killedAfterPromotion(fleet: Fleet, mysql1: Server, mysql2: Server): Promise<void> {
+  await fleet.controller?.kill('SIGKILL');
+  await mysql1.query('SET GLOBAL read_only=ON');
+  const [{ gtid }] = await mysql1.query<[{ gtid: string }]>('SELECT @@GLOBAL.gtid_current_pos AS gtid');
+  await mysql2.query('SELECT MASTER_GTID_WAIT(?, 10)', [gtid]);
+  for (const sql of ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only=OFF']) await mysql2.query(sql);
+  const file = join(fleet.stateDir, 'state.json');
+  const state = JSON.parse(await readFile(file, 'utf8')) as { failover: Record<string, unknown> };
+  const now = new Date().toISOString();
+  const steps = [
+    { name: 'write-blocked', ms: 2, detail: `mysql1 read_only, at ${gtid}` },
+    { name: 'caught-up', ms: 1, detail: 'by hand' },
+  ];
+  const switchover = {
+    started_at: now, old_master: 'mysql1', target: 'mysql2', repoint: ['mysql1', 'mysql3'], checks: [], reason: null,
+    reached: 'promoting', old_master_gtid: gtid, write_blocked_at: now, write_blocked_ms: null, version: null, steps,
+  };
+  // A state written before the switchover journal has no `switchovers`: it is not needed here either.
+  state.failover.myservice = { blocked_until: null, paused: null, fenced: [], running: null, switchover };
+  await writeFile(file, JSON.stringify(state));
 }
 
 /** mysql2 applies nothing for 30 s: a switchover onto it waits in its catch-up step. */
@@ -159,5 +186,45 @@ describe('switchover journal and rollback on real MariaDB', () => {
     // Never promoted, so not fenced: restarted, it goes on replicating from mysql1 by itself.
     await mysql2.start();
     await expectReplicatingFrom(mysql1, [mysql2]);
+  });
+
+  it('killed after promotion: the promoted target is read_only again and replicates from the old master, which is writable', async () => {
+    const fleet = await startFailoverFleet(cluster);
+    await killedAfterPromotion(fleet, mysql1, mysql2);
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
+
+    await fleet.startController();
+    await waitFor(async () => (await journal(fleet)).switchover === null, 15_000, 'the switchover to be rolled back');
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql1']);
+    expect((await fleet.status()).version).toBe(1);
+    await expectReplicatingFrom(mysql1, [mysql2, mysql3]);
+    const [record] = (await journal(fleet)).switchovers;
+    expect(record?.outcome).toBe('rolled-back');
+    expect(record?.steps.at(-1)?.detail).toBe(
+      'the controller stopped (at promoting) before mysql2 was published: mysql1 is writable again; mysql2 replicates from mysql1',
+    );
+    await mysql1.query('INSERT INTO app.writes (v) VALUES (?)', ['after the rollback'], { as: 'app' });
+    await waitFor(async () => (await rowIds(mysql2)).size === (await rowIds(mysql1)).size, 10_000, 'mysql2 to follow mysql1');
+  });
+
+  it('killed after promotion, the target took a write of its own: finished forward, nothing stranded', async () => {
+    const fleet = await startFailoverFleet(cluster);
+    await killedAfterPromotion(fleet, mysql1, mysql2);
+    await mysql2.query('INSERT INTO app.writes (v) VALUES (?)', ['written on mysql2 before it was published'], { as: 'app' });
+
+    await fleet.startController();
+    await waitAgentsOn(fleet, mysql2);
+    await waitFor(async () => (await journal(fleet)).switchover === null, 15_000, 'the switchover to be finished');
+    expect((await cluster.writableServers()).map((s) => s.name)).toEqual(['mysql2']);
+    expect((await fleet.status()).version).toBe(2);
+    await expectReplicatingFrom(mysql2, [mysql1, mysql3]);
+    const [record] = (await journal(fleet)).switchovers;
+    expect(record?.outcome).toBe('done');
+    expect(record?.steps.map((s) => s.name)).toEqual(['write-blocked', 'caught-up', 'resumed', 'resumed', 'published', 'repointed', 'agents-applied']);
+    expect(record?.steps[3]?.detail).toMatch(new RegExp(
+      String.raw`^the controller stopped \(at promoting\) before mysql2 was published, but mysql2 took writes of its own `
+      + String.raw`after it was promoted \(domain 0 seq \d+\.\.\d+\): finishing the switchover instead of rolling it back$`,
+    ));
+    await waitFor(async () => (await rowIds(mysql1)).size === (await rowIds(mysql2)).size, 10_000, 'mysql1 to get mysql2\'s write');
   });
 });

@@ -68,6 +68,8 @@ export const RunningSwitchover = z.strictObject({
   reached: SwitchoverReached,
   /** The old master's executed GTID position once its writes were blocked: the target's goal, and all a rolled-back target may hold. */
   old_master_gtid: z.string().nullable(),
+  /** When the old master's read_only was asked for: writes are blocked from then until published or rolled back. */
+  write_blocked_at: z.iso.datetime({ offset: true }).nullable(),
   write_blocked_ms: z.number().min(0).nullable(),
   version: z.number().int().min(1).nullable(),
   steps: z.array(SwitchoverStep),

@@ -61,6 +61,7 @@ export async function runSwitchover(deps: SwitchoverDeps, plan: SwitchoverPlan):
     reason: plan.reason ?? null,
     reached: 'started',
     old_master_gtid: null,
+    write_blocked_at: null,
     write_blocked_ms: null,
     version: null,
     steps: [],
@@ -94,10 +95,11 @@ class Switchover {
       const old = await observer.session(oldName);
       const target = await observer.session(targetName);
       this.#blockedAt = performance.now();
+      const blockedAt = this.#deps.now().toISOString();
       const { killed } = await fenceServer(old, { waitS: FENCE_WAIT_S });
       const gtid = await executed(old);
       this.#step('write-blocked', `${oldName} read_only, ${killed} client connection(s) killed, at ${gtid || 'empty'}`);
-      await this.#save('write-blocked', { old_master_gtid: gtid });
+      await this.#save('write-blocked', { old_master_gtid: gtid, write_blocked_at: blockedAt });
       await this.#catchUp(target, gtid, catchupTimeoutS);
       await this.#save('promoting');
       await target.run(target.dialect.promote, this.#replicationTimeoutMs);
@@ -119,7 +121,7 @@ class Switchover {
       this.#step('resumed', `found at ${reached}, but the master is ${master} now: left as it is`);
       return this.#file(reached === 'published' ? 'done' : 'rolled-back', `superseded: the master moved to ${master} before the switchover was over`);
     }
-    this.#step('resumed', `a previous controller stopped at ${reached}: ${reached === 'published' ? 'finishing it' : 'rolling it back'}`);
+    this.#step('resumed', `a previous controller stopped at ${reached}: ${reached === 'published' ? 'finishing it' : 'undoing it'}`);
     if (reached === 'published') return this.#finish();
     return this.#undo(`the controller stopped (at ${reached}) before ${this.#journal.target} was published`);
   }
@@ -154,11 +156,19 @@ class Switchover {
 
   async #publish(): Promise<void> {
     const { keeper, cluster } = this.#deps;
-    const writeBlockedMs = Math.round(performance.now() - (this.#blockedAt ?? performance.now()));
-    this.#journal = { ...this.#journal, write_blocked_ms: writeBlockedMs };
+    const blockedMs = this.#blockedMs();
+    this.#journal = { ...this.#journal, write_blocked_ms: blockedMs };
     const version = await keeper.publishSwitchover(cluster.name, this.#journal);
     this.#journal = { ...this.#journal, reached: 'published', version };
-    this.#step('published', `${cluster.master_hostnames.join(', ')} → ${this.#journal.target}, version ${version}; writes were blocked for ${writeBlockedMs} ms`);
+    const window = blockedMs === null ? '' : `; writes were blocked for ${blockedMs} ms`;
+    this.#step('published', `${cluster.master_hostnames.join(', ')} → ${this.#journal.target}, version ${version}${window}`);
+  }
+
+  /** Since the old master's read_only was asked for: precisely in this process, by the wall clock after a restart. */
+  #blockedMs(): number | null {
+    if (this.#blockedAt !== undefined) return Math.round(performance.now() - this.#blockedAt);
+    const at = this.#journal.write_blocked_at;
+    return at === null ? null : Math.max(0, this.#deps.now().getTime() - Date.parse(at));
   }
 
   /** After "published": every other server replicates from the target, checked, and the agents are awaited. */
@@ -191,17 +201,17 @@ class Switchover {
   async #undo(error: string): Promise<SwitchoverResponse> {
     const { observer, cluster } = this.#deps;
     const { old_master: oldName, target: targetName, reached } = this.#journal;
+    const oldGtid = this.#journal.old_master_gtid ?? '';
+    const own = reached === 'promoting' ? await this.#ownWrites(oldGtid) : '';
+    if (own) {
+      this.#step('resumed', `${error}, but ${targetName} took writes of its own after it was promoted (${own}): finishing the switchover instead of rolling it back`);
+      await this.#publish();
+      return this.#finish();
+    }
     this.#deps.log({ level: 'warn', message: `switchover ${cluster.name} ${oldName} → ${targetName} failed: ${error}; rolling back` });
     const parts = [`${oldName} is writable again`];
     const fence: string[] = [];
     if (reached === 'promoting') {
-      const oldGtid = this.#journal.old_master_gtid ?? '';
-      const own = await this.#ownWrites(oldGtid);
-      if (own) {
-        this.#step('resumed', `${targetName} took writes of its own after it was promoted (${own}): finishing the switchover instead of rolling it back`);
-        await this.#publish();
-        return this.#finish();
-      }
       const oldServer = observer.server(oldName);
       const opts = { formerMaster: true, timeoutMs: this.#replicationTimeoutMs };
       const back = await repointServer(this.#deps, targetName, oldServer, oldGtid, opts);
@@ -230,7 +240,6 @@ class Switchover {
   async #file(outcome: SwitchoverRecord['outcome'], error?: string, fence: readonly string[] = []): Promise<SwitchoverResponse> {
     const { cluster, keeper, now } = this.#deps;
     const j = this.#journal;
-    const rolledBackLive = outcome === 'rolled-back' && this.#blockedAt !== undefined;
     const response: SwitchoverResponse = {
       cluster: cluster.name,
       old_master: j.old_master,
@@ -238,7 +247,7 @@ class Switchover {
       outcome,
       checks: j.checks,
       steps: j.steps,
-      write_blocked_ms: rolledBackLive ? Math.round(performance.now() - (this.#blockedAt ?? 0)) : j.write_blocked_ms,
+      write_blocked_ms: outcome === 'rolled-back' ? this.#blockedMs() : j.write_blocked_ms,
       version: j.version,
       ...(error ? { error } : {}),
     };
