@@ -1,7 +1,17 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ControllerState, FileStore, parseConfig, reconcile, StateError } from '../src/index.js';
+import {
+  type ControllerState,
+  FileStore,
+  MappingPublisher,
+  mappingOf,
+  parseConfig,
+  reconcile,
+  StateError,
+  StateKeeper,
+} from '../src/index.js';
+import type { RunningSwitchover } from '../src/state/schema.js';
 import { clusterDoc, configDoc, tempDir } from './helpers.js';
 
 const NOW = new Date('2025-01-02T03:04:05.000Z');
@@ -105,6 +115,13 @@ describe('FileStore', () => {
     expect(reconcile(state, config(), NOW, store.location)).toMatchObject({ changed: false });
   });
 
+  it('reads a cluster\'s failover state written before the switchover journal: none under way, none recorded', async () => {
+    const store = new FileStore(await tempDir());
+    const failover = { blocked_until: null, paused: null, fenced: ['mysql2'], running: null };
+    await writeFile(store.location, JSON.stringify({ ...first(), failover: { myservice: failover } }));
+    expect((await store.load())?.failover.myservice).toEqual({ ...failover, switchover: null, switchovers: [] });
+  });
+
   it('reports a save that cannot happen, keeping the previous file', async () => {
     const dir = await tempDir();
     const store = new FileStore(dir);
@@ -202,5 +219,58 @@ describe('reconcile', () => {
         + String.raw`but .* no longer lists it .* Add mysql1 back to the servers`,
       ),
     );
+  });
+});
+
+describe('switchover journal', () => {
+  const journal: RunningSwitchover = {
+    started_at: NOW.toISOString(),
+    old_master: 'mysql1',
+    target: 'mysql2',
+    repoint: ['mysql1', 'mysql3'],
+    checks: [],
+    reason: 'kernel update',
+    reached: 'started',
+    old_master_gtid: null,
+    write_blocked_at: null,
+    write_blocked_ms: null,
+    version: null,
+    steps: [],
+  };
+
+  async function keeper(): Promise<{ keeper: StateKeeper; store: FileStore }> {
+    const store = new FileStore(await tempDir());
+    const state = first();
+    await store.save(state);
+    const publisher = new MappingPublisher(mappingOf(state));
+    return { keeper: new StateKeeper(config(), store, publisher, state, () => NOW), store };
+  }
+
+  it('is saved durably at each step; publishing moves the master and marks it published in one write', async () => {
+    const { keeper: k, store } = await keeper();
+    await k.saveSwitchover('myservice', journal);
+    const blocked = { ...journal, reached: 'write-blocked' as const, old_master_gtid: '0-1-42', write_blocked_at: NOW.toISOString() };
+    await k.saveSwitchover('myservice', blocked);
+    expect((await store.load())?.failover.myservice?.switchover).toEqual(blocked);
+
+    expect(await k.publishSwitchover('myservice', { ...blocked, write_blocked_ms: 120 })).toBe(2);
+    const saved = await store.load();
+    expect(saved?.clusters.myservice?.master).toBe('mysql2');
+    expect(saved?.failover.myservice?.switchover).toMatchObject({ reached: 'published', version: 2, write_blocked_ms: 120 });
+    expect(saved?.history.at(-1)).toMatchObject({ event: 'switchover', previous_master: 'mysql1', master: 'mysql2', reason: 'kernel update' });
+  });
+
+  it('ends when filed: the record kept, a target that may come back writable fenced', async () => {
+    const { keeper: k, store } = await keeper();
+    await k.saveSwitchover('myservice', journal);
+    const record = {
+      cluster: 'myservice', old_master: 'mysql1', new_master: 'mysql2', outcome: 'rolled-back' as const, checks: [], steps: [],
+      write_blocked_ms: 80, version: null, error: 'mysql2 did not reach 0-1-42', started_at: NOW.toISOString(), finished_at: NOW.toISOString(),
+    };
+    await k.finishSwitchover('myservice', record, ['mysql2']);
+    const saved = (await store.load())?.failover.myservice;
+    expect(saved).toMatchObject({ switchover: null, switchovers: [record], fenced: ['mysql2'] });
+    expect(k.fencedServers('myservice')).toEqual(['mysql2']);
+    expect((await store.load())?.version).toBe(1);
   });
 });
