@@ -66,13 +66,16 @@ export class Cluster {
       if (!s.isRunning) await s.start();
     }));
     await Promise.all(this.servers.map(async (s) => {
+      // First: a former master made a replica would keep its SQL thread (and STOP SLAVE) waiting
+      // for an ack, and its clients waiting too.
+      if (s.semisync === 'production') await s.query('SET GLOBAL rpl_semi_sync_master_enabled=OFF');
       await s.query('STOP SLAVE');
       await killClients(s);
       for (const sql of ['RESET SLAVE ALL', 'SET GLOBAL read_only=ON']) await s.query(sql);
-      if (s.semisync === 'production') await s.query(`SET GLOBAL rpl_semi_sync_master_enabled=${s === this.master ? 'ON' : 'OFF'}`);
       await resetMaster(s);
       await s.query('SET GLOBAL gtid_slave_pos=?', ['']);
     }));
+    if (this.master.semisync === 'production') await this.master.query('SET GLOBAL rpl_semi_sync_master_enabled=ON');
     // Replicas attach before the first write: with production semi-sync, a commit on a master with
     // no replica connected waits ten minutes for an ack. They replay the schema from the master's
     // binlog, dropping whatever app database they had.

@@ -13,10 +13,13 @@ export function runLines({ index, runs, id, schedule, result, verdict, error, lo
   const head = `run ${index}/${runs} seed ${schedule.seed} ${schedule.kind}: ${describeSchedule(schedule)}`;
   if (error) return [`${head} → ERROR ${error}`, ...(logs ? [`  logs: ${logs}`] : [])];
   const { failedOver, finalMaster, toOneWritableMs, violations, notes } = verdict;
-  const outcome = failedOver
-    ? `failover ${result.history.initialMaster}→${finalMaster}, one writable master ${toOneWritableMs === undefined ? 'never seen' : `after ${n(toOneWritableMs)} ms`}`
-    : `no failover (master ${finalMaster ?? 'none'})`;
-  const lines = [`${head} → ${violations.length ? `VIOLATED (${violations.length})` : 'ok'}; ${outcome}`];
+  const records = result.history.final.failovers.map((f) => `${f.old_master}→${f.new_master ?? '?'} ${f.outcome}`);
+  const outcome = [
+    records.length ? `failover ${records.join(', ')}` : 'no failover',
+    `master at the end ${finalMaster ?? 'none'}`,
+    ...(failedOver ? [`one writable master ${toOneWritableMs === undefined ? 'never seen' : `${n(toOneWritableMs)} ms after the fault`}`] : []),
+  ];
+  const lines = [`${head} → ${violations.length ? `VIOLATED (${violations.length})` : 'ok'}; ${outcome.join('; ')}`];
   for (const v of violations) lines.push(`  ✗ ${v.invariant}: ${v.evidence}`);
   if (result.unsettled) lines.push(`  · not converged after healing: ${result.unsettled}`);
   for (const f of result.faults.filter((x) => x.error)) lines.push(`  · ${f.action.do} failed: ${f.error}`);
@@ -38,7 +41,7 @@ export function summaryLine(outcomes) {
   return [
     `${outcomes.length} run(s)`,
     `faults ${drawn.map(([k, c]) => `${k} ${c}`).join(', ')}`,
-    `failovers ${judged.filter((o) => o.verdict.failedOver).length}`,
+    `failovers ${judged.filter((o) => o.result.history.final.failovers.some((f) => f.outcome === 'done')).length}`,
     `violations ${violations}${errors ? `, runs that failed to run ${errors}` : ''}`,
     `one writable master after the fault: ${times.length ? `median ${n(median)} ms, worst ${n(times.at(-1))} ms` : '-'}`,
   ].join(' · ');

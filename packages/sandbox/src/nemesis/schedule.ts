@@ -74,7 +74,8 @@ export function drawSchedule(seed: number, force?: FaultKind): Schedule {
     case 'kill-controller': {
       lose(0, { do: 'kill', server: MASTER });
       add(rng.between(...HEAL), { do: 'start', server: MASTER });
-      const killAt = rng.between(0, 8000);
+      // Half the time within the first 600 ms: a SIGKILLed master's failover is over by then.
+      const killAt = rng.next() < 0.5 ? rng.between(0, 600) : rng.between(0, 8000);
       add(killAt, { do: 'kill-controller' });
       add(killAt + rng.between(200, 5000), { do: 'start-controller' });
       break;
