@@ -42,7 +42,8 @@ async function fenceWithin(session: MysqlSession, waitS: number): Promise<void> 
     const blocking = await runningWrites(session, 0).catch(() => []);
     throw new Error(`${session.endpoint.name} could not be made read_only within ${waitS} s: ${blocking.length > 0 ? `it waited for ${blocking.join('; ')}` : 'it waited for a running write or a LOCK TABLES … WRITE'}`, { cause: error });
   } finally {
-    if (session.usable) await session.query('SET SESSION lock_wait_timeout = DEFAULT');
+    // A failure here would hide the fence's own; a session that cannot take it is broken and reopened anyway.
+    if (session.usable) await session.query('SET SESSION lock_wait_timeout = DEFAULT').catch(() => undefined);
   }
 }
 
