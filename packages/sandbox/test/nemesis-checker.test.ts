@@ -42,6 +42,7 @@ function failover(): RunHistory {
       failovers: [{ id: 'f1', old_master: 'mysql1', new_master: 'mysql2', outcome: 'done', steps: [] }],
       controllerMaster: 'mysql2',
       fenced: ['mysql1'],
+      health: 'mysql2 answers',
     },
   };
 }
@@ -86,22 +87,31 @@ describe('the nemesis checker', () => {
     expect(check(h).violations).toEqual([]);
   });
 
-  it('finds two servers answering read_only=OFF in one round, and says for how long', () => {
+  it('finds two servers answering read_only=OFF at once, and says for how long', () => {
     const h = failover();
-    h.samples.splice(3, 0, sample(5000, 'rw', 'rw'), sample(5200, 'ro', 'rw'));
+    h.samples.splice(3, 0, sample(5000, 'ro', 'rw'), sample(6000, 'rw', 'rw'), sample(6100, 'rw', 'rw', 'unknown'), sample(8000, 'ro', 'rw'));
     const violations = check(h).violations;
     expect(violations.map((v) => v.invariant)).toEqual(['two-writable']);
-    expect(violations[0]?.evidence).toBe('mysql1 and mysql2 both answered read_only=OFF at +4000 ms from the fault (1 sample(s) with two writable servers, about 200 ms in all)');
+    expect(violations[0]?.evidence).toBe('mysql1 and mysql2 both answered read_only=OFF at +5000 ms from the fault for about 2000 ms (2 sample(s))');
+  });
+
+  it('allows a server that comes back writable one monitor interval to be fenced, with a note; not longer', () => {
+    const h = failover();
+    h.samples.splice(3, 0, sample(5000, 'rw', 'rw'), sample(5600, 'ro', 'rw'));
+    expect(check(h).violations).toEqual([]);
+    expect(check(h).notes[0]).toBe('mysql1 and mysql2 both answered read_only=OFF at +4000 ms from the fault for about 600 ms (1 sample(s)): mysql1 had just come back');
+    h.samples.splice(4, 1, sample(6200, 'ro', 'rw'));
+    expect(check(h).violations.map((v) => v.invariant)).toEqual(['two-writable']);
   });
 
   it('finds no master, or two, at the end', () => {
     const none = failover();
     finalServer(none, 'mysql2').readOnly = true;
-    expect(check(none).violations.map((v) => v.evidence)).toContain('0 writable servers at the end');
+    expect(check(none).violations.map((v) => v.evidence)).toContain('0 writable servers at the end; the controller says: mysql2 answers');
     expect(check(none).finalMaster).toBeUndefined();
     const two = failover();
     finalServer(two, 'mysql1').readOnly = false;
-    expect(check(two).violations.map((v) => v.evidence)).toContain('2 writable servers at the end: mysql1, mysql2');
+    expect(check(two).violations.map((v) => v.evidence)).toContain('2 writable servers at the end: mysql1, mysql2; the controller says: mysql2 answers');
   });
 
   it('finds a replica that replicates from the wrong server, with a stopped thread, an error or errant transactions', () => {

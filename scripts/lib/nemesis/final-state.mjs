@@ -59,6 +59,7 @@ export async function finalState(rig, cluster) {
     failovers: (await rig.history()).filter((f) => f.cluster === CLUSTER),
     controllerMaster: status?.master,
     fenced: (status?.servers ?? []).filter((s) => s.fenced).map((s) => s.name),
+    health: status?.health?.sentence,
   };
 }
 

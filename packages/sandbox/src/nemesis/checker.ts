@@ -1,5 +1,6 @@
 // The judge of a nemesis run: a pure function of the recorded history, against the invariants of
 // DESIGN.md ("What must hold under any fault"). Nothing here reads a server or a clock.
+import type { ReadOnlySample } from '../sampler.js';
 import type { FinalServer, RunHistory } from './history.js';
 
 export type Invariant =
@@ -27,6 +28,8 @@ export interface Verdict {
 }
 
 const SHOWN = 5;
+/** The controller's monitor interval in the nemesis: it looks at every server once per interval. */
+const RETURN_GRACE_MS = 1000;
 
 export function check(history: RunHistory): Verdict {
   const violations: Violation[] = [];
@@ -37,14 +40,14 @@ export function check(history: RunHistory): Verdict {
   const writable = history.final.servers.filter((s) => s.reachable && s.readOnly === false);
   const master = writable.length === 1 ? writable[0] : undefined;
   if (!master) {
-    add('topology', `${writable.length} writable servers at the end${writable.length ? `: ${writable.map((s) => s.name).join(', ')}` : ''}`);
+    const which = writable.length ? `: ${writable.map((s) => s.name).join(', ')}` : '';
+    add('topology', `${writable.length} writable servers at the end${which}; the controller says: ${history.final.health ?? 'nothing'}`);
   }
 
   const lost = master && lostWrites(history, master, since);
   if (lost) add('acknowledged-write-lost', lost);
   for (const v of twoAcknowledging(history, since)) add('two-servers-acknowledged', v);
-  const both = twoWritable(history, since);
-  if (both) add('two-writable', both);
+  for (const v of twoWritable(history, since, notes)) add('two-writable', v);
   if (master) {
     for (const v of topology(history, master, notes)) add('topology', v);
     for (const { agent, address } of history.final.hosts) {
@@ -105,19 +108,35 @@ function twoAcknowledging(history: RunHistory, since: (at: number) => string): s
   return found;
 }
 
-/** (2) No two servers answering read_only=OFF in the same round of the sampler. */
-function twoWritable(history: RunHistory, since: (at: number) => string): string | undefined {
+/**
+ * (2) No two reachable servers writable at once. A server that comes back (thawed, link up) answers
+ * as it was left, writable, until the controller reaches it: that is the one overlap allowed, for
+ * one monitor interval, and said in a note; a write it takes meanwhile is caught above.
+ */
+function twoWritable(history: RunHistory, since: (at: number) => string, notes: string[]): string[] {
   // The last sample lasts until the run's end, which the last write's outcome marks.
   const end = [...history.samples.map((s) => s.at), ...history.writes.map((w) => w.end)]
     .reduce((a, b) => Math.max(a, b), 0);
-  const rounds = history.samples
-    .map((s, i) => ({ ...s, until: history.samples[i + 1]?.at ?? end }))
-    .filter((s) => Object.values(s.states).filter((v) => v === 'rw').length > 1);
-  if (rounds.length === 0) return undefined;
-  const first = rounds[0]!;
-  const names = Object.entries(first.states).filter(([, v]) => v === 'rw').map(([n]) => n);
-  const ms = rounds.reduce((sum, r) => sum + (r.until - r.at), 0);
-  return `${names.join(' and ')} both answered read_only=OFF at ${since(first.at)} (${rounds.length} sample(s) with two writable servers, about ${ms} ms in all)`;
+  const found: string[] = [];
+  const { samples } = history;
+  for (let i = 0; i < samples.length; i++) {
+    if (writableIn(samples[i]!).length < 2) continue;
+    let j = i;
+    while (j + 1 < samples.length && writableIn(samples[j + 1]!).length > 1) j++;
+    const first = samples[i]!;
+    const ms = (samples[j + 1]?.at ?? end) - first.at;
+    const names = writableIn(first);
+    const back = names.filter((n) => samples[i - 1]?.states[n] === 'unknown');
+    const what = `${names.join(' and ')} both answered read_only=OFF at ${since(first.at)} for about ${ms} ms (${j - i + 1} sample(s))`;
+    if (back.length > 0 && ms <= RETURN_GRACE_MS) notes.push(`${what}: ${back.join(', ')} had just come back`);
+    else found.push(what);
+    i = j;
+  }
+  return found;
+}
+
+function writableIn(sample: ReadOnlySample): string[] {
+  return Object.entries(sample.states).filter(([, v]) => v === 'rw').map(([n]) => n);
 }
 
 /** (3) Every other reachable server replicates from the master, healthy, holding nothing it lacks. */

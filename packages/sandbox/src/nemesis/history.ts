@@ -48,6 +48,8 @@ export interface FinalState {
   /** The controller's status: its master, and the former masters it keeps fenced. */
   controllerMaster: string | undefined;
   fenced: string[];
+  /** The controller's verdict on the master, its sentence (status `health`). */
+  health: string | undefined;
 }
 
 export interface RunHistory {
