@@ -79,6 +79,7 @@ async function serverState(s, readOnly, master, masterPos) {
       sql: st.Slave_SQL_Running,
       ioError: st.Last_IO_Error,
       sqlError: st.Last_SQL_Error,
+      sqlState: st.Slave_SQL_Running_State,
     };
     state.gtidBinlogState = await s.variable('gtid_binlog_state');
     const rows = await s.query('SELECT id FROM app.writes', [], QUERY);

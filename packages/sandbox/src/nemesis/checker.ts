@@ -170,7 +170,7 @@ function topology(history: RunHistory, master: FinalServer, notes: string[]): st
       r.sql === 'Yes' ? '' : `SQL thread ${r.sql}`,
       r.ioError ? `IO error: ${r.ioError}` : '',
       r.sqlError ? `SQL error: ${r.sqlError}` : '',
-      s.caughtUp === false ? `did not reach ${master.name}'s GTID position` : '',
+      s.caughtUp === false ? `did not reach ${master.name}'s GTID position in 10 s${r.sqlState ? ` (SQL thread: ${r.sqlState})` : ''}` : '',
     ].filter(Boolean);
     if (problems.length > 0) found.push(`${s.name} replicates ${problems.join('; ')}`);
     const errant = [...parseGtidState(s.gtidBinlogState)].filter(([key, seq]) => (masterGtid.get(key) ?? -1) < seq);

@@ -21,6 +21,8 @@ export interface FinalServer {
     sql: string;
     ioError: string;
     sqlError: string;
+    /** Slave_SQL_Running_State: what the SQL thread is doing (or waiting for). */
+    sqlState?: string;
   } | null;
   /** @@gtid_binlog_state: the last GTID per domain and originating server. */
   gtidBinlogState: string;
