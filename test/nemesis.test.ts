@@ -6,8 +6,8 @@ import { ROOT } from './support/processes.js';
 // The nemesis as `npm run nemesis` runs it (scripts/nemesis.mjs on the built packages), short and
 // with a fixed seed, on faults today's engine handles: seed 174 draws the master SIGKILLed and
 // back 3.2 s later (rejoin: manual), seed 175 the candidate mysql2 SIGKILLed and back 0.7 s later,
-// seed 176 the master SIGKILLed and back 1.2 s later (rejoin: auto), and the controller SIGKILLed
-// 4.4 s after the master, the failover done, and restarted 2.8 s after that.
+// seed 176 the master SIGKILLed, the controller SIGKILLed 3.2 s later, the failover done, and
+// restarted 2.8 s after that, and the old master back at 9.6 s (rejoin: auto).
 const ARGS = ['--runs', '3', '--seed', '174', '--fault', 'kill-master,kill-replica,kill-controller', '--id', '31'];
 
 describe('the nemesis, a short fixed-seed run', () => {

@@ -72,10 +72,14 @@ export function drawSchedule(seed: number, force?: FaultKind): Schedule {
       break;
     }
     case 'kill-controller': {
-      lose(0, { do: 'kill', server: MASTER });
-      add(rng.between(...HEAL), { do: 'start', server: MASTER });
-      // Half the time within the first 600 ms: a SIGKILLed master's failover is over by then.
-      const killAt = rng.next() < 0.5 ? rng.between(0, 600) : rng.between(0, 8000);
+      // The master killed, frozen or cut off, and the controller killed while it fails over, or after.
+      const [loss, heal] = rng.pick([['kill', 'start'], ['pause', 'resume'], ['cut', 'heal']] as const);
+      lose(0, { do: loss, server: MASTER });
+      add(rng.between(...HEAL), { do: heal, server: MASTER });
+      // While it fails over, or in the 5 s after: a SIGKILLed master's failover is over within
+      // 600 ms, a silent one's within about 10 s.
+      const failover = loss === 'kill' ? 600 : 10_000;
+      const killAt = rng.next() < 0.5 ? rng.between(0, failover) : rng.between(failover, failover + 5000);
       add(killAt, { do: 'kill-controller' });
       add(killAt + rng.between(200, 5000), { do: 'start-controller' });
       break;
