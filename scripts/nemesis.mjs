@@ -7,7 +7,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { check, drawSchedule, FAULT_KINDS } from '@pullover/sandbox';
+import { check, drawSchedule, FAULT_KINDS, NetworkCut } from '@pullover/sandbox';
 import { requireMariadb, runMain, sandbox } from './lib/failover-rig.mjs';
 import { runSchedule } from './lib/nemesis/run.mjs';
 import { runLines, summaryLine } from './lib/nemesis/report.mjs';
@@ -38,6 +38,8 @@ async function main() {
   const { runs, seed, faults, keep, id } = options();
   requireMariadb();
   console.log(`nemesis: ${runs} run(s) from seed ${seed}${faults.length ? `, faults ${faults.join(', ')}` : ''}; semi-sync as in production`);
+  // An earlier nemesis killed with SIGKILL could not take its network cut back.
+  for (const n of [1, 2, 3]) new NetworkCut(`127.0.${id}.${n}`).heal();
   const cluster = await sandbox(id, { semisync: 'production' });
   const outcomes = [];
   for (let index = 1; index <= runs; index++) {
