@@ -150,15 +150,19 @@ export class ClusterMonitor {
 
   /** The read_only master takes writes again, when no other server could hold a write it lacks. */
   async setWritable(): Promise<SetWritableResponse> {
+    const result = await this.#setWritable();
+    const level = result.outcome === 'refused' ? 'warn' : 'info';
+    this.#deps.log({ level, message: `${this.name}: set-writable ${result.master}: ${result.outcome}: ${result.checks.join('; ')}` });
+    return result;
+  }
+
+  async #setWritable(): Promise<SetWritableResponse> {
     if (this.#busy || this.#deps.keeper.failoverState(this.name).running) {
       throw new FailoverRefused(this.name, 'a failover or switchover is under way');
     }
     this.#busy = true;
     try {
-      const result = await setWritable(this.#executorDeps(), this.#master().name, this.#others());
-      const level = result.outcome === 'refused' ? 'warn' : 'info';
-      this.#deps.log({ level, message: `${this.name}: set-writable ${result.master}: ${result.outcome}: ${result.checks.join('; ')}` });
-      return result;
+      return await setWritable(this.#executorDeps(), this.#master().name, this.#others());
     } finally {
       this.#busy = false;
     }
@@ -435,7 +439,8 @@ export class ClusterMonitor {
       this.#say('restart', 'warn', `${this.name}: ${this.#master().name} is read_only; automatic failover is paused until ${paused.until.toISOString()}, so it is not made writable automatically (resume, or set-writable)`);
       return;
     }
-    const result = await this.setWritable();
+    // Checked every tick until it passes: said once per distinct answer, not once a second.
+    const result = await this.#setWritable();
     this.#say('restart', result.outcome === 'writable' ? 'info' : 'warn', `${this.name}: restart_recovery: ${result.master} ${result.outcome === 'writable' ? 'made writable' : `not made writable: ${result.checks.join('; ')}`}`);
   }
 
