@@ -23,6 +23,10 @@ describe('pullover-controller check on real MariaDB', () => {
   const semisync = (timeoutMs: number, waitNoSlave: 'ON' | 'OFF') => Promise.all(cluster.servers.filter((s) => s.isRunning).map(async (s) => {
     await s.query('SET GLOBAL rpl_semi_sync_master_timeout=?', [timeoutMs]);
     await s.query(`SET GLOBAL rpl_semi_sync_master_wait_no_slave=${waitNoSlave}`);
+    // In production semi-sync as a master is on where pullover made a server writable only: on a
+    // replica, with wait_no_slave ON, MariaDB's SQL thread would wait for acknowledgements.
+    const asMaster = waitNoSlave === 'OFF' || s === cluster.master ? 'ON' : 'OFF';
+    await s.query(`SET GLOBAL rpl_semi_sync_master_enabled=${asMaster}`);
   }));
   const SANDBOX = [1000, 'OFF'] as const;
   beforeEach(async () => {
@@ -66,7 +70,7 @@ describe('pullover-controller check on real MariaDB', () => {
     }
     expect(r.stderr).toContain(`checked myservice/mysql1 (the master per the first server in the config, 127.0.23.1:${port}): MariaDB`);
     expect(r.stdout).toContain('ok    myservice/mysql1: the master: writable, replicates from nobody, semi-sync active (2 replica(s) acknowledge)');
-    expect(r.stdout).toContain('ok    myservice/mysql2: semi-sync: rpl_semi_sync_master_enabled ON, rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON\n');
+    expect(r.stdout).toContain('ok    myservice/mysql2: semi-sync: rpl_semi_sync_master_enabled OFF (on once promoted), rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON\n');
     expect(r.stdout).toContain(`ok    myservice/mysql3: replicates from mysql1 (127.0.23.1:${port}) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s\n`);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^myservice: ready: a failover would work; if mysql1 died now: promote mysql2 \(candidate, at 0-1-\d+\); repoint mysql3$/);
     expect(r.code).toBe(0);

@@ -63,6 +63,9 @@ describe('failover invariants on real MariaDB', () => {
     expect(record?.steps.find((s) => s.name === 'confirmed')?.detail).toMatch(/promote mysql3 \(most advanced eligible replica/);
     // The stopped copy is repointed but stays as the operator left it: applying nothing.
     expect((await mysql2.slaveStatus())?.Master_Host).toBe(mysql3.address);
+    // Semi-sync as a master follows the role: on where writes are taken, off on the replica (with
+    // wait_no_slave ON, MariaDB's SQL thread would wait for acknowledgements nobody sends).
+    expect([await mysql3.variable('rpl_semi_sync_master_enabled'), await mysql2.variable('rpl_semi_sync_master_enabled')]).toEqual(['1', '0']);
   });
 
   it('a master restarted under pause comes back read_only: a named state, and with restart_recovery: auto it is writable again after resume', async () => {

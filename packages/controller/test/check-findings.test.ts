@@ -21,6 +21,8 @@ const VARIABLES = {
   log_bin: 'ON', log_slave_updates: 'ON', gtid_strict_mode: 'ON', slave_net_timeout: '4',
   rpl_semi_sync_master_enabled: 'ON', rpl_semi_sync_master_timeout: '300000', rpl_semi_sync_master_wait_no_slave: 'ON', rpl_semi_sync_slave_enabled: 'ON',
 };
+/** pullover turns semi-sync as a master on where it makes a server writable, and off on replicas. */
+const REPLICA_VARIABLES = { ...VARIABLES, rpl_semi_sync_master_enabled: 'OFF' };
 /** The defaults: 3 pings of 1 s every 1 s, catchup_timeout 60 s, agents_timeout 10 s, no fence command. */
 const DEFAULTS = parseConfig(configDoc('/etc/pullover'), '/etc/pullover/controller.yaml').clusters[0]!;
 
@@ -72,8 +74,8 @@ function healthy(): ClusterFacts {
     failoverBound: failoverBound(DEFAULTS),
     servers: [
       server('mysql1', 1, { readOnly: false, replica: null }, { status: SEMISYNC_ON }),
-      server('mysql2', 2, { replica: replicaOf('10.0.0.1') }, { candidate: true }),
-      server('mysql3', 3, { replica: replicaOf('10.0.0.1') }),
+      server('mysql2', 2, { replica: replicaOf('10.0.0.1') }, { candidate: true, variables: REPLICA_VARIABLES }),
+      server('mysql3', 3, { replica: replicaOf('10.0.0.1') }, { variables: REPLICA_VARIABLES }),
     ],
   };
 }
@@ -120,7 +122,7 @@ const asMysql: Patch = (c) => ({
     },
     variables: {
       log_bin: 'ON', log_replica_updates: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'ON', replica_net_timeout: '60',
-      rpl_semi_sync_source_enabled: 'ON', rpl_semi_sync_source_timeout: '300000', rpl_semi_sync_source_wait_no_replica: 'ON', rpl_semi_sync_replica_enabled: 'ON',
+      rpl_semi_sync_source_enabled: s.name === 'mysql1' ? 'ON' : 'OFF', rpl_semi_sync_source_timeout: '300000', rpl_semi_sync_source_wait_no_replica: 'ON', rpl_semi_sync_replica_enabled: 'ON',
     },
     status: (s.name === 'mysql1' ? { rpl_semi_sync_source_status: 'ON', rpl_semi_sync_source_clients: '2' } : {}) as Record<string, string>,
   })),
@@ -228,9 +230,11 @@ const SCENARIOS: [string, Patch, Expected[]][] = [
   ['semi-sync that stops waiting with no replica connected', variables('mysql1', { rpl_semi_sync_master_wait_no_slave: 'OFF' }), [
     ['FAIL', 'mysql1', /rpl_semi_sync_master_wait_no_slave is OFF: cut off from every replica, it would stop waiting at once and acknowledge commits that the failover then discards → fix: SET GLOBAL rpl_semi_sync_master_wait_no_slave=ON on mysql1/],
   ]],
-  ['a candidate without semi-sync on either side', variables('mysql2', { rpl_semi_sync_master_enabled: 'OFF', rpl_semi_sync_slave_enabled: 'OFF' }), [
-    ['FAIL', 'mysql2', /rpl_semi_sync_master_enabled is OFF: once promoted, it would acknowledge writes .* → fix: SET GLOBAL rpl_semi_sync_master_enabled=ON on mysql2/],
+  ['a candidate that does not acknowledge as a replica', variables('mysql2', { rpl_semi_sync_slave_enabled: 'OFF' }), [
     ['FAIL', 'mysql2', /rpl_semi_sync_slave_enabled is OFF: it does not acknowledge the master's writes.* → fix: SET GLOBAL rpl_semi_sync_slave_enabled=ON on mysql2, and rpl_semi_sync_slave_enabled=ON in its my\.cnf, then STOP SLAVE IO_THREAD; START SLAVE IO_THREAD$/],
+  ]],
+  ['a replica with semi-sync as a master on, waiting with no replica of its own', variables('mysql3', { rpl_semi_sync_master_enabled: 'ON' }), [
+    ['FAIL', 'mysql3', /rpl_semi_sync_master_enabled is ON on a replica: with rpl_semi_sync_master_wait_no_slave ON its SQL thread waits 300000 ms for an acknowledgement .* → fix: SET GLOBAL rpl_semi_sync_master_enabled=OFF on mysql3, and rpl_semi_sync_master_enabled=OFF in every server's my\.cnf$/],
   ]],
   ['a candidate whose timeout is too short once promoted', variables('mysql3', { rpl_semi_sync_master_timeout: '10000' }), [
     ['FAIL', 'mysql3', /rpl_semi_sync_master_timeout is 10000 ms: frozen or cut off from its replicas for longer, once promoted, it would stop waiting/],
@@ -255,7 +259,8 @@ const SCENARIOS: [string, Patch, Expected[]][] = [
   ]],
   ['a former master fenced after a failover', (c) => {
     const after = replication('mysql3', { masterHost: '10.0.0.2' })(observed('mysql2', { readOnly: false, replica: null })(observed('mysql1', { readOnly: true, replica: null })(c)));
-    return { ...changed('mysql2', (s) => ({ ...s, status: SEMISYNC_ON }))(after), master: 'mysql2', fenced: ['mysql1'] };
+    // Promoted, mysql2 had semi-sync as a master turned on.
+    return { ...changed('mysql2', (s) => ({ ...s, status: SEMISYNC_ON, variables: VARIABLES }))(after), master: 'mysql2', fenced: ['mysql1'] };
   }, [
     ['WARN', 'mysql1', /a fenced former master \(answers, read-only\): pullover never promotes nor repoints it.* → fix: rebuild it as a replica of mysql2/],
   ]],
@@ -285,13 +290,13 @@ describe('check findings', () => {
       'ok    myservice/mysql2: pullover has every privilege a failover needs',
       'ok    myservice/mysql2: repl logs in with REPLICATION SLAVE (from this host; replicas connect from theirs)',
       'ok    myservice/mysql2: log_bin ON, log_slave_updates ON, gtid_strict_mode ON',
-      'ok    myservice/mysql2: semi-sync: rpl_semi_sync_master_enabled ON, rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON',
+      'ok    myservice/mysql2: semi-sync: rpl_semi_sync_master_enabled OFF (on once promoted), rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON',
       'ok    myservice/mysql2: replicates from mysql1 (10.0.0.1:3306) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s',
       'ok    myservice/mysql3: pullover logs in: MariaDB 10.11.19-MariaDB',
       'ok    myservice/mysql3: pullover has every privilege a failover needs',
       'ok    myservice/mysql3: repl logs in with REPLICATION SLAVE (from this host; replicas connect from theirs)',
       'ok    myservice/mysql3: log_bin ON, log_slave_updates ON, gtid_strict_mode ON',
-      'ok    myservice/mysql3: semi-sync: rpl_semi_sync_master_enabled ON, rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON',
+      'ok    myservice/mysql3: semi-sync: rpl_semi_sync_master_enabled OFF (on once promoted), rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON',
       'ok    myservice/mysql3: replicates from mysql1 (10.0.0.1:3306) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s',
     ]);
     expect(verdict(report)).toBe('myservice: ready: a failover would work; if mysql1 died now: promote mysql2 (candidate, at 0-1-42); repoint mysql3');

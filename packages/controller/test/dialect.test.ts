@@ -14,12 +14,8 @@ describe('statements', () => {
     ['MariaDB fence', MARIADB.fence, ['SET GLOBAL read_only=ON']],
     // super_read_only=ON also sets read_only=ON, and stops accounts with SUPER / CONNECTION_ADMIN.
     ['MySQL fence', MYSQL.fence, ['SET GLOBAL super_read_only=ON']],
-    ['MariaDB promote', MARIADB.promote, ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only=OFF']],
-    [
-      'MySQL promote',
-      MYSQL.promote,
-      ['STOP REPLICA', 'RESET REPLICA ALL', 'SET GLOBAL super_read_only=OFF', 'SET GLOBAL read_only=OFF'],
-    ],
+    ['MariaDB promote', MARIADB.promote, ['STOP SLAVE', 'RESET SLAVE ALL']],
+    ['MySQL promote', MYSQL.promote, ['STOP REPLICA', 'RESET REPLICA ALL']],
     ['MariaDB stopReplica', MARIADB.stopReplica, 'STOP SLAVE'],
     ['MySQL stopReplica', MYSQL.stopReplica, 'STOP REPLICA'],
     ['MariaDB startReplica', MARIADB.startReplica, 'START SLAVE'],

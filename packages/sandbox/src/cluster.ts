@@ -69,6 +69,8 @@ export class Cluster {
       // First: a former master made a replica would keep its SQL thread (and STOP SLAVE) waiting
       // for an ack, and its clients waiting too.
       if (s.semisync === 'production') await s.query('SET GLOBAL rpl_semi_sync_master_enabled=OFF');
+      // Back to the my.cnf of the test settings: pullover turns it off on the servers it repoints.
+      if (s.semisync === true) await s.query('SET GLOBAL rpl_semi_sync_master_enabled=ON');
       await s.query('STOP SLAVE');
       await killClients(s);
       for (const sql of ['RESET SLAVE ALL', 'SET GLOBAL read_only=ON']) await s.query(sql);

@@ -70,8 +70,9 @@ export function requiredTimeoutMs(bound: FailoverBound): number {
 }
 
 /**
- * On the master and every server that may become it: semi-sync on as master, waiting longer than a
- * failover, also with no replica connected; the latter also acknowledging as a replica.
+ * On the master: semi-sync on as master, waiting longer than a failover, also with no replica
+ * connected. On every server that may become it: the same waits, ready for when pullover turns
+ * semi-sync as a master on at promotion (off until then), and acknowledging as a replica.
  */
 export function semisyncSettings(c: ClusterBase, s: ServerFacts, flavor: Flavor, role: 'master' | 'promotable'): Finding[] {
   const v = s.variables;
@@ -85,24 +86,34 @@ export function semisyncSettings(c: ClusterBase, s: ServerFacts, flavor: Flavor,
   const problems: Finding[] = [];
   const fail = (text: string, fix: string) => problems.push({ level: 'FAIL', server: s.name, text, fix });
 
-  if (!isOn(enabled.value)) {
+  if (role === 'master' && !isOn(enabled.value)) {
     fail(`${enabled.name} is ${enabled.value}: ${it} acknowledge writes to applications that exist on it only, and a failover loses them`, `${set(enabled.name, 'ON')}${plugins}`);
-  } else {
-    if (!(Number(timeout.value) >= required)) {
-      fail(
-        `${timeout.name} is ${timeout.value} ms: frozen or cut off from its replicas for longer, ${it} stop waiting for them and acknowledge commits that the failover then discards; a failover can take ${formatDuration(c.failoverBound.ms)} here (${c.failoverBound.how}), so wait at least ${formatDuration(required)}`,
-        `${set(timeout.name, String(required))} (longer protects against longer stalls, and costs only one commit's wait when no replica acknowledges)`,
-      );
-    }
-    if (!isOn(alone.value)) {
-      fail(`${alone.name} is ${alone.value}: cut off from every replica, ${it} stop waiting at once and acknowledge commits that the failover then discards`, set(alone.name, 'ON'));
-    }
+  }
+  if (role === 'promotable' && isOn(enabled.value) && isOn(alone.value)) {
+    // Seen on MariaDB 10.11: the applier's commits wait for an acknowledgement nobody sends.
+    fail(
+      `${enabled.name} is ON on a replica: with ${alone.name} ON its SQL thread waits ${timeout.value} ms for an acknowledgement no replica of its own sends; pullover turns it on where it makes a server writable (failover, switchover, set-writable)`,
+      `SET GLOBAL ${enabled.name}=OFF on ${s.name}, and ${enabled.name}=OFF in every server's my.cnf`,
+    );
+  }
+  if (!(Number(timeout.value) >= required)) {
+    fail(
+      `${timeout.name} is ${timeout.value} ms: frozen or cut off from its replicas for longer, ${it} stop waiting for them and acknowledge commits that the failover then discards; a failover can take ${formatDuration(c.failoverBound.ms)} here (${c.failoverBound.how}), so wait at least ${formatDuration(required)}`,
+      `${set(timeout.name, String(required))} (longer protects against longer stalls, and costs only one commit's wait when no replica acknowledges)`,
+    );
+  }
+  if (!isOn(alone.value)) {
+    fail(`${alone.name} is ${alone.value}: cut off from every replica, ${it} stop waiting at once and acknowledge commits that the failover then discards`, set(alone.name, 'ON'));
   }
   if (role === 'promotable' && !isOn(replica.value)) {
     fail(`${replica.name} is ${replica.value}: it does not acknowledge the master's writes, so a failover onto it depends on catching up from a replica that did`, `${set(replica.name, 'ON')}, then ${RESTART_IO[flavor]}${plugins}`);
   }
   if (problems.length > 0) return problems;
-  const ok = [`${enabled.name} ON`, `${timeout.name} ${formatDuration(Number(timeout.value))} (at least ${formatDuration(required)})`, `${alone.name} ON`];
+  const ok = [
+    `${enabled.name} ${role === 'master' ? 'ON' : 'OFF (on once promoted)'}`,
+    `${timeout.name} ${formatDuration(Number(timeout.value))} (at least ${formatDuration(required)})`,
+    `${alone.name} ON`,
+  ];
   if (role === 'promotable') ok.push(`${replica.name} ON`);
   return [{ level: 'ok', server: s.name, text: `semi-sync: ${ok.join(', ')}` }];
 }

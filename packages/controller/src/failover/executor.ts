@@ -5,6 +5,7 @@ import type { ClusterConfig, ServerConfig } from '../config/load.js';
 import { describeCause } from '../errors.js';
 import type { LogLine } from '../log-line.js';
 import { gtidContains } from '../mysql/gtid.js';
+import { promoteServer } from '../mysql/promote.js';
 import { replicateFrom } from '../mysql/replicate.js';
 import { failureOf, type MysqlSession } from '../mysql/session.js';
 import type { RunningFailover } from '../state/schema.js';
@@ -250,11 +251,11 @@ export class FailoverExecutor {
 
   async #promote(target: ServerConfig): Promise<void> {
     const session = await this.#deps.observer.session(target.name);
-    await session.run(session.dialect.promote, this.#replicationTimeoutMs);
+    const semisync = await promoteServer(session, this.#replicationTimeoutMs);
     const [row] = await session.query<{ read_only: string | number; gtid: string }[]>(session.dialect.overview);
     if (Number(row?.read_only) === 1) throw new FailoverAborted(`${target.name} is still read_only after promotion`);
     this.#promotedAt = String(row?.gtid ?? '');
-    this.#step('promoted', `${target.name} is writable at ${row?.gtid || 'empty'}`);
+    this.#step('promoted', `${target.name} is writable at ${row?.gtid || 'empty'}${semisync ? ` (${semisync})` : ''}`);
   }
 
   /** Resolves with the servers repointed (checked later: verifyRepointed). */

@@ -1,3 +1,4 @@
+import { semisyncAsMaster } from '../mysql/semisync.js';
 import type { MysqlSession } from '../mysql/session.js';
 
 export interface FenceOutcome {
@@ -79,6 +80,7 @@ export async function unfenceServer(session: MysqlSession): Promise<void> {
   );
   // "Unknown thread": it ended meanwhile.
   for (const { id } of pending) await session.query(`KILL QUERY ${Number(id)}`).catch(() => undefined);
+  await semisyncAsMaster(session, true);
   await session.run(session.dialect.unfence);
   const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
   if (Number(row?.read_only) === 1) throw new Error(`${session.endpoint.name} is still read_only after SET GLOBAL read_only=OFF`);

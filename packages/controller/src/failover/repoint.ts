@@ -2,6 +2,7 @@ import type { ServerConfig } from '../config/load.js';
 import { describeCause } from '../errors.js';
 import { gtidContains, gtidMissing } from '../mysql/gtid.js';
 import { replicateFrom } from '../mysql/replicate.js';
+import { semisyncAsMaster } from '../mysql/semisync.js';
 import type { ClusterObserver } from '../topology/observer.js';
 
 // One way to make a server replicate from the master, for failover, switchover and rejoin: it is
@@ -40,6 +41,7 @@ export async function repointServer(
     const session = await observer.session(name);
     // read_only first: a writable server that replicates takes writes from two sides.
     await session.run(session.dialect.fence);
+    await semisyncAsMaster(session, false);
     const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
     const mine = String(row?.gtid ?? '');
     const flavor = session.dialect.flavor;

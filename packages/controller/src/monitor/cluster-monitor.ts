@@ -7,6 +7,7 @@ import { FailoverExecutor } from '../failover/executor.js';
 import { gate } from '../failover/gate.js';
 import { Fencer } from '../failover/fencer.js';
 import { type Plan, plan } from '../failover/planner.js';
+import { unfenceServer } from '../failover/fence.js';
 import { repointServer } from '../failover/repoint.js';
 import { openRecord } from '../failover/record.js';
 import type { LogLine } from '../log-line.js';
@@ -418,7 +419,7 @@ export class ClusterMonitor {
       // Filed first: from then on the fencer leaves the old master alone.
       await keeper.finishFailover(this.name, { ...journal.record, outcome: 'cancelled', error, finished_at: now().toISOString() });
       const session = await this.observer.session(old.name);
-      await session.run(session.dialect.unfence);
+      await unfenceServer(session);
       const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
       const deps = { observer: this.observer, replication: this.#deps.replication };
       const timeoutMs = this.#deps.cluster.failover.catchup_timeout;

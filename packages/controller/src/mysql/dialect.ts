@@ -48,7 +48,7 @@ export interface Dialect {
   parseReplicaStatus(row: Record<string, unknown>): ReplicaStatus;
   /** Writes refused for everyone but replication (super_read_only on MySQL). */
   readonly fence: readonly string[];
-  /** Stop replicating and forget the old master, then take writes. */
+  /** Stop replicating and forget the old master (writes are allowed after, with `unfence`: see promoteServer). */
   readonly promote: readonly string[];
   readonly stopReplica: string;
   changeMaster(source: ReplicationSource): Statement;
@@ -126,7 +126,7 @@ export const MARIADB: Dialect = {
   fence: ['SET GLOBAL read_only=ON'],
   unfence: ['SET GLOBAL read_only=OFF'],
   adoptExecutedPosition: ['SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos'],
-  promote: ['STOP SLAVE', 'RESET SLAVE ALL', 'SET GLOBAL read_only=OFF'],
+  promote: ['STOP SLAVE', 'RESET SLAVE ALL'],
   stopReplica: 'STOP SLAVE',
   changeMaster: (s) => ({
     // MASTER_CONNECT_RETRY=1: the default 60 s would leave a replica idle for a minute after a blip.
@@ -174,7 +174,7 @@ export const MYSQL: Dialect = {
   fence: ['SET GLOBAL super_read_only=ON'],
   unfence: ['SET GLOBAL super_read_only=OFF', 'SET GLOBAL read_only=OFF'],
   adoptExecutedPosition: [],
-  promote: ['STOP REPLICA', 'RESET REPLICA ALL', 'SET GLOBAL super_read_only=OFF', 'SET GLOBAL read_only=OFF'],
+  promote: ['STOP REPLICA', 'RESET REPLICA ALL'],
   stopReplica: 'STOP REPLICA',
   changeMaster: (s) => ({
     sql: 'CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1',

@@ -5,6 +5,7 @@ import type { ExecutorDeps } from '../failover/executor.js';
 import { fenceServer, runningWrites, unfenceServer } from '../failover/fence.js';
 import { repointServer, verifyReplicating } from '../failover/repoint.js';
 import { gtidContains, gtidMissing } from '../mysql/gtid.js';
+import { promoteServer } from '../mysql/promote.js';
 import type { MysqlSession } from '../mysql/session.js';
 import type { RunningSwitchover, SwitchoverReached, SwitchoverRecord } from '../state/schema.js';
 
@@ -102,8 +103,8 @@ class Switchover {
       await this.#save('write-blocked', { old_master_gtid: gtid, write_blocked_at: blockedAt });
       await this.#catchUp(target, gtid, catchupTimeoutS);
       await this.#save('promoting');
-      await target.run(target.dialect.promote, this.#replicationTimeoutMs);
-      this.#step('promoted', `${targetName} is writable`);
+      const semisync = await promoteServer(target, this.#replicationTimeoutMs);
+      this.#step('promoted', `${targetName} is writable${semisync ? ` (${semisync})` : ''}`);
       await this.#publish();
     } catch (error) {
       return this.#undo(describeCause(error));

@@ -2,6 +2,7 @@ import type { SetWritableResponse } from '@pullover/protocol';
 import { gtidContains, gtidMissing } from '../mysql/gtid.js';
 import type { ServerObservation } from '../topology/observation.js';
 import type { ExecutorDeps } from '../failover/executor.js';
+import { unfenceServer } from '../failover/fence.js';
 
 // May a master that answers read_only (restarted with read_only=ON in its my.cnf, as every
 // production my.cnf should say) take writes again? Only when no other server could hold a write it
@@ -55,7 +56,6 @@ export async function setWritable(
   if (!checked.ok) {
     return { ...base, outcome: checked.alreadyWritable ? 'already-writable' : 'refused', checks: [...checked.problems] };
   }
-  const session = await observer.session(masterName);
-  await session.run(session.dialect.unfence);
+  await unfenceServer(await observer.session(masterName));
   return { ...base, outcome: 'writable', checks: [...checked.checks] };
 }
