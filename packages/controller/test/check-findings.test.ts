@@ -218,7 +218,7 @@ const SCENARIOS: [string, Patch, Expected[]][] = [
   ]],
   ['a no_master replica needs no semi-sync settings', (c) => changed('mysql3', (s) => ({ ...s, no_master: true }))(variables('mysql3', { rpl_semi_sync_master_enabled: 'OFF', rpl_semi_sync_slave_enabled: 'OFF' })(c)), []],
   ['semi-sync off', variables('mysql1', { rpl_semi_sync_master_enabled: 'OFF' }), [
-    ['FAIL', 'mysql1', /rpl_semi_sync_master_enabled is OFF: it would acknowledge writes to applications that exist on it only, and a failover loses them → fix: SET GLOBAL rpl_semi_sync_master_enabled=ON on mysql1, and rpl_semi_sync_master_enabled=ON in its my\.cnf$/],
+    ['FAIL', 'mysql1', /rpl_semi_sync_master_enabled is OFF: it would acknowledge writes to applications that exist on it only, and a failover loses them → fix: SET GLOBAL rpl_semi_sync_master_enabled=ON on mysql1 \(leave it OFF in my\.cnf: pullover turns it on where it makes a server writable, off on replicas\)$/],
   ]],
   ['semi-sync enabled but fallen back to asynchronous', changed('mysql1', (s) => ({ ...s, status: { rpl_semi_sync_master_status: 'OFF', rpl_semi_sync_master_clients: '0' } })), [
     ['FAIL', 'mysql1', /semi-sync is enabled but inactive \(0 replica\(s\) acknowledging\)/],
@@ -321,7 +321,7 @@ describe('check findings', () => {
     // Without the semi-sync plugins, the variables are missing altogether.
     const noPlugin = changed('mysql1', (s) => ({ ...s, variables: { log_bin: 'ON', log_replica_updates: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'ON' } }));
     expect(problems(noPlugin(asMysql(healthy()))).map((f) => formatFinding('myservice', f))).toContain(
-      'FAIL  myservice/mysql1: rpl_semi_sync_source_enabled is unset: it would acknowledge writes to applications that exist on it only, and a failover loses them → fix: SET GLOBAL rpl_semi_sync_source_enabled=ON on mysql1, and rpl_semi_sync_source_enabled=ON in its my.cnf (first INSTALL PLUGIN rpl_semi_sync_source SONAME \'semisync_source.so\' and rpl_semi_sync_replica SONAME \'semisync_replica.so\' if the variables are missing)',
+      'FAIL  myservice/mysql1: rpl_semi_sync_source_enabled is unset: it would acknowledge writes to applications that exist on it only, and a failover loses them → fix: SET GLOBAL rpl_semi_sync_source_enabled=ON on mysql1 (leave it OFF in my.cnf: pullover turns it on where it makes a server writable, off on replicas) (first INSTALL PLUGIN rpl_semi_sync_source SONAME \'semisync_source.so\' and rpl_semi_sync_replica SONAME \'semisync_replica.so\' if the variables are missing)',
     );
     // MySQL before 8.0.26, or with the old plugins: master and slave in the names.
     const oldNames = changed('mysql1', (s) => ({

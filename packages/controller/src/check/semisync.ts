@@ -87,7 +87,10 @@ export function semisyncSettings(c: ClusterBase, s: ServerFacts, flavor: Flavor,
   const fail = (text: string, fix: string) => problems.push({ level: 'FAIL', server: s.name, text, fix });
 
   if (role === 'master' && !isOn(enabled.value)) {
-    fail(`${enabled.name} is ${enabled.value}: ${it} acknowledge writes to applications that exist on it only, and a failover loses them`, `${set(enabled.name, 'ON')}${plugins}`);
+    fail(
+      `${enabled.name} is ${enabled.value}: ${it} acknowledge writes to applications that exist on it only, and a failover loses them`,
+      `SET GLOBAL ${enabled.name}=ON on ${s.name} (leave it OFF in my.cnf: pullover turns it on where it makes a server writable, off on replicas)${plugins}`,
+    );
   }
   if (role === 'promotable' && isOn(enabled.value) && isOn(alone.value)) {
     // Seen on MariaDB 10.11: the applier's commits wait for an acknowledgement nobody sends.
