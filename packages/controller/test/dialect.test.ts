@@ -14,6 +14,9 @@ describe('statements', () => {
     ['MariaDB fence', MARIADB.fence, ['SET GLOBAL read_only=ON']],
     // super_read_only=ON also sets read_only=ON, and stops accounts with SUPER / CONNECTION_ADMIN.
     ['MySQL fence', MYSQL.fence, ['SET GLOBAL super_read_only=ON']],
+    ['MariaDB fence within 0.2 s', MARIADB.fenceWithin(0.2), ['SET STATEMENT max_statement_time=0.2 FOR SET GLOBAL read_only=ON']],
+    // MySQL bounds it with lock_wait_timeout instead, in whole seconds.
+    ['MySQL fence within 0.2 s', MYSQL.fenceWithin(0.2), null],
     ['MariaDB promote', MARIADB.promote, ['STOP SLAVE', 'RESET SLAVE ALL']],
     ['MySQL promote', MYSQL.promote, ['STOP REPLICA', 'RESET REPLICA ALL']],
     ['MariaDB stopReplica', MARIADB.stopReplica, 'STOP SLAVE'],

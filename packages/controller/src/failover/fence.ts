@@ -8,7 +8,8 @@ export interface FenceOutcome {
 
 /**
  * read_only first, then the client connections: a pooled connection opened before the failover
- * would otherwise keep writing to the old master while new ones write to the new one.
+ * would otherwise keep writing to the old master while new ones write to the new one. When
+ * read_only cannot be had within a second, the clients it waits for are killed and it is set then.
  *
  * With `waitS`, read_only is given up after that many seconds: setting it waits for every running
  * write statement (and LOCK TABLES … WRITE) to end, and new writes queue behind it meanwhile. A
@@ -22,29 +23,56 @@ export async function fenceServer(
 ): Promise<FenceOutcome> {
   const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
   const wasWritable = Number(row?.read_only) !== 1;
-  if (opts.waitS === undefined) await session.run(session.dialect.fence);
-  else await fenceWithin(session, opts.waitS);
+  let killed = 0;
+  if (opts.waitS !== undefined) {
+    await fenceWithin(session, opts.waitS);
+  } else {
+    try {
+      await fenceWithin(session, QUICK_FENCE_S);
+    } catch (error) {
+      if (!(error instanceof FenceWaited)) throw error;
+      // A master being replaced keeps no client: read_only waits for its running writes (commits
+      // waiting for a semi-sync acknowledgement that will never come, after a freeze), so they go first.
+      killed += await killClients(session);
+      await session.run(session.dialect.fence);
+    }
+  }
+  killed += await killClients(session);
+  return { wasWritable, killed };
+}
+
+/** Kills every client connection (not replication, not ours); resolves with how many. */
+async function killClients(session: MysqlSession): Promise<number> {
   const clients = await session.query<{ id: string | number }[]>(session.dialect.clientSessions);
   let killed = 0;
   for (const { id } of clients) {
     // A session that ended by itself meanwhile answers "unknown thread": not a failure.
     if (await session.query(`KILL CONNECTION ${Number(id)}`).then(() => true, () => false)) killed++;
   }
-  return { wasWritable, killed };
+  return killed;
 }
 
+/** How long a failover's fence waits for running writes before it kills them: a thawed master must not stay writable. */
+const QUICK_FENCE_S = 0.2;
+
+/** read_only could not be had within its bound: running writes held it off. */
+export class FenceWaited extends Error {}
+
 async function fenceWithin(session: MysqlSession, waitS: number): Promise<void> {
-  await session.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(waitS))}`);
+  const bounded = session.dialect.fenceWithin(waitS);
+  if (!bounded) await session.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(waitS))}`);
   try {
     // The client waits longer than the server: the server's refusal, not our timeout, ends it.
-    await session.run(session.dialect.fence, waitS * 1000 + session.timeoutMs);
+    await session.run(bounded ?? session.dialect.fence, waitS * 1000 + session.timeoutMs);
   } catch (error) {
-    if ((error as { cause?: { code?: string } }).cause?.code !== 'ER_LOCK_WAIT_TIMEOUT') throw error;
+    const cause = (error as { cause?: { code?: string; errno?: number } }).cause;
+    // 1969: MariaDB's max_statement_time ran out.
+    if (cause?.code !== 'ER_LOCK_WAIT_TIMEOUT' && cause?.errno !== 1969) throw error;
     const blocking = await runningWrites(session, 0).catch(() => []);
-    throw new Error(`${session.endpoint.name} could not be made read_only within ${waitS} s: ${blocking.length > 0 ? `it waited for ${blocking.join('; ')}` : 'it waited for a running write or a LOCK TABLES … WRITE'}`, { cause: error });
+    throw new FenceWaited(`${session.endpoint.name} could not be made read_only within ${waitS} s: ${blocking.length > 0 ? `it waited for ${blocking.join('; ')}` : 'it waited for a running write or a LOCK TABLES … WRITE'}`, { cause: error });
   } finally {
     // A failure here would hide the fence's own; a session that cannot take it is broken and reopened anyway.
-    if (session.usable) await session.query('SET SESSION lock_wait_timeout = DEFAULT').catch(() => undefined);
+    if (!bounded && session.usable) await session.query('SET SESSION lock_wait_timeout = DEFAULT').catch(() => undefined);
   }
 }
 

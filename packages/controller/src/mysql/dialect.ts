@@ -48,6 +48,11 @@ export interface Dialect {
   parseReplicaStatus(row: Record<string, unknown>): ReplicaStatus;
   /** Writes refused for everyone but replication (super_read_only on MySQL). */
   readonly fence: readonly string[];
+  /**
+   * The fence given up by the server itself after `seconds` (a fraction is fine), or null where only
+   * lock_wait_timeout, in whole seconds, can bound it (MySQL).
+   */
+  fenceWithin(seconds: number): readonly string[] | null;
   /** Stop replicating and forget the old master (writes are allowed after, with `unfence`: see promoteServer). */
   readonly promote: readonly string[];
   readonly stopReplica: string;
@@ -124,6 +129,7 @@ export const MARIADB: Dialect = {
     usesGtid: text(row, 'Using_Gtid') !== 'No' && text(row, 'Using_Gtid') !== '',
   }),
   fence: ['SET GLOBAL read_only=ON'],
+  fenceWithin: (seconds) => [`SET STATEMENT max_statement_time=${seconds} FOR SET GLOBAL read_only=ON`],
   unfence: ['SET GLOBAL read_only=OFF'],
   adoptExecutedPosition: ['SET GLOBAL gtid_slave_pos = @@GLOBAL.gtid_current_pos'],
   promote: ['STOP SLAVE', 'RESET SLAVE ALL'],
@@ -172,6 +178,7 @@ export const MYSQL: Dialect = {
   }),
   // super_read_only also stops accounts with SUPER (often the application's, on MySQL) from writing.
   fence: ['SET GLOBAL super_read_only=ON'],
+  fenceWithin: () => null,
   unfence: ['SET GLOBAL super_read_only=OFF', 'SET GLOBAL read_only=OFF'],
   adoptExecutedPosition: [],
   promote: ['STOP REPLICA', 'RESET REPLICA ALL'],

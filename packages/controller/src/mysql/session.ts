@@ -1,3 +1,4 @@
+import type { Connection as CallbackConnection } from 'mysql2';
 import { type Connection, createConnection } from 'mysql2/promise';
 import { type Dialect, dialectFor, type Statement } from './dialect.js';
 
@@ -50,6 +51,11 @@ export function failureOf(server: string, error: unknown): MysqlFailure {
   return new MysqlFailure(kind, server, `${server}: ${message}${code && !message.includes(code) ? ` (${code})` : ''}`, { cause: error });
 }
 
+/** The connection under mysql2's promise wrapper, whose typings do not show it: it knows its state. */
+function core(conn: Connection): CallbackConnection {
+  return (conn as unknown as { connection: CallbackConnection }).connection;
+}
+
 /**
  * One connection to one server. Every call is bounded: mysql2 never times out a query by itself,
  * and a hung master must cost the controller a timeout, not a stuck loop.
@@ -66,9 +72,13 @@ export class MysqlSession {
     readonly timeoutMs: number,
     private readonly conn: Connection,
   ) {
-    conn.on('error', () => {
-      this.#broken = true;
-    });
+    // A connection the server closed (or that broke) is never reused: mysql2 may accept a query on
+    // it and fail it with "write after end" forever, hiding a server that answers fresh connections.
+    for (const event of ['error', 'end'] as const) {
+      conn.on(event, () => {
+        this.#broken = true;
+      });
+    }
   }
 
   static async open(endpoint: Endpoint, timeoutMs: number): Promise<MysqlSession> {
@@ -94,7 +104,7 @@ export class MysqlSession {
   }
 
   get usable(): boolean {
-    return !this.#broken;
+    return !this.#broken && core(this.conn).state === 'authenticated';
   }
 
   /** Calls `listener` once, when the server closes the connection or it breaks (not on our own close). */
@@ -116,8 +126,12 @@ export class MysqlSession {
       return rows as T;
     } catch (error) {
       const failure = failureOf(this.endpoint.name, error);
-      // After a timeout the reply may still arrive and would be read as the next query's answer.
-      if (failure.kind !== 'rejected' && !('sqlState' in (error as object))) this.destroy();
+      // Only an SQL error the server answered leaves the connection as it was. After a timeout the
+      // reply may still arrive and would be read as the next query's answer; after a network error
+      // the connection is gone.
+      const e = error as { sqlState?: unknown; fatal?: unknown };
+      const answered = typeof e.sqlState === 'string' && e.sqlState !== '' && e.fatal !== true;
+      if (failure.kind !== 'rejected' && !answered) this.destroy();
       throw failure;
     }
   }

@@ -4,6 +4,7 @@ import { fenceServer } from '../failover/fence.js';
 import { errantTransactions, type Holdings } from '../mysql/gtid.js';
 import type { MysqlSession } from '../mysql/session.js';
 import { replicateFrom } from '../mysql/replicate.js';
+import { semisyncAsMaster } from '../mysql/semisync.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ClusterObserver } from '../topology/observer.js';
 
@@ -28,6 +29,8 @@ export async function rejoin(deps: RejoinDeps, server: string): Promise<RejoinRe
   const session = await observer.session(server);
   // Read-only before anything else: it must not take a write while we look at it.
   await fenceServer(session);
+  // Its semi-sync as a master, on since it was the master, would hold its SQL thread (and STOP SLAVE).
+  await semisyncAsMaster(session, false);
   const masterSession = await observer.session(master);
   const [mine, theirs] = await Promise.all([holdingsOf(session), holdingsOf(masterSession)]);
   const { errant, caveat } = errantTransactions(session.dialect.flavor, mine, theirs, { mine: server, master });
