@@ -59,6 +59,25 @@ describe('the nemesis checker', () => {
     expect(verdict.notes).toEqual(['mysql1: fenced former master, read-only, not rejoined']);
   });
 
+  it('a master back read_only with restart_recovery: manual awaits an operator (a note); with auto it is a violation', () => {
+    const h = failover();
+    h.final.failovers = [];
+    h.final.servers = [
+      server('mysql1', { rowIds: [1, 2, 5] }),
+      server('mysql2', replicaOf('mysql1', [1, 2, 5], '0-1-3')),
+      server('mysql3', replicaOf('mysql1', [1, 2, 5], '0-1-3')),
+    ];
+    h.final.healthState = 'master-read-only';
+    h.final.health = 'mysql1 answers but is read_only: no server takes writes';
+    h.restartRecovery = 'manual';
+    const manual = check(h);
+    expect(manual.violations.map((v) => v.invariant)).not.toContain('topology');
+    const note = /^no writable server: the master came back read_only and restart_recovery is manual; the controller/;
+    expect(manual.notes).toContainEqual(expect.stringMatching(note));
+    h.restartRecovery = 'auto';
+    expect(check(h).violations[0]?.evidence).toMatch(/^0 writable servers at the end; the controller says: mysql1 /);
+  });
+
   it('finds an acknowledged write missing on the final master; an indeterminate one may be missing', () => {
     const h = failover();
     finalServer(h, 'mysql2').rowIds = [1, 3, 4];

@@ -60,6 +60,7 @@ export async function finalState(rig, cluster) {
     controllerMaster: status?.master,
     fenced: (status?.servers ?? []).filter((s) => s.fenced).map((s) => s.name),
     health: status?.health?.sentence,
+    healthState: status?.health?.state,
   };
 }
 

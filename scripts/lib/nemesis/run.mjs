@@ -21,7 +21,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
  */
 export async function runSchedule(cluster, schedule, { logsDir = () => undefined } = {}) {
   await cluster.reset();
-  const rig = await Rig.start(cluster, { clusterYaml: [`rejoin: ${schedule.rejoin}`] });
+  const rig = await Rig.start(cluster, { clusterYaml: [`rejoin: ${schedule.rejoin}`, `restart_recovery: ${schedule.restartRecovery}`] });
   const faults = new Faults(cluster, rig);
   const sampler = new ReadOnlySampler(cluster.servers).start();
   let history;
@@ -42,6 +42,7 @@ export async function runSchedule(cluster, schedule, { logsDir = () => undefined
     await Promise.all(writers.map((w) => w.stop()));
     await sampler.stop();
     history = {
+      restartRecovery: schedule.restartRecovery,
       servers: cluster.servers.map((s) => ({ name: s.name, serverId: s.serverId, address: s.address })),
       initialMaster: cluster.master.name,
       masterFaultAt,

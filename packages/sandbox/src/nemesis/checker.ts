@@ -39,7 +39,13 @@ export function check(history: RunHistory): Verdict {
 
   const writable = history.final.servers.filter((s) => s.reachable && s.readOnly === false);
   const master = writable.length === 1 ? writable[0] : undefined;
-  if (!master) {
+  // DESIGN's invariant 3 allows one thing: a state a human fixes with one command, named by the
+  // controller. A master back read_only with restart_recovery: manual is that (set-writable).
+  const awaitsOperator = writable.length === 0 && history.restartRecovery === 'manual'
+    && history.final.healthState === 'master-read-only';
+  if (awaitsOperator) {
+    notes.push(`no writable server: the master came back read_only and restart_recovery is manual; the controller says: ${history.final.health}`);
+  } else if (!master) {
     const which = writable.length ? `: ${writable.map((s) => s.name).join(', ')}` : '';
     add('topology', `${writable.length} writable servers at the end${which}; the controller says: ${history.final.health ?? 'nothing'}`);
   }

@@ -52,9 +52,13 @@ export interface FinalState {
   fenced: string[];
   /** The controller's verdict on the master, its sentence (status `health`). */
   health: string | undefined;
+  /** …and its name (`master-read-only`, …). */
+  healthState?: string | undefined;
 }
 
 export interface RunHistory {
+  /** restart_recovery in the controller's config: manual leaves a master back read_only to an operator. */
+  restartRecovery?: 'auto' | 'manual';
   servers: ServerIdentity[];
   initialMaster: string;
   /** Date.now() when the master was lost, if it was. */

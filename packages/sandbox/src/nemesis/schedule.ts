@@ -34,6 +34,8 @@ export interface Schedule {
   leadMs: number;
   /** How the controller treats a former master that answers again. */
   rejoin: 'auto' | 'manual';
+  /** How it treats a master that answers read_only (restarted before anything was promoted). */
+  restartRecovery: 'auto' | 'manual';
   steps: Step[];
 }
 
@@ -104,14 +106,16 @@ export function drawSchedule(seed: number, force?: FaultKind): Schedule {
     }
   }
   steps.sort((a, b) => a.at - b.at);
-  return { seed, kind, leadMs, rejoin, steps };
+  // Drawn last: the moments of a seed stay what they were before this draw existed.
+  const restartRecovery = rng.pick(['auto', 'manual'] as const);
+  return { seed, kind, leadMs, rejoin, restartRecovery, steps };
 }
 
-/** "kill mysql1@0 start mysql1@7.3s · rejoin manual": the schedule in a few words. */
+/** "kill mysql1@0 start mysql1@7.3s · rejoin manual, restart_recovery auto": the schedule in a few words. */
 export function describeSchedule(schedule: Schedule): string {
   const words = schedule.steps.map(({ at, action }) => {
     const who = 'server' in action ? ` ${action.server}` : 'agent' in action ? ` ${action.agent}` : '';
     return `${action.do}${who}@${(at / 1000).toFixed(1)}s`;
   });
-  return `${words.join(' ')} · rejoin ${schedule.rejoin}`;
+  return `${words.join(' ')} · rejoin ${schedule.rejoin}, restart_recovery ${schedule.restartRecovery}`;
 }
