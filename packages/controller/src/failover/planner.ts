@@ -82,9 +82,38 @@ export function cannotDonate(o: ServerObservation): string | undefined {
   return undefined;
 }
 
+/**
+ * The order in which eligible servers are promoted, for a failover and a switchover alike: not the
+ * target of a failover that failed lately; a `candidate` (the operator marked it for a reason)
+ * unless it has a huge apply backlog, which would hold writes off while it applies it; the most
+ * advanced; the least backlogged; config order.
+ */
+export function rankForPromotion(
+  flavor: Flavor,
+  servers: readonly PlannerServer[],
+  eligible: readonly ServerObservation[],
+  avoid: readonly string[] = [],
+): ServerObservation[] {
+  const byName = new Map(servers.map((s) => [s.name, s]));
+  const order = new Map(servers.map((s, i) => [s.name, i]));
+  const huge = (o: ServerObservation) => (o.replica?.applyBacklogBytes ?? 0) > CANDIDATE_MAX_BACKLOG_BYTES;
+  const key = (o: ServerObservation) => [
+    avoid.includes(o.name) ? 1 : 0,
+    byName.get(o.name)?.candidate === true && !huge(o) ? 0 : 1,
+  ];
+  return [...eligible].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] ?? 0) - (kb[i] ?? 0);
+    const cmp = compareGtid(flavor, receivedGtid(a), receivedGtid(b));
+    if (cmp === 'ahead') return -1;
+    if (cmp === 'behind') return 1;
+    if (huge(a) !== huge(b)) return huge(a) ? 1 : -1;
+    return (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0);
+  });
+}
+
 export function plan(input: PlannerInput): Plan {
   const byName = new Map(input.servers.map((s) => [s.name, s]));
-  const order = new Map(input.servers.map((s, i) => [s.name, i]));
   const alive = input.survivors.filter((o) => o.reachable);
   if (alive.length === 0) {
     return { kind: 'impossible', sentence: `no survivor of ${input.oldMaster} is reachable; nothing to promote` };
@@ -120,27 +149,7 @@ export function plan(input: PlannerInput): Plan {
       return { kind: 'impossible', sentence: `cannot promote ${input.to}: ${best.name} alone holds ${receivedGtid(best)} but ${donorProblem}; promote ${best.name} or make it serve its binlog first` };
     }
   } else {
-    const avoid = new Set(input.avoid ?? []);
-    // A replica with a huge apply backlog would hold writes off for as long as it applies it.
-    const huge = (o: ServerObservation) => (o.replica?.applyBacklogBytes ?? 0) > CANDIDATE_MAX_BACKLOG_BYTES;
-    const preferred = (o: ServerObservation) => byName.get(o.name)?.candidate === true && !huge(o);
-    // Not lately failed first, then candidates (the operator marked them for a reason), then the most advanced, then config order.
-    const ranked = [...served].sort((a, b) => {
-      const fa = avoid.has(a.name) ? 1 : 0;
-      const fb = avoid.has(b.name) ? 1 : 0;
-      if (fa !== fb) return fa - fb;
-      const ca = preferred(a) ? 0 : 1;
-      const cb = preferred(b) ? 0 : 1;
-      if (ca !== cb) return ca - cb;
-      const cmp = compareGtid(input.flavor, receivedGtid(a), receivedGtid(b));
-      if (cmp === 'ahead') return -1;
-      if (cmp === 'behind') return 1;
-      const la = huge(a) ? 1 : 0;
-      const lb = huge(b) ? 1 : 0;
-      if (la !== lb) return la - lb;
-      return (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0);
-    });
-    target = ranked[0];
+    target = rankForPromotion(input.flavor, input.servers, served, input.avoid)[0];
     if (!target && eligible.length > 0) {
       return {
         kind: 'impossible',

@@ -1,6 +1,6 @@
-import { compareGtid, type Flavor } from '../mysql/gtid.js';
+import type { Flavor } from '../mysql/gtid.js';
 import type { ServerObservation } from '../topology/observation.js';
-import type { PlannerServer } from '../failover/planner.js';
+import { type PlannerServer, rankForPromotion } from '../failover/planner.js';
 
 // May the master be moved now, and to whom? A pure function of one look at every server. A
 // switchover blocks writes for its duration: every check that could make it fail midway is made
@@ -69,13 +69,8 @@ export function checkSwitchover(input: SwitchoverCheckInput): SwitchoverCheck {
     else target = eligible.find((r) => r.name === input.to);
     if (!target && !problems.some((p) => p.startsWith(`${input.to} `))) problems.push(`${input.to} cannot take over: see above`);
   } else {
-    target = [...eligible].sort((a, b) => {
-      const ca = config.get(a.name)?.candidate ? 0 : 1;
-      const cb = config.get(b.name)?.candidate ? 0 : 1;
-      if (ca !== cb) return ca - cb;
-      const cmp = compareGtid(flavor, a.executedGtid ?? '', b.executedGtid ?? '');
-      return cmp === 'ahead' ? -1 : cmp === 'behind' ? 1 : 0;
-    })[0];
+    // The failover's ranking: a switchover picks whom a failover would.
+    target = rankForPromotion(flavor, input.servers, eligible)[0];
     if (!target && problems.length === 0) problems.push(`no replica can take over from ${master.name} (none is eligible and healthy)`);
   }
 
