@@ -29,6 +29,9 @@ export interface ExecutorDeps {
 
 class FailoverAborted extends Error {}
 
+/** One more look at a silent old master just before promotion: long enough for a live mysqld's greeting. */
+const BEFORE_PROMOTION_REACH_MS = 250;
+
 /** How long a repointed replica may take to run both threads on the new master before it counts as not repointed. */
 const REPLICATING_WITHIN_MS = 10_000;
 
@@ -64,6 +67,9 @@ export class FailoverExecutor {
     try {
       await this.#fence(old);
       await this.#catchUp(target);
+      // A master reachable again by now must be fenced, and what it executed applied, before there
+      // are two writable servers; one still silent cannot be changed, and acknowledges nothing alone.
+      if (await this.#fenceIfThawed(BEFORE_PROMOTION_REACH_MS)) await this.#catchUp(target);
       await this.#promote(target);
       const repointed = await this.#repoint(target);
       const version = await keeper.publishFailover(cluster.name, this.#record, target.name);
@@ -218,17 +224,20 @@ export class FailoverExecutor {
    * One more look at an old master that did not answer the fence: thawed meanwhile, it may have
    * executed writes (acknowledged, where semi-sync fell back to async) that no survivor received.
    */
-  async #fenceIfThawed(): Promise<void> {
-    if (this.#oldExecuted !== undefined) return;
+  async #fenceIfThawed(connectTimeoutMs?: number): Promise<boolean> {
+    if (this.#oldExecuted !== undefined) return false;
     const old = this.#record.old_master;
+    const { observer } = this.#deps;
     try {
-      const session = await this.#deps.observer.session(old);
+      const session = await observer.session(old, observer.timeoutMs, connectTimeoutMs);
       const { killed } = await fenceServer(session);
       const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
       this.#oldExecuted = String(row?.gtid ?? '');
       this.#deps.log({ level: 'warn', message: `failover ${this.#deps.cluster.name}: ${old} answers again: read_only, ${killed} client connection(s) killed, at ${this.#oldExecuted || 'empty'}` });
+      return true;
     } catch {
       // Still silent: what it holds beyond the survivors was never acknowledged by a replica.
+      return false;
     }
   }
 

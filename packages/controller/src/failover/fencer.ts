@@ -8,12 +8,22 @@ import { fenceServer } from './fence.js';
 const RETRY_MS = 100;
 
 /**
+ * Attempts to reach one silent server at once. A connect to a frozen or cut-off host hangs for the
+ * whole connect timeout; started one after another, the fence would come up to that long after the
+ * host is back. Overlapping, a new one starts every RETRY_MS.
+ */
+const MAX_ATTEMPTS = 10;
+
+/**
  * Keeps former masters read-only for as long as they stay fenced. The moment one answers again
  * (SIGCONT, a VM thawed, mysqld restarted with read_only=OFF in its my.cnf) it is made read_only
  * and its client connections are killed: pooled connections survive a freeze and would write to it.
  */
 export class Fencer {
   readonly #unreachable = new Set<string>();
+  readonly #attempts = new Map<string, number>();
+  /** Servers being fenced (or rejoined) right now: one attempt acts, the others stand down. */
+  readonly #acting = new Set<string>();
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
 
@@ -43,7 +53,9 @@ export class Fencer {
       // A server since removed from the config is no longer ours to fence.
       const known = new Set(this.observer.cluster.servers.map((s) => s.name));
       const fenced = this.keeper.fencedServers(this.cluster).filter((n) => known.has(n));
-      await Promise.all(fenced.map((name) => this.#check(name)));
+      const started = fenced.map((name) => this.#attempt(name));
+      // A server that answers is checked once per round; only silent ones overlap their attempts.
+      if (this.#unreachable.size === 0) await Promise.all(started);
       const delay = this.#unreachable.size > 0 ? RETRY_MS : this.observer.cluster.monitor.interval;
       await new Promise((r) => {
         this.#timer = setTimeout(r, delay);
@@ -51,13 +63,28 @@ export class Fencer {
     }
   }
 
+  #attempt(name: string): Promise<void> {
+    const attempts = this.#attempts.get(name) ?? 0;
+    if (attempts >= MAX_ATTEMPTS) return Promise.resolve();
+    this.#attempts.set(name, attempts + 1);
+    return this.#check(name).finally(() => this.#attempts.set(name, (this.#attempts.get(name) ?? 1) - 1));
+  }
+
   #rejoinDue(name: string): boolean {
     return this.autoRejoin !== undefined && !this.#refused.has(name);
   }
 
   async #check(name: string): Promise<void> {
+    let session;
     try {
-      const session = await this.observer.session(name);
+      session = await this.observer.session(name);
+    } catch {
+      this.#unreachable.add(name);
+      return;
+    }
+    if (this.#acting.has(name)) return;
+    this.#acting.add(name);
+    try {
       const wasUnreachable = this.#unreachable.delete(name);
       const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
       if (!wasUnreachable && Number(row?.read_only) === 1 && !this.#rejoinDue(name)) return;
@@ -75,6 +102,8 @@ export class Fencer {
       }
     } catch {
       this.#unreachable.add(name);
+    } finally {
+      this.#acting.delete(name);
     }
   }
 }

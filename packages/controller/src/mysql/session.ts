@@ -81,7 +81,8 @@ export class MysqlSession {
     }
   }
 
-  static async open(endpoint: Endpoint, timeoutMs: number): Promise<MysqlSession> {
+  /** `connectTimeoutMs`: how long to wait for mysqld's greeting, when it should be shorter than a query's bound. */
+  static async open(endpoint: Endpoint, timeoutMs: number, connectTimeoutMs = timeoutMs): Promise<MysqlSession> {
     let conn: Connection | undefined;
     try {
       conn = await createConnection({
@@ -89,7 +90,7 @@ export class MysqlSession {
         port: endpoint.port,
         user: endpoint.user,
         password: endpoint.password,
-        connectTimeout: timeoutMs,
+        connectTimeout: connectTimeoutMs,
         supportBigNumbers: true,
         bigNumberStrings: true,
         dateStrings: true,

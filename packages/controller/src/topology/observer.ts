@@ -39,12 +39,18 @@ export class ClusterObserver {
     return { name, host: this.server(name).address, port: this.cluster.mysql.port, ...this.login };
   }
 
-  /** The open session to `name`, or a new one. Throws MysqlFailure. */
-  async session(name: string, timeoutMs = this.timeoutMs): Promise<MysqlSession> {
+  /** The open session to `name`, or a new one (its greeting awaited `connectTimeoutMs`). Throws MysqlFailure. */
+  async session(name: string, timeoutMs = this.timeoutMs, connectTimeoutMs = timeoutMs): Promise<MysqlSession> {
     const open = this.#sessions.get(name);
     if (open?.usable) return open;
     this.#sessions.delete(name);
-    const session = await MysqlSession.open(this.#endpoint(name), timeoutMs);
+    const session = await MysqlSession.open(this.#endpoint(name), timeoutMs, connectTimeoutMs);
+    // Several callers may have opened one at once (the fencer overlaps its attempts): one is kept.
+    const won = this.#sessions.get(name);
+    if (won?.usable) {
+      void session.close();
+      return won;
+    }
     this.#sessions.set(name, session);
     return session;
   }
