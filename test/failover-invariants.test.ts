@@ -130,7 +130,7 @@ describe('failover invariants on real MariaDB', () => {
     expect(await writableNames(cluster)).toEqual([]);
     expect(await resolvedBy(fleet)).toEqual([mysql1.address, mysql1.address]);
 
-    // Thawed, the master ran the read_only queued for it; an operator makes it writable, and it stays so.
+    // Thawed, the master ran the fence queued for it; an operator makes it writable, and it stays so.
     mysql1.resume();
     await waitFor(async () => (await health(fleet!)) === 'master-read-only', 10_000, 'the master-read-only state');
     expect((await setWritable(fleet)).outcome).toBe('writable');

@@ -107,7 +107,7 @@ describe('automatic failover on real MariaDB', () => {
     mysql1.resume();
     await waitFor(async () => (await mysql1.variable('read_only')) === '1', 5000, 'mysql1 to be fenced');
     // The fence was waiting in the socket the controller kept open to it.
-    await waitFor(async () => /mysql1 woke up and ran the read_only queued for it/.test((await fleet!.controller?.log()) ?? ''), 5000, 'the queued fence');
+    await waitFor(async () => /mysql1 woke up and ran the fence queued for it/.test((await fleet!.controller?.log()) ?? ''), 5000, 'the queued fence');
     await expect(pooled.query('INSERT INTO app.writes (v) VALUES (?)', ['after'])).rejects.toThrow();
     pooled.destroy();
     await expect(mysql1.query('INSERT INTO app.writes (v) VALUES (?)', ['fresh'], { as: 'app' })).rejects.toThrow(/read-only/);

@@ -17,6 +17,7 @@ describe('statements', () => {
     ['MariaDB fence within 0.2 s', MARIADB.fenceWithin(0.2), ['SET STATEMENT max_statement_time=0.2 FOR SET GLOBAL read_only=ON']],
     // MySQL bounds it with lock_wait_timeout instead, in whole seconds.
     ['MySQL fence within 0.2 s', MYSQL.fenceWithin(0.2), null],
+    ['MySQL has no fence to run alone', MYSQL.fenceAlone, null],
     ['MariaDB promote', MARIADB.promote, ['STOP SLAVE', 'RESET SLAVE ALL']],
     ['MySQL promote', MYSQL.promote, ['STOP REPLICA', 'RESET REPLICA ALL']],
     ['MariaDB stopReplica', MARIADB.stopReplica, 'STOP SLAVE'],
@@ -225,5 +226,15 @@ describe('holdings: what rejoin compares', () => {
   it('MySQL reads gtid_executed alone', () => {
     expect(MYSQL.holdings).toBe('SELECT @@GLOBAL.gtid_executed AS executed');
     expect(MYSQL.parseHoldings({ executed: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5' })).toEqual({ executed: '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5' });
+  });
+});
+
+describe('MARIADB.fenceAlone', () => {
+  it('is one anonymous block: read_only within 0.2 s, else every client killed, then read_only', () => {
+    const sql = MARIADB.fenceAlone ?? '';
+    expect(sql).toMatch(/^BEGIN NOT ATOMIC\n/);
+    expect(sql.indexOf('SET STATEMENT max_statement_time=0.2 FOR SET GLOBAL read_only=ON')).toBeLessThan(sql.indexOf('KILL CONNECTION'));
+    expect(sql).toContain(`FROM information_schema.processlist WHERE user <> 'system user'`);
+    expect(sql.trimEnd().endsWith('SET GLOBAL read_only=ON;\nEND')).toBe(true);
   });
 });

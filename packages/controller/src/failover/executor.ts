@@ -329,10 +329,13 @@ async function waitApplied(session: MysqlSession, gtid: string, timeoutS: number
 /** Sends the fence on a hung server's open socket and logs when (if ever) the server runs it. */
 function queueFence(session: MysqlSession, log: (line: LogLine) => void, cluster: string): void {
   const name = session.endpoint.name;
-  // No timeout: the statement waits in the socket for as long as the server sleeps.
-  session.run(session.dialect.fence, 0).then(
+  // No timeout: the statement waits in the socket for as long as the server sleeps. One statement
+  // that kills the clients too: at the thaw, read_only would wait behind commits held for a
+  // semi-sync acknowledgement, and a controller gone by then could not kill them.
+  const { fenceAlone, fence } = session.dialect;
+  session.run(fenceAlone ? [fenceAlone] : fence, 0).then(
     () => {
-      log({ level: 'warn', message: `${cluster}: ${name} woke up and ran the read_only queued for it` });
+      log({ level: 'warn', message: `${cluster}: ${name} woke up and ran the fence queued for it` });
       session.destroy();
     },
     () => session.destroy(),

@@ -72,6 +72,12 @@ export interface Dialect {
   readonly adoptExecutedPosition: readonly string[];
   /** Client sessions to kill when fencing: everything but replication and system threads. */
   readonly clientSessions: string;
+  /**
+   * The whole fence as one statement the server carries out alone (read_only within 0.2 s, else
+   * every client killed, then read_only): queued on a hung master's socket, it runs at the thaw
+   * even if the controller is gone by then. Null where the server has no anonymous blocks (MySQL).
+   */
+  readonly fenceAlone: string | null;
   /** One row: log_bin and log_replica_updates: a donor must write what it received to its binlog to serve it. */
   readonly binlogSettings: string;
   /** Stop receiving from the master, keep applying: nothing more arrives while positions are compared. */
@@ -151,6 +157,27 @@ export const MARIADB: Dialect = {
     logSlaveUpdates: num(row, 'log_slave_updates') === 1,
   }),
   clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
+  fenceAlone: `BEGIN NOT ATOMIC
+  DECLARE done INT DEFAULT 0;
+  DECLARE client BIGINT UNSIGNED;
+  DECLARE clients CURSOR FOR SELECT id FROM information_schema.processlist WHERE ${KEEP};
+  DECLARE CONTINUE HANDLER FOR NOT FOUND SET done = 1;
+  BEGIN
+    DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;
+    SET STATEMENT max_statement_time=0.2 FOR SET GLOBAL read_only=ON;
+  END;
+  OPEN clients;
+  kill_clients: LOOP
+    FETCH clients INTO client;
+    IF done THEN LEAVE kill_clients; END IF;
+    BEGIN
+      DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;
+      EXECUTE IMMEDIATE CONCAT('KILL CONNECTION ', client);
+    END;
+  END LOOP;
+  CLOSE clients;
+  SET GLOBAL read_only=ON;
+END`,
   binlogSettings: 'SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_replica_updates',
   stopReceiving: 'STOP SLAVE IO_THREAD',
   startApplying: 'START SLAVE SQL_THREAD',
@@ -194,6 +221,7 @@ export const MYSQL: Dialect = {
   parseHoldings: (row) => ({ executed: text(row, 'executed') }),
   // Replication applier threads run as 'system user' on MySQL 8, so the same filter keeps them.
   clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
+  fenceAlone: null,
   binlogSettings: 'SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_replica_updates AS log_replica_updates',
   stopReceiving: 'STOP REPLICA IO_THREAD',
   startApplying: 'START REPLICA SQL_THREAD',
