@@ -34,6 +34,11 @@ export const MonitorSchema = z.strictObject({
   timeout: Positive('1s'),
   ping: z.enum(['connect', 'select', 'insert']).default('connect'),
   failures: z.number().int().min(1).max(1000).default(3),
+  /**
+   * MASTER_HEARTBEAT_PERIOD of every replica pullover points: an idle master sends a heartbeat this
+   * often, so a replica that hears nothing for longer has lost it (a hung or black-holed master).
+   */
+  replica_heartbeat: Positive('1s').refine((ms) => ms >= 100 && ms <= 60_000, 'must be between 100ms and 60s'),
 });
 
 export const HooksSchema = z.strictObject({
