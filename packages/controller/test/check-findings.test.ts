@@ -18,7 +18,7 @@ const MARIADB_ALL = ['GRANT ALL PRIVILEGES ON *.* TO `pullover`@`%` IDENTIFIED B
 const REPL = ['GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO `repl`@`%` IDENTIFIED BY PASSWORD \'*634D\''];
 const SEMISYNC_ON = { rpl_semi_sync_master_status: 'ON', rpl_semi_sync_master_clients: '2' };
 const VARIABLES = {
-  log_bin: 'ON', log_slave_updates: 'ON', gtid_strict_mode: 'ON', slave_net_timeout: '4',
+  log_bin: 'ON', log_slave_updates: 'ON', gtid_strict_mode: 'ON', slave_net_timeout: '60',
   rpl_semi_sync_master_enabled: 'ON', rpl_semi_sync_master_timeout: '300000', rpl_semi_sync_master_wait_no_slave: 'ON', rpl_semi_sync_slave_enabled: 'ON',
 };
 /** pullover turns semi-sync as a master on where it makes a server writable, and off on replicas. */
@@ -27,14 +27,18 @@ const REPLICA_VARIABLES = { ...VARIABLES, rpl_semi_sync_master_enabled: 'OFF' };
 const DEFAULTS = parseConfig(configDoc('/etc/pullover'), '/etc/pullover/controller.yaml').clusters[0]!;
 
 /** A healthy replica of `host`, from the SHOW SLAVE STATUS columns that matter (the rest are empty). */
-const replicaOf = (host: string): ReplicaStatus => MARIADB.parseReplicaStatus({
-  Master_Host: host,
-  Master_Port: 3306,
-  Slave_IO_Running: 'Yes',
-  Slave_SQL_Running: 'Yes',
-  Gtid_IO_Pos: '0-1-42',
-  Seconds_Behind_Master: 0,
-  Using_Gtid: 'Slave_Pos',
+const replicaOf = (host: string): ReplicaStatus => ({
+  ...MARIADB.parseReplicaStatus({
+    Master_Host: host,
+    Master_Port: 3306,
+    Slave_IO_Running: 'Yes',
+    Slave_SQL_Running: 'Yes',
+    Gtid_IO_Pos: '0-1-42',
+    Seconds_Behind_Master: 0,
+    Using_Gtid: 'Slave_Pos',
+  }),
+  // Pointed by pullover: the heartbeat period it sets (monitor.replica_heartbeat).
+  heartbeats: { received: 12, periodMs: 1000 },
 });
 
 function server(
@@ -71,6 +75,7 @@ function healthy(): ClusterFacts {
     blockedUntil: null,
     auto: true,
     timeoutMs: 1000,
+    replicaHeartbeatMs: 1000,
     failoverBound: failoverBound(DEFAULTS),
     servers: [
       server('mysql1', 1, { readOnly: false, replica: null }, { status: SEMISYNC_ON }),
@@ -188,7 +193,7 @@ const SCENARIOS: [string, Patch, Expected[]][] = [
     ['WARN', 'mysql2', /is marked candidate but would not be promoted: it has a broken SQL thread \(error 1062.*; mysql3 would be/],
   ]],
   ['a replica of another server', replication('mysql3', { masterHost: '10.0.0.2' }), [
-    ['FAIL', 'mysql3', /replicates from 10\.0\.0\.2:3306, not from the master mysql1 \(10\.0\.0\.1:3306\) → fix: STOP SLAVE; CHANGE MASTER TO MASTER_HOST='10\.0\.0\.1', MASTER_PORT=3306, MASTER_USER='repl', MASTER_PASSWORD='<replication password>', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1; START SLAVE on mysql3/],
+    ['FAIL', 'mysql3', /replicates from 10\.0\.0\.2:3306, not from the master mysql1 \(10\.0\.0\.1:3306\) → fix: STOP SLAVE; CHANGE MASTER TO MASTER_HOST='10\.0\.0\.1', MASTER_PORT=3306, MASTER_USER='repl', MASTER_PASSWORD='<replication password>', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1; START SLAVE on mysql3/],
   ]],
   ['a replica of nobody', observed('mysql3', { replica: null }), [
     ['FAIL', 'mysql3', /replicates from nobody.* → fix: STOP SLAVE; CHANGE MASTER TO MASTER_HOST='10\.0\.0\.1'/],
@@ -199,8 +204,12 @@ const SCENARIOS: [string, Patch, Expected[]][] = [
   ['lag', replication('mysql3', { secondsBehind: 42 }), [
     ['WARN', 'mysql3', /is 42 s behind its master/],
   ]],
-  ['a slow slave_net_timeout', variables('mysql2', { slave_net_timeout: '60' }), [
-    ['WARN', 'mysql2', /slave_net_timeout is 60 s: a hung master is noticed.* → fix: SET GLOBAL slave_net_timeout=4 \(4 to 10\) on mysql2/],
+  // Pointed by hand: MariaDB's default period is half of slave_net_timeout.
+  ['a replica pointed by hand, heartbeat every 30 s', replication('mysql2', { heartbeats: { received: 3, periodMs: 30_000 } }), [
+    ['WARN', 'mysql2', /receives a heartbeat every 30 s: it confirms a hung or cut-off master only after that long.* → fix: pullover-controller set-heartbeat --cluster myservice \(it runs STOP SLAVE; CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD=1; START SLAVE on each such replica\)/],
+  ]],
+  ['slave_net_timeout no longer than the heartbeat', variables('mysql3', { slave_net_timeout: '1' }), [
+    ['WARN', 'mysql3', /slave_net_timeout \(1 s\) is not longer than its heartbeat period \(1 s\).* → fix: SET GLOBAL slave_net_timeout=60/],
   ]],
   ['gtid_strict_mode off', variables('mysql3', { gtid_strict_mode: 'OFF' }), [
     ['WARN', 'mysql3', /gtid_strict_mode is OFF.* → fix: SET GLOBAL gtid_strict_mode=ON on mysql3/],
@@ -291,13 +300,13 @@ describe('check findings', () => {
       'ok    myservice/mysql2: repl logs in with REPLICATION SLAVE (from this host; replicas connect from theirs)',
       'ok    myservice/mysql2: log_bin ON, log_slave_updates ON, gtid_strict_mode ON',
       'ok    myservice/mysql2: semi-sync: rpl_semi_sync_master_enabled OFF (on once promoted), rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON',
-      'ok    myservice/mysql2: replicates from mysql1 (10.0.0.1:3306) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s',
+      'ok    myservice/mysql2: replicates from mysql1 (10.0.0.1:3306) by GTID, IO and SQL threads running, 0 s behind, read-only, heartbeat every 1 s, slave_net_timeout 60 s',
       'ok    myservice/mysql3: pullover logs in: MariaDB 10.11.19-MariaDB',
       'ok    myservice/mysql3: pullover has every privilege a failover needs',
       'ok    myservice/mysql3: repl logs in with REPLICATION SLAVE (from this host; replicas connect from theirs)',
       'ok    myservice/mysql3: log_bin ON, log_slave_updates ON, gtid_strict_mode ON',
       'ok    myservice/mysql3: semi-sync: rpl_semi_sync_master_enabled OFF (on once promoted), rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON',
-      'ok    myservice/mysql3: replicates from mysql1 (10.0.0.1:3306) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s',
+      'ok    myservice/mysql3: replicates from mysql1 (10.0.0.1:3306) by GTID, IO and SQL threads running, 0 s behind, read-only, heartbeat every 1 s, slave_net_timeout 60 s',
     ]);
     expect(verdict(report)).toBe('myservice: ready: a failover would work; if mysql1 died now: promote mysql2 (candidate, at 0-1-42); repoint mysql3');
   });
@@ -314,9 +323,7 @@ describe('check findings', () => {
     expect(found.map((f) => formatFinding('myservice', f))).toEqual([
       'FAIL  myservice/mysql1: pullover lacks CONNECTION_ADMIN (to kill client connections) → fix: GRANT CONNECTION_ADMIN ON *.* TO \'pullover\'@\'%\'',
       expect.stringMatching(/FAIL  myservice\/mysql2: pullover lacks CONNECTION_ADMIN/),
-      expect.stringMatching(/WARN  myservice\/mysql2: replica_net_timeout is 60 s.* SET GLOBAL replica_net_timeout=4/),
       expect.stringMatching(/FAIL  myservice\/mysql3: pullover lacks CONNECTION_ADMIN/),
-      expect.stringMatching(/WARN  myservice\/mysql3: replica_net_timeout is 60 s/),
     ]);
     // Without the semi-sync plugins, the variables are missing altogether.
     const noPlugin = changed('mysql1', (s) => ({ ...s, variables: { log_bin: 'ON', log_replica_updates: 'ON', gtid_mode: 'ON', enforce_gtid_consistency: 'ON' } }));

@@ -63,7 +63,7 @@ describe('the example config', () => {
       ['mysql2', true, false],
       ['mysql3', false, true],
     ]);
-    expect(cluster?.monitor).toEqual({ interval: 1000, timeout: 1000, ping: 'connect', failures: 3 });
+    expect(cluster?.monitor).toEqual({ interval: 1000, timeout: 1000, ping: 'connect', failures: 3, replica_heartbeat: 1000 });
     expect(cluster?.failover).toEqual(FAILOVER_DEFAULTS);
   });
 
@@ -74,6 +74,7 @@ describe('the example config', () => {
       timeout: 1000,
       ping: 'connect',
       failures: 3,
+      replica_heartbeat: 1000,
     });
     expect(config.clusters[0]?.failover).toEqual(FAILOVER_DEFAULTS);
     expect(Object.isFrozen(config.clusters[0]?.servers[0])).toBe(true);

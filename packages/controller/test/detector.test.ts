@@ -56,6 +56,8 @@ function sighting(agent: string, reachable: boolean, offsetMs: number): AgentSig
 }
 
 const lost = (name: string) => replica(name, 'connecting');
+/** Connected to the master, heartbeat every second; whether it heard anything lately is the scenario's `silent`. */
+const heard = (name: string) => replica(name, 'yes', { heartbeats: { received: 40, periodMs: 1000 } });
 
 interface Scenario {
   readonly name: string;
@@ -67,6 +69,8 @@ interface Scenario {
   /** Since the first failed ping (default 5 s, past the 2 s grace for the agents' answers). */
   readonly elapsedMs?: number;
   readonly masterReadOnly?: boolean;
+  /** Replicas connected to it (IO Yes) that heard nothing for this long (ms), past their heartbeat period. */
+  readonly silent?: Readonly<Record<string, number>>;
   readonly state: MasterState;
   /** Fragments of the sentence, in the order they appear. */
   readonly says: readonly string[];
@@ -161,6 +165,47 @@ const scenarios: Scenario[] = [
     says: ['the controller cannot reach mysql1 (connection refused', 'but mysql3 still replicate(s) from it: no failover'],
   },
   {
+    name: 'a hung master: every replica is still connected (IO Yes) but heard nothing past its heartbeat period',
+    replicas: [heard('mysql2'), heard('mysql3')],
+    silent: { mysql2: 2300, mysql3: 1900 },
+    state: 'master-dead',
+    says: [
+      'mysql1 is dead',
+      'mysql2 lost it too (connected, but nothing from it for 2.3 s, heartbeat every 1 s)',
+      'mysql3 lost it too (connected, but nothing from it for 1.9 s',
+    ],
+  },
+  {
+    name: 'a hung master: one replica silent, the other reconnecting',
+    replicas: [heard('mysql2'), lost('mysql3')],
+    silent: { mysql2: 1600 },
+    state: 'master-dead',
+    says: ['mysql1 is dead', 'mysql2 lost it too (connected, but nothing from it', 'mysql3 lost it too (IO error 2003)'],
+  },
+  {
+    name: 'one replica silent, another still hears it: a partition between some replicas and the master',
+    replicas: [heard('mysql2'), heard('mysql3')],
+    silent: { mysql2: 5000 },
+    state: 'master-unreachable',
+    says: ['but mysql3 still replicate(s) from it: no failover'],
+  },
+  {
+    name: 'silent replicas, but an app server still reaches it',
+    replicas: [heard('mysql2')],
+    silent: { mysql2: 5000 },
+    agents: [sighting('app1', true, 700)],
+    state: 'controller-isolated',
+    says: ['but 1 app server(s) still do (app1)'],
+  },
+  {
+    name: 'a silent receiver says nothing while the pings still answer',
+    failures: 0,
+    replicas: [heard('mysql2')],
+    silent: { mysql2: 5000 },
+    state: 'master-alive',
+    says: ['mysql1 answers'],
+  },
+  {
     name: 'no replica replicates from it to vouch for its death (other source, stopped by hand, nobody)',
     replicas: [
       replica('mysql2', 'yes', { masterHost: '200.200.200.9' }),
@@ -227,6 +272,7 @@ function input(s: Scenario): DetectorInput {
         ? { consecutiveFailures: 0 }
         : { consecutiveFailures: failures, lastFailure: REFUSED, failingSince: FAILING_SINCE },
     replicas: s.replicas ?? [],
+    silentReceivers: new Map(Object.entries(s.silent ?? {})),
     agents: s.agents ?? [],
     agentsExpected: s.expected ?? s.agents?.length ?? 0,
     elapsedMs: s.elapsedMs ?? 5000,

@@ -7,7 +7,7 @@ import { dialectFor, MARIADB, MYSQL, type ReplicaStatus, type ReplicationSource 
 // nowhere here, so this file is their only check. They follow MySQL 8.0.23+/8.4 syntax, where the
 // MASTER/SLAVE spellings are deprecated (8.0) or gone (8.4).
 
-const source: ReplicationSource = { host: '200.200.200.2', port: 3306, user: 'repl', password: 's3cret' };
+const source: ReplicationSource = { host: '200.200.200.2', port: 3306, user: 'repl', password: 's3cret', heartbeatS: 0.5 };
 
 describe('statements', () => {
   it.each([
@@ -28,6 +28,12 @@ describe('statements', () => {
     ['MySQL overview', MYSQL.overview, 'SELECT @@GLOBAL.read_only AS read_only, @@GLOBAL.gtid_executed AS gtid'],
     ['MariaDB replicaStatus', MARIADB.replicaStatus, 'SHOW SLAVE STATUS'],
     ['MySQL replicaStatus', MYSQL.replicaStatus, 'SHOW REPLICA STATUS'],
+    // MariaDB refuses CHANGE MASTER while either thread runs; MySQL needs only the receiver stopped.
+    ['MariaDB setHeartbeat', MARIADB.setHeartbeat(1), ['STOP SLAVE', 'CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD=1', 'START SLAVE']],
+    ['MySQL setHeartbeat', MYSQL.setHeartbeat(0.5), ['STOP REPLICA IO_THREAD', 'CHANGE REPLICATION SOURCE TO SOURCE_HEARTBEAT_PERIOD=0.5', 'START REPLICA IO_THREAD']],
+    ['MariaDB receivers', MARIADB.receiverConnections, 'SELECT id FROM information_schema.processlist WHERE command = \'Slave_IO\''],
+    ['MariaDB startReceiving', MARIADB.startReceiving, 'START SLAVE IO_THREAD'],
+    ['MySQL startReceiving', MYSQL.startReceiving, 'START REPLICA IO_THREAD'],
   ])('%s', (_name, actual, expected) => {
     expect(actual).toEqual(expected);
   });
@@ -36,19 +42,19 @@ describe('statements', () => {
     [
       'MariaDB',
       MARIADB,
-      'CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1',
-      'CHANGE MASTER TO MASTER_HOST=\'200.200.200.2\', MASTER_PORT=3306, MASTER_USER=\'repl\', MASTER_PASSWORD=\'s3cret\', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1',
+      'CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=?',
+      'CHANGE MASTER TO MASTER_HOST=\'200.200.200.2\', MASTER_PORT=3306, MASTER_USER=\'repl\', MASTER_PASSWORD=\'s3cret\', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=0.5',
     ],
     [
       // GET_SOURCE_PUBLIC_KEY=1: caching_sha2_password (the 8.x default) over plain TCP needs the key.
       'MySQL',
       MYSQL,
-      'CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1',
-      'CHANGE REPLICATION SOURCE TO SOURCE_HOST=\'200.200.200.2\', SOURCE_PORT=3306, SOURCE_USER=\'repl\', SOURCE_PASSWORD=\'s3cret\', SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1',
+      'CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_HEARTBEAT_PERIOD=?',
+      'CHANGE REPLICATION SOURCE TO SOURCE_HOST=\'200.200.200.2\', SOURCE_PORT=3306, SOURCE_USER=\'repl\', SOURCE_PASSWORD=\'s3cret\', SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_HEARTBEAT_PERIOD=0.5',
     ],
-  ])('%s changeMaster: host, port, user, password in placeholder order', (_name, dialect, sql, sent) => {
+  ])('%s changeMaster: host, port, user, password, heartbeat in placeholder order', (_name, dialect, sql, sent) => {
     const statement = dialect.changeMaster(source);
-    expect(statement).toEqual({ sql, values: ['200.200.200.2', 3306, 'repl', 's3cret'] });
+    expect(statement).toEqual({ sql, values: ['200.200.200.2', 3306, 'repl', 's3cret', 0.5] });
     // What mysql2's query() sends (placeholders are filled in on the client): the port unquoted.
     expect(format(statement.sql, statement.values as (string | number)[])).toBe(sent);
   });
@@ -138,7 +144,7 @@ const mysqlRow: Record<string, unknown> = {
   Auto_Position: 1,
 };
 
-const healthy: ReplicaStatus = replicaStatus('200.200.200.2', { receivedGtid: '0-2-105' });
+const healthy: ReplicaStatus = replicaStatus('200.200.200.2', { receivedGtid: '0-2-105', receivedPosition: 'mysql-bin.000003:1234' });
 
 const connectError = 'error connecting to master \'repl@200.200.200.2:3306\' - retry-time: 1  maximum-retries: 100000  message: Can\'t connect to MySQL server on \'200.200.200.2\' (111 "Connection refused")';
 const duplicateKey = 'Could not execute Write_rows_v1 event on table shop.orders; Duplicate entry \'42\' for key \'PRIMARY\', Error_code: 1062; handler error HA_ERR_FOUND_DUPP_KEY; the event\'s master log mysql-bin.000003, end_log_pos 1234';
@@ -180,7 +186,7 @@ describe('MYSQL.parseReplicaStatus', () => {
   const received = `${mysqlRow.Executed_Gtid_Set as string},${mysqlRow.Retrieved_Gtid_Set as string}`;
 
   it('reads a healthy SHOW REPLICA STATUS row; what it holds is executed plus retrieved', () => {
-    expect(MYSQL.parseReplicaStatus(mysqlRow)).toEqual({ ...healthy, receivedGtid: received });
+    expect(MYSQL.parseReplicaStatus(mysqlRow)).toEqual({ ...healthy, receivedGtid: received, receivedPosition: 'binlog.000003:1234' });
   });
 
   it.each<[string, Record<string, unknown>, Partial<ReplicaStatus>]>([
@@ -208,7 +214,7 @@ describe('MYSQL.parseReplicaStatus', () => {
     ['nothing retrieved since the relay log was reset', { Retrieved_Gtid_Set: '' }, { receivedGtid: mysqlRow.Executed_Gtid_Set as string }],
     ['a fresh replica', { Retrieved_Gtid_Set: '', Executed_Gtid_Set: '' }, { receivedGtid: '' }],
   ])('%s', (_name, changes, expected) => {
-    const expectedStatus = { ...healthy, receivedGtid: received, ...expected };
+    const expectedStatus = { ...healthy, receivedGtid: received, receivedPosition: 'binlog.000003:1234', ...expected };
     expect(MYSQL.parseReplicaStatus({ ...mysqlRow, ...changes })).toEqual(expectedStatus);
   });
 });
@@ -236,5 +242,23 @@ describe('MARIADB.fenceAlone', () => {
     expect(sql.indexOf('SET STATEMENT max_statement_time=0.2 FOR SET GLOBAL read_only=ON')).toBeLessThan(sql.indexOf('KILL CONNECTION'));
     expect(sql).toContain(`FROM information_schema.processlist WHERE user <> 'system user'`);
     expect(sql.trimEnd().endsWith('SET GLOBAL read_only=ON;\nEND')).toBe(true);
+  });
+});
+
+describe('heartbeats', () => {
+  it('MariaDB: the default connection\'s status variables, as SHOW GLOBAL STATUS returns them', () => {
+    const rows = [
+      { Variable_name: 'Slave_heartbeat_period', Value: '1.000' },
+      { Variable_name: 'Slave_received_heartbeats', Value: '37' },
+    ];
+    expect(MARIADB.parseHeartbeats(rows)).toEqual({ received: 37, periodMs: 1000 });
+    expect(MARIADB.parseHeartbeats([])).toBeUndefined();
+  });
+
+  it('MySQL: performance_schema\'s count and interval, one row for the default channel', () => {
+    expect(MYSQL.heartbeats).toMatch(/COUNT_RECEIVED_HEARTBEATS AS received, c.HEARTBEAT_INTERVAL AS period/);
+    expect(MYSQL.parseHeartbeats([{ received: '1204', period: '30.000' }])).toEqual({ received: 1204, periodMs: 30_000 });
+    // No replication channel: no row.
+    expect(MYSQL.parseHeartbeats([])).toBeUndefined();
   });
 });

@@ -157,6 +157,7 @@ export function replicaStatus(masterHost: string, change: Partial<ReplicaStatus>
     lastSqlError: '',
     secondsBehind: 0,
     usesGtid: true,
+    receivedPosition: 'mysql-bin.000001:1000',
     ...change,
   };
 }

@@ -65,6 +65,8 @@ export interface ClusterBase {
   readonly auto: boolean;
   /** The monitor's timeout, in milliseconds: what a server has to answer within. */
   readonly timeoutMs: number;
+  /** monitor.replica_heartbeat (ms): the heartbeat period pullover gives the replicas it points. */
+  readonly replicaHeartbeatMs: number;
   /** How long a failover may take with the cluster's settings: semi-sync must wait longer. */
   readonly failoverBound: FailoverBound;
 }

@@ -52,6 +52,7 @@ export async function gatherCluster(
     blockedUntil: failover?.blocked_until ?? null,
     auto: cluster.failover.auto,
     timeoutMs: cluster.monitor.timeout,
+    replicaHeartbeatMs: cluster.monitor.replica_heartbeat,
     failoverBound: failoverBound(cluster),
   };
   const observer = new ClusterObserver(cluster, login);

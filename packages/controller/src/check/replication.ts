@@ -5,8 +5,6 @@ import { type ClusterFacts, type Finding, isOn, pick, type ServerFacts } from '.
 
 // The master's and the replicas' replication, binlog and GTID settings.
 
-/** Above this, a hung master is noticed by its replicas too late for a quick confirmation. */
-const NET_TIMEOUT_MAX_S = 10;
 /** Replication lag worth a warning: a failover onto the replica first waits it out. */
 const LAG_WARN_S = 10;
 
@@ -113,7 +111,8 @@ export function replicaRole(c: ClusterFacts, s: ServerFacts, ctx: Context): Find
   const r = o.replica;
   const dialect = dialectFor(ctx.flavor);
   const master = `${ctx.master.name} (${ctx.master.address}:${c.port})`;
-  const statement = dialect.changeMaster({ host: ctx.master.address, port: c.port, user: c.replicationUser, password: '<replication password>' });
+  const heartbeatS = c.replicaHeartbeatMs / 1000;
+  const statement = dialect.changeMaster({ host: ctx.master.address, port: c.port, user: c.replicationUser, password: '<replication password>', heartbeatS });
   const change = format(statement.sql, statement.values as (string | number)[]);
   const repoint = `${dialect.stopReplica}; ${change}; ${dialect.startReplica} on ${s.name}`;
   const problems: Finding[] = [];
@@ -142,10 +141,30 @@ export function replicaRole(c: ClusterFacts, s: ServerFacts, ctx: Context): Find
   if (r.secondsBehind !== null && r.secondsBehind > LAG_WARN_S) {
     problems.push(problem('WARN', s, `is ${r.secondsBehind} s behind its master: a failover onto it first waits until it has applied its relay log (failover.catchup_timeout)`, `find why it lags (long transactions, a slow disk, single-threaded apply: slave_parallel_threads / replica_parallel_workers)`));
   }
+  problems.push(...heartbeatProblems(c, s));
   const net = pick(s.variables, 'slave_net_timeout', 'replica_net_timeout');
-  if (net && Number(net.value) > NET_TIMEOUT_MAX_S) {
-    problems.push(problem('WARN', s, `${net.name} is ${net.value} s: a hung master is noticed by this replica only after that long, which delays confirming its death`, `SET GLOBAL ${net.name}=4 (4 to 10) on ${s.name} and in its my.cnf; it applies when replication restarts`));
-  }
   const lag = r.secondsBehind === null ? 'lag unknown' : `${r.secondsBehind} s behind`;
-  return orOk(s, problems, `replicates from ${master} by GTID, IO and SQL threads running, ${lag}, read-only${net ? `, ${net.name} ${net.value} s` : ''}`);
+  const heartbeat = r.heartbeats ? `, heartbeat every ${r.heartbeats.periodMs / 1000} s` : '';
+  return orOk(s, problems, `replicates from ${master} by GTID, IO and SQL threads running, ${lag}, read-only${heartbeat}${net ? `, ${net.name} ${net.value} s` : ''}`);
+}
+
+/**
+ * A replica tells a hung master from an idle one by its heartbeat: silent for longer than the
+ * period, the master is lost. pullover sets the period on every replica it points; one pointed by
+ * hand keeps MariaDB's default (half of slave_net_timeout, 30 s), and confirms a hang that late.
+ */
+function heartbeatProblems(c: ClusterFacts, s: ServerFacts): Finding[] {
+  const heartbeats = s.observation.replica?.heartbeats;
+  if (!heartbeats) return [];
+  const problems: Finding[] = [];
+  const wantS = c.replicaHeartbeatMs / 1000;
+  const dialect = dialectFor(s.observation.flavor ?? 'mariadb');
+  if (heartbeats.periodMs > c.replicaHeartbeatMs) {
+    problems.push(problem('WARN', s, `receives a heartbeat every ${heartbeats.periodMs / 1000} s: it confirms a hung or cut-off master only after that long without one (pullover sets ${wantS} s, monitor.replica_heartbeat, on every replica it points)`, `pullover-controller set-heartbeat --cluster ${c.cluster} (it runs ${dialect.setHeartbeat(wantS).join('; ')} on each such replica)`));
+  }
+  const net = pick(s.variables, 'slave_net_timeout', 'replica_net_timeout');
+  if (net && Number(net.value) * 1000 <= heartbeats.periodMs) {
+    problems.push(problem('WARN', s, `${net.name} (${net.value} s) is not longer than its heartbeat period (${heartbeats.periodMs / 1000} s): its IO thread gives up on an idle master between two heartbeats and reconnects`, `SET GLOBAL ${net.name}=60 (MariaDB's and MySQL's default) on ${s.name} and in its my.cnf`));
+  }
+  return problems;
 }

@@ -50,6 +50,11 @@ export interface DetectorInput {
   readonly cluster: string;
   /** Every server but the master, as last observed. */
   readonly replicas: readonly ServerObservation[];
+  /**
+   * Replicas whose IO thread says Yes but that heard nothing from the master (no event, no
+   * heartbeat) for longer than their heartbeat period allows, with how long (ms): topology/silence.ts.
+   */
+  readonly silentReceivers: ReadonlyMap<string, number>;
   readonly agents: readonly AgentSighting[];
   /** Live agents that check this cluster's master: their answers are awaited before a verdict of death. */
   readonly agentsExpected: number;
@@ -116,7 +121,7 @@ export function detect(input: DetectorInput): Verdict {
   }
 
   const stillConnected = reachable.filter(
-    (r) => r.replica && r.replica.io === 'yes' && r.replica.masterHost === master.address,
+    (r) => r.replica && r.replica.io === 'yes' && r.replica.masterHost === master.address && !input.silentReceivers.has(r.name),
   );
   if (stillConnected.length > 0) {
     return {
@@ -127,7 +132,7 @@ export function detect(input: DetectorInput): Verdict {
 
   // A replica whose replication was stopped by hand, or that replicates from elsewhere, saw nothing:
   // only one still trying to reach the master and failing at the network level vouches for its death.
-  const witnesses = reachable.filter((r) => lostMaster(r, master));
+  const witnesses = reachable.filter((r) => lostMaster(r, master, input.silentReceivers));
   if (reachable.length > 0 && witnesses.length === 0) {
     return {
       state: 'master-unreachable',
@@ -142,7 +147,7 @@ export function detect(input: DetectorInput): Verdict {
     };
   }
 
-  const lost = witnesses.map((r) => `${r.name} lost it too${r.replica?.lastIoErrno ? ` (IO error ${r.replica.lastIoErrno})` : ''}`);
+  const lost = witnesses.map((r) => `${r.name} lost it too${howLost(r, input.silentReceivers)}`);
   const agentPart =
     fresh.length > 0
       ? `; ${fresh.length} app server(s) cannot reach it either${fresh.length < input.agentsExpected ? ` (${input.agentsExpected - fresh.length} did not answer in ${input.agentGraceMs} ms)` : ''}`
@@ -159,12 +164,23 @@ export function detect(input: DetectorInput): Verdict {
 // connect, lost the connection, server gone, network read/write failures and timeouts.
 const NETWORK_ERRORS = new Set([2003, 2006, 2013, 1158, 1159, 1160, 1161]);
 
-/** The replica replicates from the master and its IO thread cannot reach it (not: was told to stop, or was refused a login). */
-function lostMaster(r: ServerObservation, master: DetectorInput['master']): boolean {
+/**
+ * The replica replicates from the master and its IO thread cannot reach it, or is connected and
+ * hears nothing (not: was told to stop, or was refused a login).
+ */
+function lostMaster(r: ServerObservation, master: DetectorInput['master'], silent: ReadonlyMap<string, number>): boolean {
   const replica = r.replica;
   if (!replica || replica.masterHost !== master.address || replica.masterPort !== master.port) return false;
   if (replica.lastIoErrno !== 0) return NETWORK_ERRORS.has(replica.lastIoErrno);
-  return replica.io === 'connecting';
+  return replica.io === 'connecting' || (replica.io === 'yes' && silent.has(r.name));
+}
+
+function howLost(r: ServerObservation, silent: ReadonlyMap<string, number>): string {
+  const quietMs = silent.get(r.name);
+  if (r.replica?.io === 'yes' && quietMs !== undefined) {
+    return ` (connected, but nothing from it for ${(quietMs / 1000).toFixed(1)} s, heartbeat every ${(r.replica.heartbeats?.periodMs ?? 0) / 1000} s)`;
+  }
+  return r.replica?.lastIoErrno ? ` (IO error ${r.replica.lastIoErrno})` : '';
 }
 
 function describeFailure(kind: FailureKind): string {

@@ -6,7 +6,8 @@ import { describeCause } from '../errors.js';
 import type { LogLine } from '../log-line.js';
 import { gtidContains } from '../mysql/gtid.js';
 import { promoteServer } from '../mysql/promote.js';
-import { replicateFrom } from '../mysql/replicate.js';
+import { replicateFrom, sourceFor } from '../mysql/replicate.js';
+import { stopReceiving } from '../mysql/receiver.js';
 import { failureOf, type MysqlSession } from '../mysql/session.js';
 import type { RunningFailover } from '../state/schema.js';
 import type { StateKeeper } from '../state/keeper.js';
@@ -14,6 +15,7 @@ import type { ClusterObserver } from '../topology/observer.js';
 import { receivedGtid } from '../topology/observation.js';
 import { type CommandResult, describeResult, type FailoverDetails, mhaArguments, runCommand } from './commands.js';
 import { fenceServer } from './fence.js';
+import type { Fencer } from './fencer.js';
 import { cannotDonate, mostAdvanced } from './planner.js';
 import { repointServer, verifyReplicating } from './repoint.js';
 
@@ -29,8 +31,12 @@ export interface ExecutorDeps {
 
 class FailoverAborted extends Error {}
 
-/** One more look at a silent old master just before promotion: long enough for a live mysqld's greeting. */
-const BEFORE_PROMOTION_REACH_MS = 250;
+/**
+ * How long the fence waits for the old master's greeting. A live mysqld greets within milliseconds;
+ * the detector already spent several monitor timeouts on a silent one, and the fencer goes on
+ * trying it in the background, so the failover does not wait for it longer.
+ */
+const FENCE_REACH_MS = 250;
 
 /** How long a repointed replica may take to run both threads on the new master before it counts as not repointed. */
 const REPLICATING_WITHIN_MS = 10_000;
@@ -49,11 +55,15 @@ export class FailoverExecutor {
   #oldExecuted: string | undefined;
   /** The new master's executed position right after promotion: every repointed replica must be contained in it. */
   #promotedAt = '';
+  readonly #startedMs = performance.now();
+  readonly #fencer: Fencer;
 
-  constructor(deps: ExecutorDeps, running: RunningFailover) {
+  /** `fencer` keeps trying the old master in the background: what it finds there before promotion is not lost. */
+  constructor(deps: ExecutorDeps, running: RunningFailover, fencer: Fencer) {
     this.#deps = deps;
     this.#running = running;
     this.#record = running.record;
+    this.#fencer = fencer;
   }
 
   get record(): FailoverRecord {
@@ -64,13 +74,18 @@ export class FailoverExecutor {
     const { keeper, cluster } = this.#deps;
     const target = this.#server(this.#running.target);
     const old = this.#server(this.#record.old_master);
+    // Survivors stop receiving from the old master beside the fence: a master that wakes up
+    // meanwhile cannot move the goal after it was read. Undone if the failover stops before promotion.
+    const freezing = this.#freeze(old);
+    let promoted = false;
     try {
       await this.#fence(old);
-      await this.#catchUp(target);
-      // A master reachable again by now must be fenced, and what it executed applied, before there
-      // are two writable servers; one still silent cannot be changed, and acknowledges nothing alone.
-      if (await this.#fenceIfThawed(BEFORE_PROMOTION_REACH_MS)) await this.#catchUp(target);
+      await this.#catchUp(target, await freezing);
+      // A master that woke up by now was fenced by the fencer: what it executed is applied before
+      // there are two writable servers. One still silent acknowledges nothing alone.
+      if (await this.#oldMasterWoke()) await this.#catchUp(target, await freezing);
       await this.#promote(target);
+      promoted = true;
       const repointed = await this.#repoint(target);
       const version = await keeper.publishFailover(cluster.name, this.#record, target.name);
       this.#record = { ...this.#record, version };
@@ -83,6 +98,7 @@ export class FailoverExecutor {
       const message = describeCause(error);
       this.#record = { ...this.#record, outcome: 'failed', error: message, finished_at: this.#deps.now().toISOString() };
       this.#deps.log({ level: 'warn', message: `failover ${cluster.name} ${old.name} → ${target.name} failed: ${message}` });
+      if (!promoted) await this.#unfreeze(await freezing);
     }
     await keeper.finishFailover(cluster.name, this.#record);
     return this.#record;
@@ -131,7 +147,7 @@ export class FailoverExecutor {
     // Proven gone: its host refused the connection, so no mysqld listens there to take a write.
     let gone = false;
     try {
-      const session = await observer.session(old.name);
+      const session = await observer.session(old.name, observer.timeoutMs, FENCE_REACH_MS);
       const { wasWritable, killed } = await fenceServer(session);
       const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
       this.#oldExecuted = String(row?.gtid ?? '');
@@ -174,10 +190,9 @@ export class FailoverExecutor {
 
   /**
    * The target applies everything any survivor received, and everything the fenced old master
-   * executed when it answered (a thawed master): first every survivor stops receiving, so that a
-   * master waking up meanwhile cannot move the goal after it was read.
+   * executed when it answered (a thawed master). `frozen`: the survivors that stopped receiving.
    */
-  async #catchUp(target: ServerConfig): Promise<void> {
+  async #catchUp(target: ServerConfig, frozen: readonly string[]): Promise<void> {
     const { observer } = this.#deps;
     const timeoutS = Math.max(1, Math.ceil(this.#replicationTimeoutMs / 1000));
     const session = await observer.session(target.name);
@@ -187,9 +202,8 @@ export class FailoverExecutor {
       this.#step('caught-up', `${target.name} already replicates from nobody`);
       return;
     }
+    await this.#oldMasterWoke();
     const survivors = this.#survivors().map((s) => s.name);
-    const freeze = Promise.all(survivors.map((name) => this.#stopReceiving(name)));
-    const [frozen] = await Promise.all([freeze, this.#fenceIfThawed()]);
     const seen = await observer.observeAll(survivors);
     const holders = seen.filter((o) => o.reachable).map((o) => ({ name: o.name, gtid: receivedGtid(o) }));
     const old = this.#server(this.#record.old_master);
@@ -198,7 +212,7 @@ export class FailoverExecutor {
     const found = mostAdvanced(flavor, holders);
     if (found.kind === 'diverged') throw new FailoverAborted(found.sentence);
     const mine = receivedGtid(seen.find((o) => o.name === target.name) ?? { name: target.name, address: '', at: new Date(), reachable: false });
-    const stopped = `${frozen.filter((f) => f !== '').join(', ') || 'no survivor'} stopped receiving`;
+    const stopped = `${frozen.join(', ') || 'no survivor'} stopped receiving from ${old.name}`;
     if (gtidContains(flavor, mine, found.best.gtid)) {
       await waitApplied(session, mine, timeoutS);
       this.#step('caught-up', `${stopped}; ${target.name} applied its relay log up to ${mine || 'empty'}`);
@@ -221,35 +235,43 @@ export class FailoverExecutor {
   }
 
   /**
-   * One more look at an old master that did not answer the fence: thawed meanwhile, it may have
-   * executed writes (acknowledged, where semi-sync fell back to async) that no survivor received.
+   * Whether the old master, silent at the fence, was fenced since by the fencer (it woke up: SIGCONT,
+   * a VM resumed, a partition healed): what it executed then joins the goal. It may hold writes
+   * acknowledged after semi-sync fell back to async that no survivor received.
    */
-  async #fenceIfThawed(connectTimeoutMs?: number): Promise<boolean> {
+  async #oldMasterWoke(): Promise<boolean> {
     if (this.#oldExecuted !== undefined) return false;
     const old = this.#record.old_master;
-    const { observer } = this.#deps;
-    try {
-      const session = await observer.session(old, observer.timeoutMs, connectTimeoutMs);
-      const { killed } = await fenceServer(session);
-      const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
-      this.#oldExecuted = String(row?.gtid ?? '');
-      this.#deps.log({ level: 'warn', message: `failover ${this.#deps.cluster.name}: ${old} answers again: read_only, ${killed} client connection(s) killed, at ${this.#oldExecuted || 'empty'}` });
-      return true;
-    } catch {
-      // Still silent: what it holds beyond the survivors was never acknowledged by a replica.
-      return false;
-    }
+    const executed = await this.#fencer.fencedSince(old, this.#startedMs);
+    if (executed === undefined) return false;
+    this.#oldExecuted = executed;
+    this.#deps.log({ level: 'warn', message: `failover ${this.#deps.cluster.name}: ${old} woke up and was fenced, at ${executed || 'empty'}: the new master applies that too` });
+    return true;
   }
 
-  /** Stops `name`'s IO thread; resolves with its name, or '' when it could not be reached (it takes no part). */
-  async #stopReceiving(name: string): Promise<string> {
-    try {
+  /** Survivors replicating from the old master stop receiving; resolves with their names (those that could not be reached take no part). */
+  async #freeze(old: ServerConfig): Promise<string[]> {
+    const stopped = await Promise.all(this.#survivors().map(async (s) => {
+      try {
+        const session = await this.#deps.observer.session(s.name);
+        const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
+        // A resumed failover may find it repointed at the new master already: that is left alone.
+        if (!status || session.dialect.parseReplicaStatus(status).masterHost !== old.address) return '';
+        await stopReceiving(session, this.#replicationTimeoutMs);
+        return s.name;
+      } catch {
+        return '';
+      }
+    }));
+    return stopped.filter((n) => n !== '');
+  }
+
+  /** The failover stopped before promotion: the survivors receive from the old master again, should it come back. */
+  async #unfreeze(frozen: readonly string[]): Promise<void> {
+    await Promise.all(frozen.map(async (name) => {
       const session = await this.#deps.observer.session(name);
-      await session.query(session.dialect.stopReceiving, this.#replicationTimeoutMs);
-      return name;
-    } catch {
-      return '';
-    }
+      await session.query(session.dialect.startReceiving);
+    }).map((p) => p.catch(() => undefined)));
   }
 
   /** Every server that may take part: neither fenced (the old master, former masters) nor gone from the config. */
@@ -312,7 +334,7 @@ export class FailoverExecutor {
   }
 
   #replicateFrom(session: MysqlSession, source: ServerConfig): Promise<void> {
-    const from = { host: source.address, port: this.#deps.cluster.mysql.port, ...this.#deps.replication };
+    const from = sourceFor(this.#deps.cluster, source, this.#deps.replication);
     return replicateFrom(session, from, { timeoutMs: this.#replicationTimeoutMs });
   }
 }

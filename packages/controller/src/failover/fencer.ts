@@ -1,8 +1,9 @@
 import type { RejoinResponse } from '@pullover/protocol';
 import type { LogLine } from '../log-line.js';
+import type { MysqlSession } from '../mysql/session.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ClusterObserver } from '../topology/observer.js';
-import { fenceServer } from './fence.js';
+import { type FenceOutcome, fenceServer } from './fence.js';
 
 /** How often a fenced server that does not answer is tried again: a frozen VM can wake at any moment. */
 const RETRY_MS = 100;
@@ -24,8 +25,13 @@ export class Fencer {
   readonly #attempts = new Map<string, number>();
   /** Servers being fenced (or rejoined) right now: one attempt acts, the others stand down. */
   readonly #acting = new Set<string>();
+  /** The fence under way on a server, until it is read_only and its position read. */
+  readonly #fencing = new Map<string, Promise<unknown>>();
+  /** What each server had executed when it was last fenced, and when (performance.now()). */
+  readonly #fencedAt = new Map<string, { readonly executed: string; readonly atMs: number }>();
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
+  #next: (() => void) | undefined;
 
   /** Servers whose automatic rejoin was refused (errant transactions): not tried again until restart. */
   readonly #refused = new Set<string>();
@@ -48,6 +54,23 @@ export class Fencer {
     clearTimeout(this.#timer);
   }
 
+  /** Starts the next round now (a failover just put its old master on the fenced list). */
+  wake(): void {
+    clearTimeout(this.#timer);
+    this.#next?.();
+  }
+
+  /**
+   * What `name` had executed when this fencer fenced it after `sinceMs` (performance.now()), or
+   * undefined: a failover's old master that woke up while the failover ran. A fence under way is
+   * awaited, so that nothing is promoted beside an old master still writable.
+   */
+  async fencedSince(name: string, sinceMs: number): Promise<string | undefined> {
+    await this.#fencing.get(name)?.catch(() => undefined);
+    const fenced = this.#fencedAt.get(name);
+    return fenced && fenced.atMs >= sinceMs ? fenced.executed : undefined;
+  }
+
   async #loop(): Promise<void> {
     while (!this.#stopped) {
       // A server since removed from the config is no longer ours to fence.
@@ -57,7 +80,8 @@ export class Fencer {
       // A server that answers is checked once per round; only silent ones overlap their attempts.
       if (this.#unreachable.size === 0) await Promise.all(started);
       const delay = this.#unreachable.size > 0 ? RETRY_MS : this.observer.cluster.monitor.interval;
-      await new Promise((r) => {
+      await new Promise<void>((r) => {
+        this.#next = r;
         this.#timer = setTimeout(r, delay);
       });
     }
@@ -86,11 +110,12 @@ export class Fencer {
     this.#acting.add(name);
     try {
       const wasUnreachable = this.#unreachable.delete(name);
-      const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
-      if (!wasUnreachable && Number(row?.read_only) === 1 && !this.#rejoinDue(name)) return;
-      // Asked again after the awaits: a cancelled failover hands its old master back, writable.
-      if (!this.keeper.fencedServers(this.cluster).includes(name)) return;
-      const { wasWritable, killed } = await fenceServer(session);
+      // Registered before the first await: a failover asking fencedSince() meanwhile waits for it.
+      const fencing = this.#fenceIfDue(name, session, wasUnreachable);
+      this.#fencing.set(name, fencing);
+      const outcome = await fencing.finally(() => this.#fencing.delete(name));
+      if (!outcome) return;
+      const { wasWritable, killed } = outcome;
       this.log({
         level: 'warn',
         message: `${this.cluster}: fenced ${name} answers again: ${wasWritable ? 'it was WRITABLE, made read_only' : 'still read_only'}, ${killed} client connection(s) killed`,
@@ -105,5 +130,17 @@ export class Fencer {
     } finally {
       this.#acting.delete(name);
     }
+  }
+
+  /** Fences `name` unless it is read_only and was not lost (nor due a rejoin); records what it had executed. */
+  async #fenceIfDue(name: string, session: MysqlSession, wasUnreachable: boolean): Promise<FenceOutcome | undefined> {
+    const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
+    if (!wasUnreachable && Number(row?.read_only) === 1 && !this.#rejoinDue(name)) return undefined;
+    // Asked again after the awaits: a cancelled failover hands its old master back, writable.
+    if (!this.keeper.fencedServers(this.cluster).includes(name)) return undefined;
+    const outcome = await fenceServer(session);
+    const [fenced] = await session.query<{ gtid: string }[]>(session.dialect.overview);
+    this.#fencedAt.set(name, { executed: String(fenced?.gtid ?? ''), atMs: performance.now() });
+    return outcome;
   }
 }

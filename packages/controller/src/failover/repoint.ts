@@ -1,7 +1,7 @@
 import type { ServerConfig } from '../config/load.js';
 import { describeCause } from '../errors.js';
 import { gtidContains, gtidMissing } from '../mysql/gtid.js';
-import { replicateFrom } from '../mysql/replicate.js';
+import { replicateFrom, sourceFor } from '../mysql/replicate.js';
 import { semisyncAsMaster } from '../mysql/semisync.js';
 import type { ClusterObserver } from '../topology/observer.js';
 
@@ -54,7 +54,7 @@ export async function repointServer(
     if (current?.masterHost === source.address && current.io !== 'no' && current.sqlRunning) {
       return { name, ok: true, detail: `${name} already replicates from ${source.name}` };
     }
-    const from = { host: source.address, port: observer.cluster.mysql.port, ...deps.replication };
+    const from = sourceFor(observer.cluster, source, deps.replication);
     await replicateFrom(session, from, { formerMaster: opts.formerMaster ?? false, timeoutMs: opts.timeoutMs });
     return { name, ok: true, detail: `${name} repointed` };
   } catch (error) {

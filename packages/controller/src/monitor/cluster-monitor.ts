@@ -20,6 +20,7 @@ import { rejoin } from '../switchover/rejoin.js';
 import { setWritable } from '../switchover/set-writable.js';
 import type { ServerObservation } from '../topology/observation.js';
 import { ClusterObserver, type Login } from '../topology/observer.js';
+import { type Heard, lostBySilence, noteHeard } from '../topology/silence.js';
 
 /** After a failed ping, the next one goes out this soon: a dead master is confirmed in a fraction of the interval. */
 const RECHECK_MS = 100;
@@ -66,6 +67,8 @@ export class ClusterMonitor {
   /** Targets of failovers that failed since the master was last seen alive: the planner tries others first. */
   #failedTargets: string[] = [];
   #observations = new Map<string, ServerObservation>();
+  /** When each replica's receiver last showed something new from the master (topology/silence.ts). */
+  readonly #heard = new Map<string, Heard>();
   #health: Health | undefined;
   /** Set from the moment a failover is decided (before it is journaled) until it is filed. */
   #busy = false;
@@ -290,6 +293,7 @@ export class ClusterMonitor {
     if (this.#busy) return;
     const { cluster, now } = this.#deps;
     const master = this.#master();
+    const lookedAtMs = performance.now();
     const [pinged, observed] = await Promise.all([
       this.observer.ping(master.name, cluster.monitor.ping).then(
         () => undefined,
@@ -299,6 +303,7 @@ export class ClusterMonitor {
     ]);
     if (this.#stopped || this.#busy) return;
     for (const o of observed) this.#noteObservation(o);
+    const silentReceivers = this.#silentReceivers(observed, lookedAtMs);
 
     if (pinged === undefined) {
       this.#pings = { consecutiveFailures: 0 };
@@ -324,6 +329,7 @@ export class ClusterMonitor {
       pings: this.#pings,
       masterReadOnly: pinged === undefined ? observedMaster?.readOnly : undefined,
       replicas: observed.filter((o) => o.name !== master.name),
+      silentReceivers,
       agents: this.#sightings(master.address),
       agentsExpected: this.#liveAgents(),
       elapsedMs: now().getTime() - (this.#pings.failingSince ?? now()).getTime(),
@@ -482,7 +488,9 @@ export class ClusterMonitor {
   }
 
   #execute(running: RunningFailover): Promise<FailoverRecord> {
-    const executor = new FailoverExecutor(this.#executorDeps(), running);
+    const executor = new FailoverExecutor(this.#executorDeps(), running, this.#fencer);
+    // The old master is on the fenced list from now on: the fencer tries it at once, not at its next round.
+    this.#fencer.wake();
     this.#busy = true;
     return executor.run().then((record) => {
       if (record.outcome === 'failed') {
@@ -524,6 +532,20 @@ export class ClusterMonitor {
       out.push({ agent: record.name, reachable, checkedAt: record.masters_received_at, detail });
     }
     return out;
+  }
+
+  /** Replicas connected to their master that heard nothing from it for too long, with how long (ms). */
+  #silentReceivers(observed: readonly ServerObservation[], lookedAtMs: number): Map<string, number> {
+    const silent = new Map<string, number>();
+    for (const o of observed) {
+      // Unwatched while unreachable: what it heard meanwhile is unknown, so its silence starts afresh.
+      const heard = o.reachable ? noteHeard(this.#heard.get(o.name), o.replica, lookedAtMs) : undefined;
+      if (heard) this.#heard.set(o.name, heard);
+      else this.#heard.delete(o.name);
+      const silentMs = lostBySilence(heard, o.replica, lookedAtMs);
+      if (silentMs !== undefined) silent.set(o.name, silentMs);
+    }
+    return silent;
   }
 
   /** Logs when a server stops or starts answering, once per change, with the reason. */

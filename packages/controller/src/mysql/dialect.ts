@@ -31,6 +31,17 @@ export interface ReplicaStatus {
   readonly secondsBehind: number | null;
   /** Replicating by GTID (MariaDB Using_Gtid Slave_Pos/Current_Pos, MySQL Auto_Position 1). */
   readonly usesGtid: boolean;
+  /** Where the IO thread has read up to in the master's binlog (file:position): it moves with every event. */
+  readonly receivedPosition: string;
+  /** From a second query (see Dialect.heartbeats); undefined where it could not be read. */
+  readonly heartbeats?: Heartbeats;
+}
+
+/** The replica's side of the master's heartbeat: an idle master sends one every `periodMs`. */
+export interface Heartbeats {
+  /** Heartbeats received since the IO thread last connected. */
+  readonly received: number;
+  readonly periodMs: number;
 }
 
 export interface ReplicationSource {
@@ -38,6 +49,11 @@ export interface ReplicationSource {
   readonly port: number;
   readonly user: string;
   readonly password: string;
+  /**
+   * MASTER_HEARTBEAT_PERIOD in seconds: an idle master sends a heartbeat this often, so a replica
+   * that hears nothing for longer has lost it even while its IO thread still says Yes.
+   */
+  readonly heartbeatS: number;
 }
 
 export interface Dialect {
@@ -46,6 +62,14 @@ export interface Dialect {
   readonly overview: string;
   readonly replicaStatus: string;
   parseReplicaStatus(row: Record<string, unknown>): ReplicaStatus;
+  /** Rows (MariaDB: status variables; MySQL: one) with the default channel's heartbeat count and period. */
+  readonly heartbeats: string;
+  parseHeartbeats(rows: readonly Record<string, unknown>[]): Heartbeats | undefined;
+  /**
+   * Connection ids of the replication IO threads. STOP SLAVE on an IO thread blocked on a hung
+   * master waits about 2 s (MariaDB re-signals it every 2 s); KILL of its connection ends it at once.
+   */
+  readonly receiverConnections: string;
   /** Writes refused for everyone but replication (super_read_only on MySQL). */
   readonly fence: readonly string[];
   /**
@@ -57,6 +81,8 @@ export interface Dialect {
   readonly promote: readonly string[];
   readonly stopReplica: string;
   changeMaster(source: ReplicationSource): Statement;
+  /** The shortest sequence that changes only the heartbeat period of a running replica. */
+  setHeartbeat(seconds: number): readonly string[];
   readonly startReplica: string;
   /** A one-row, one-column query: 0 once `gtid` is executed, otherwise (timeout) something else. */
   waitForGtid(gtid: string, timeoutS: number): Statement;
@@ -82,6 +108,8 @@ export interface Dialect {
   readonly binlogSettings: string;
   /** Stop receiving from the master, keep applying: nothing more arrives while positions are compared. */
   readonly stopReceiving: string;
+  /** Receiving again, after a failover that stopped it could not go on. */
+  readonly startReceiving: string;
   readonly startApplying: string;
 }
 
@@ -105,6 +133,14 @@ function io(value: string): ReplicaStatus['io'] {
 function backlog(row: Record<string, unknown>, [readFile, readPos, execFile, execPos]: readonly string[]): number {
   if (text(row, readFile as string) !== text(row, execFile as string)) return Infinity;
   return Math.max(0, num(row, readPos as string) - num(row, execPos as string));
+}
+
+function heartbeats(received: unknown, periodS: unknown): Heartbeats | undefined {
+  const count = Number(received);
+  const period = Number(periodS);
+  if (received === undefined || periodS === undefined) return undefined;
+  if (!Number.isFinite(count) || !Number.isFinite(period)) return undefined;
+  return { received: count, periodMs: Math.round(period * 1000) };
 }
 
 function lag(row: Record<string, unknown>, key: string): number | null {
@@ -133,7 +169,15 @@ export const MARIADB: Dialect = {
     lastSqlError: text(row, 'Last_SQL_Error'),
     secondsBehind: lag(row, 'Seconds_Behind_Master'),
     usesGtid: text(row, 'Using_Gtid') !== 'No' && text(row, 'Using_Gtid') !== '',
+    receivedPosition: `${text(row, 'Master_Log_File')}:${text(row, 'Read_Master_Log_Pos')}`,
   }),
+  // The status variables describe the default connection, the one pullover manages.
+  heartbeats: `SHOW GLOBAL STATUS WHERE Variable_name IN ('Slave_received_heartbeats', 'Slave_heartbeat_period')`,
+  parseHeartbeats: (rows) => {
+    const value = (name: string) => rows.find((r) => text(r, 'Variable_name') === name)?.['Value'];
+    return heartbeats(value('Slave_received_heartbeats'), value('Slave_heartbeat_period'));
+  },
+  receiverConnections: `SELECT id FROM information_schema.processlist WHERE command = 'Slave_IO'`,
   fence: ['SET GLOBAL read_only=ON'],
   fenceWithin: (seconds) => [`SET STATEMENT max_statement_time=${seconds} FOR SET GLOBAL read_only=ON`],
   unfence: ['SET GLOBAL read_only=OFF'],
@@ -142,9 +186,11 @@ export const MARIADB: Dialect = {
   stopReplica: 'STOP SLAVE',
   changeMaster: (s) => ({
     // MASTER_CONNECT_RETRY=1: the default 60 s would leave a replica idle for a minute after a blip.
-    sql: 'CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1',
-    values: [s.host, s.port, s.user, s.password],
+    sql: 'CHANGE MASTER TO MASTER_HOST=?, MASTER_PORT=?, MASTER_USER=?, MASTER_PASSWORD=?, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=?',
+    values: [s.host, s.port, s.user, s.password, s.heartbeatS],
   }),
+  // MariaDB refuses CHANGE MASTER while either thread runs.
+  setHeartbeat: (seconds) => ['STOP SLAVE', `CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD=${seconds}`, 'START SLAVE'],
   startReplica: 'START SLAVE',
   waitForGtid: (gtid, timeoutS) => ({ sql: 'SELECT MASTER_GTID_WAIT(?, ?) AS r', values: [gtid, timeoutS] }),
   // gtid_current_pos keeps one GTID per domain; the binlog state one per domain and server id.
@@ -180,6 +226,7 @@ export const MARIADB: Dialect = {
 END`,
   binlogSettings: 'SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_replica_updates',
   stopReceiving: 'STOP SLAVE IO_THREAD',
+  startReceiving: 'START SLAVE IO_THREAD',
   startApplying: 'START SLAVE SQL_THREAD',
 };
 
@@ -202,7 +249,14 @@ export const MYSQL: Dialect = {
     lastSqlError: text(row, 'Last_SQL_Error'),
     secondsBehind: lag(row, 'Seconds_Behind_Source'),
     usesGtid: text(row, 'Auto_Position') === '1',
+    receivedPosition: `${text(row, 'Source_Log_File')}:${text(row, 'Read_Source_Log_Pos')}`,
   }),
+  heartbeats: `SELECT s.COUNT_RECEIVED_HEARTBEATS AS received, c.HEARTBEAT_INTERVAL AS period
+    FROM performance_schema.replication_connection_status s
+    JOIN performance_schema.replication_connection_configuration c USING (CHANNEL_NAME) WHERE CHANNEL_NAME = ''`,
+  parseHeartbeats: ([row]) => (row ? heartbeats(row['received'], row['period']) : undefined),
+  receiverConnections: `SELECT t.PROCESSLIST_ID AS id FROM performance_schema.threads t
+    WHERE t.NAME IN ('thread/sql/replica_io', 'thread/sql/slave_io') AND t.PROCESSLIST_ID IS NOT NULL`,
   // super_read_only also stops accounts with SUPER (often the application's, on MySQL) from writing.
   fence: ['SET GLOBAL super_read_only=ON'],
   fenceWithin: () => null,
@@ -211,9 +265,11 @@ export const MYSQL: Dialect = {
   promote: ['STOP REPLICA', 'RESET REPLICA ALL'],
   stopReplica: 'STOP REPLICA',
   changeMaster: (s) => ({
-    sql: 'CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1',
-    values: [s.host, s.port, s.user, s.password],
+    sql: 'CHANGE REPLICATION SOURCE TO SOURCE_HOST=?, SOURCE_PORT=?, SOURCE_USER=?, SOURCE_PASSWORD=?, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_HEARTBEAT_PERIOD=?',
+    values: [s.host, s.port, s.user, s.password, s.heartbeatS],
   }),
+  // MySQL changes the heartbeat with only the receiver stopped: the applier goes on.
+  setHeartbeat: (seconds) => ['STOP REPLICA IO_THREAD', `CHANGE REPLICATION SOURCE TO SOURCE_HEARTBEAT_PERIOD=${seconds}`, 'START REPLICA IO_THREAD'],
   startReplica: 'START REPLICA',
   waitForGtid: (gtid, timeoutS) => ({ sql: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS r', values: [gtid, timeoutS] }),
   // gtid_executed is already a set per server uuid, complete whatever log_replica_updates says.
@@ -224,6 +280,7 @@ export const MYSQL: Dialect = {
   fenceAlone: null,
   binlogSettings: 'SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_replica_updates AS log_replica_updates',
   stopReceiving: 'STOP REPLICA IO_THREAD',
+  startReceiving: 'START REPLICA IO_THREAD',
   startApplying: 'START REPLICA SQL_THREAD',
 };
 

@@ -1,3 +1,4 @@
+import { stopReplication } from './receiver.js';
 import { semisyncAsMaster } from './semisync.js';
 import type { MysqlSession } from './session.js';
 
@@ -7,6 +8,7 @@ import type { MysqlSession } from './session.js';
  * on it is acknowledged before a replica holds it. Resolves with the semi-sync change, if any.
  */
 export async function promoteServer(session: MysqlSession, timeoutMs: number): Promise<string | undefined> {
+  await stopReplication(session, timeoutMs);
   await session.run(session.dialect.promote, timeoutMs);
   const semisync = await semisyncAsMaster(session, true);
   await session.run(session.dialect.unfence, timeoutMs);

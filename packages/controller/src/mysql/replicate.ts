@@ -1,4 +1,6 @@
+import type { ClusterConfig, ServerConfig } from '../config/load.js';
 import type { ReplicationSource } from './dialect.js';
+import { stopReplication } from './receiver.js';
 import type { MysqlSession } from './session.js';
 
 /**
@@ -12,6 +14,17 @@ export async function replicateFrom(
 ): Promise<void> {
   const { dialect } = session;
   const adopt = opts.formerMaster ? dialect.adoptExecutedPosition : [];
-  const statements = [dialect.stopReplica, ...adopt, dialect.changeMaster(source), dialect.startReplica];
-  await session.run(statements, opts.timeoutMs);
+  await stopReplication(session, opts.timeoutMs);
+  await session.run([...adopt, dialect.changeMaster(source), dialect.startReplica], opts.timeoutMs);
+}
+
+/** How every replica pullover points reaches `server`: the cluster's port, the replication login, the cluster's heartbeat. */
+export function sourceFor(
+  cluster: ClusterConfig,
+  server: ServerConfig,
+  login: { readonly user: string; readonly password: string },
+): ReplicationSource {
+  const { user, password } = login;
+  const heartbeatS = cluster.monitor.replica_heartbeat / 1000;
+  return { host: server.address, port: cluster.mysql.port, user, password, heartbeatS };
 }

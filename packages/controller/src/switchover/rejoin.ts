@@ -3,7 +3,7 @@ import type { ClusterConfig } from '../config/load.js';
 import { fenceServer } from '../failover/fence.js';
 import { errantTransactions, type Holdings } from '../mysql/gtid.js';
 import type { MysqlSession } from '../mysql/session.js';
-import { replicateFrom } from '../mysql/replicate.js';
+import { replicateFrom, sourceFor } from '../mysql/replicate.js';
 import { semisyncAsMaster } from '../mysql/semisync.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ClusterObserver } from '../topology/observer.js';
@@ -45,7 +45,7 @@ export async function rejoin(deps: RejoinDeps, server: string): Promise<RejoinRe
   const source = observer.server(master);
   await replicateFrom(
     session,
-    { host: source.address, port: cluster.mysql.port, ...deps.replication },
+    sourceFor(cluster, source, deps.replication),
     { formerMaster: true, timeoutMs: cluster.failover.catchup_timeout },
   );
   await keeper.unfence(cluster.name, server);

@@ -1,4 +1,5 @@
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
+import type { ReplicaStatus } from '../mysql/dialect.js';
 import { type Endpoint, failureOf, type MysqlFailure, MysqlSession } from '../mysql/session.js';
 import type { ServerObservation } from './observation.js';
 
@@ -117,6 +118,7 @@ export class ClusterObserver {
       const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
       type Binlog = { log_bin: string | number; log_replica_updates: string | number };
       const [binlog] = await session.query<Binlog[]>(session.dialect.binlogSettings);
+      const replica = status ? await this.#replicaStatus(session, status) : null;
       return {
         name,
         address: server.address,
@@ -127,13 +129,21 @@ export class ClusterObserver {
         readOnly: Number(overview?.read_only) === 1,
         executedGtid: String(overview?.gtid ?? ''),
         writesReplicatedToBinlog: Number(binlog?.log_bin) === 1 && Number(binlog?.log_replica_updates) === 1,
-        replica: status ? session.dialect.parseReplicaStatus(status) : null,
+        replica,
       };
     } catch (error) {
       const failure: MysqlFailure = failureOf(name, error);
       const { kind, message } = failure;
       return { name, address: server.address, at, reachable: false, failure: { kind, message } };
     }
+  }
+
+  /** SHOW SLAVE STATUS's row, with the heartbeat count that tells a silent master from an idle one. */
+  async #replicaStatus(session: MysqlSession, row: Record<string, unknown>): Promise<ReplicaStatus> {
+    const status = session.dialect.parseReplicaStatus(row);
+    const rows = await session.query<Record<string, unknown>[]>(session.dialect.heartbeats);
+    const heartbeats = session.dialect.parseHeartbeats(rows);
+    return heartbeats ? { ...status, heartbeats } : status;
   }
 
   observeAll(names: readonly string[] = this.cluster.servers.map((s) => s.name)): Promise<ServerObservation[]> {
