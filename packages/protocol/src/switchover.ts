@@ -65,3 +65,20 @@ export const SetWritableResponse = z.strictObject({
   checks: z.array(z.string().max(2000)),
 });
 export type SetWritableResponse = z.infer<typeof SetWritableResponse>;
+
+/**
+ * POST /v1/clusters/:cluster/replica-heartbeat: every replica of the master receives a heartbeat
+ * every monitor.replica_heartbeat (replicas pointed by hand keep MariaDB's default, 30 s), so a
+ * hung master is confirmed by their silence within seconds.
+ */
+export const ReplicaHeartbeatResponse = z.strictObject({
+  cluster: Name,
+  master: Name,
+  heartbeat_s: z.number().positive(),
+  replicas: z.array(z.strictObject({
+    name: Name,
+    outcome: z.enum(['set', 'already', 'skipped', 'failed']),
+    detail: z.string().max(2000),
+  })),
+});
+export type ReplicaHeartbeatResponse = z.infer<typeof ReplicaHeartbeatResponse>;

@@ -1,4 +1,12 @@
-import type { FailoverRecord, FailoverRequest, RejoinResponse, SetWritableResponse, SwitchoverRequest, SwitchoverResponse } from '@pullover/protocol';
+import type {
+  FailoverRecord,
+  FailoverRequest,
+  RejoinResponse,
+  ReplicaHeartbeatResponse,
+  SetWritableResponse,
+  SwitchoverRequest,
+  SwitchoverResponse,
+} from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig } from '../config/load.js';
 import { describeCause, FailoverRefused, SwitchoverRefused } from '../errors.js';
@@ -17,6 +25,7 @@ import type { RunningFailover } from '../state/schema.js';
 import { checkSwitchover } from '../switchover/checks.js';
 import { longWritesProblem, resumeSwitchover, runSwitchover } from '../switchover/executor.js';
 import { rejoin } from '../switchover/rejoin.js';
+import { setReplicaHeartbeat } from '../switchover/replica-heartbeat.js';
 import { setWritable } from '../switchover/set-writable.js';
 import type { ServerObservation } from '../topology/observation.js';
 import { ClusterObserver, type Login } from '../topology/observer.js';
@@ -167,6 +176,22 @@ export class ClusterMonitor {
     this.#busy = true;
     try {
       return await setWritable(this.#executorDeps(), this.#master().name, this.#others());
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Every replica of the master gets monitor.replica_heartbeat (those pointed by hand keep MariaDB's 30 s). */
+  async setReplicaHeartbeat(): Promise<ReplicaHeartbeatResponse> {
+    if (this.#busy || this.#deps.keeper.failoverState(this.name).running) {
+      throw new FailoverRefused(this.name, 'a failover or switchover is under way');
+    }
+    this.#busy = true;
+    try {
+      const result = await setReplicaHeartbeat(this.#executorDeps(), this.#master().name, this.#others());
+      const failed = result.replicas.some((r) => r.outcome === 'failed');
+      this.#deps.log({ level: failed ? 'warn' : 'info', message: `${this.name}: replica heartbeat ${result.heartbeat_s} s: ${result.replicas.map((r) => r.detail).join('; ') || 'no replica'}` });
+      return result;
     } finally {
       this.#busy = false;
     }
