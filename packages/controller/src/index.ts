@@ -22,7 +22,8 @@ export {
   startController,
 } from './controller.js';
 export * from './errors.js';
-export { type AppDeps, buildApp } from './http/app.js';
+export { buildApp } from './http/app.js';
+export type { AppDeps } from './http/deps.js';
 export { type Access, TokenAuth } from './http/auth.js';
 export { mappingOf } from './mapping/build.js';
 export { MappingPublisher, type Published } from './mapping/long-poll.js';
