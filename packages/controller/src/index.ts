@@ -1,7 +1,7 @@
 export { type AgentRecord, AgentRegistry, MAX_AGENTS } from './agents/registry.js';
 export { AdminClient } from './cli/client.js';
 export { formatStatus } from './cli/status-table.js';
-export { resolveTarget, type Target } from './cli/target.js';
+export { type Endpoint, resolveEndpoint } from './cli/endpoint.js';
 export { clientHost, formatHostPort, type ListenAddress, parseListen } from './config/listen.js';
 export {
   type ClusterConfig,
