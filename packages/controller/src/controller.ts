@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AgentRegistry } from './agents/registry.js';
 import { clientHost, formatHostPort, type ListenAddress } from './config/listen.js';
 import type { LoadedConfig } from './config/load.js';
 import { buildApp } from './http/app.js';
 import { TokenAuth } from './http/auth.js';
+import { createLogSink, type LogOptions } from './log-sink.js';
 import { mappingOf } from './mapping/build.js';
 import { MappingPublisher } from './mapping/long-poll.js';
 import { FileStore } from './state/file-store.js';
@@ -16,8 +17,8 @@ import type { Store } from './state/store.js';
 export interface ControllerOptions {
   /** Default: a FileStore in the config's state_dir. */
   readonly store?: Store;
-  /** fastify's (pino) logger options. Default: info level, JSON lines on stdout. */
-  readonly logger?: FastifyServerOptions['logger'];
+  /** Default: info level, JSON lines on stdout. */
+  readonly logger?: LogOptions;
   readonly now?: () => Date;
 }
 
@@ -54,8 +55,10 @@ export async function openController(
   const publisher = new MappingPublisher(mappingOf(state));
   const keeper = new StateKeeper(config, store, publisher, state, now);
   const registry = new AgentRegistry();
-  // The app's logger and event log are the engine's too: one stream of sentences, named by cluster and server.
-  const engine = new FailoverEngine(config, keeper, registry, publisher, (line) => app.say(line), now);
+  const sink = createLogSink(options.logger ?? { level: 'info' }, now);
+  for (const line of log) sink.say(line);
+  if (!changed) sink.logger.info(`resumed from ${store.location} at version ${state.version}`);
+  const engine = new FailoverEngine(config, keeper, registry, publisher, sink.say, now);
   const app = buildApp({
     engine,
     keeper,
@@ -63,11 +66,9 @@ export async function openController(
     registry,
     auth: new TokenAuth(config.secrets.agent_tokens, config.secrets.admin_tokens, config.secrets.viewer_tokens),
     https: config.secrets.tls,
-    logger: options.logger ?? { level: 'info' },
     now,
+    sink,
   });
-  for (const line of log) app.say(line);
-  if (!changed) app.log.info(`resumed from ${store.location} at version ${state.version}`);
   return { app, keeper, publisher, registry, store, engine };
 }
 

@@ -1,7 +1,7 @@
 export { type AgentRecord, AgentRegistry, MAX_AGENTS } from './agents/registry.js';
 export { AdminClient } from './cli/client.js';
 export { formatStatus } from './cli/status-table.js';
-export { resolveTarget, type Target } from './cli/target.js';
+export { type Endpoint, resolveEndpoint } from './cli/endpoint.js';
 export { clientHost, formatHostPort, type ListenAddress, parseListen } from './config/listen.js';
 export {
   type ClusterConfig,
@@ -22,7 +22,8 @@ export {
   startController,
 } from './controller.js';
 export * from './errors.js';
-export { type AppDeps, buildApp } from './http/app.js';
+export { buildApp } from './http/app.js';
+export type { AppDeps } from './http/deps.js';
 export { type Access, TokenAuth } from './http/auth.js';
 export { mappingOf } from './mapping/build.js';
 export { MappingPublisher, type Published } from './mapping/long-poll.js';

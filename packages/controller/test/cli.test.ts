@@ -113,6 +113,17 @@ describe('pullover-controller CLI', () => {
     expect(help.stdout).toMatch(/^usage: pullover-controller/);
   });
 
+  it('prints one command\'s help, and names the option whose value is wrong', async () => {
+    const help = await cli(['pause', '--help']);
+    expect(help).toMatchObject({ code: 0, stderr: '' });
+    expect(help.stdout.split('\n')[0]).toBe('usage: pullover-controller pause --cluster CLUSTER --for DURATION [--reason TEXT] CONTROLLER');
+    const bare = await cli(['pause', '--cluster', 'c', '--for', '30', '--url', 'http://127.0.0.1:1', '--token-file', '/x']);
+    expect(bare).toMatchObject({
+      code: 2,
+      stderr: 'pullover-controller: --for takes a duration like 30m, 2h or 1d, not "30" (a bare number has no unit) (see pullover-controller pause --help)\n',
+    });
+  });
+
   it('exits 1 when the controller is unreachable', async () => {
     const dir = await tempDir();
     await writeSecrets(dir);

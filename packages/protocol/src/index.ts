@@ -12,4 +12,5 @@ export const BLOCK_BEGIN =
   '# BEGIN pullover — managed by pullover-agent, edits inside this block are overwritten';
 export const BLOCK_END = '# END pullover';
 export * from './config-file.js';
+export * from './duration.js';
 export * from './events.js';

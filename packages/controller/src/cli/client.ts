@@ -18,7 +18,7 @@ import {
 import { request } from 'undici';
 import type { z } from 'zod';
 import { BadResponse, RemoteError, Unreachable } from '../errors.js';
-import type { Target } from './target.js';
+import type { Endpoint } from './endpoint.js';
 import { longPoll, type Patience, SHORT_CALL, UNTIL_DONE } from './timeouts.js';
 
 /** What a proxy or load balancer answers when it cannot reach the controller behind it. */
@@ -26,10 +26,10 @@ const GATEWAY_STATUSES = [502, 503, 504];
 
 /** The admin API of a running controller; every answer is validated before it is believed. */
 export class AdminClient {
-  readonly #target: Target;
+  readonly #endpoint: Endpoint;
 
-  constructor(target: Target) {
-    this.#target = target;
+  constructor(endpoint: Endpoint) {
+    this.#endpoint = endpoint;
   }
 
   status(): Promise<Status> {
@@ -89,7 +89,7 @@ export class AdminClient {
   }
 
   close(): Promise<void> {
-    return this.#target.dispatcher.close();
+    return this.#endpoint.dispatcher.close();
   }
 
   async #call<S extends z.ZodType>(
@@ -100,15 +100,15 @@ export class AdminClient {
     patience: Patience,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    const url = `${this.#target.url}${path}`;
+    const url = `${this.#endpoint.url}${path}`;
     let status: number;
     let text: string;
     try {
       const response = await request(url, {
         method,
-        dispatcher: this.#target.dispatcher,
+        dispatcher: this.#endpoint.dispatcher,
         headers: {
-          authorization: `Bearer ${this.#target.token}`,
+          authorization: `Bearer ${this.#endpoint.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -118,14 +118,14 @@ export class AdminClient {
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      throw new Unreachable(this.#target.url, error);
+      throw new Unreachable(this.#endpoint.url, error);
     }
     const json = parseJson(text);
     if (status < 200 || status > 299) {
       const error = ErrorBody.safeParse(json);
       if (error.success) throw new RemoteError(status, error.data.code, error.data.message);
       if (GATEWAY_STATUSES.includes(status)) {
-        throw new Unreachable(this.#target.url, new Error(`HTTP ${status} from a proxy in between: ${text.slice(0, 200)}`));
+        throw new Unreachable(this.#endpoint.url, new Error(`HTTP ${status} from a proxy in between: ${text.slice(0, 200)}`));
       }
       throw new BadResponse(`${method} ${url} answered HTTP ${status}: ${text.slice(0, 200)}`);
     }

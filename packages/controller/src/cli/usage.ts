@@ -1,47 +1,100 @@
-export const USAGE = `usage: pullover-controller COMMAND [OPTIONS]
+// --help, written from the command table: what help shows is what parsing accepts.
+import { type CommandEntry, ENDPOINT, HELP, type OptionSpec, type OptionSpecs } from './spec.js';
+import { type CommandName, COMMANDS } from './table.js';
 
-commands:
-  run --config FILE [--log-level LEVEL]       monitor MySQL, fail over, serve the mapping (LEVEL: debug, info, warn, error)
-  check --config FILE                         can a failover work now? connectivity, grants, replication, GTID, candidates
-  status [--json]                             masters, server health, failover block, which agents have caught up
-  failover --cluster CLUSTER [--to NAME] [--reason TEXT] [--force]
-                                              fail over a dead master now (ignores the post-failover block;
-                                              --force: go on although fence_command failed, you vouch it is down)
-  switchover --cluster CLUSTER [--to NAME] [--max-lag S] [--timeout S] [--dry-run]
-                                              move a live master: writes blocked well under a second, nothing lost
-                                              (--max-lag: refuse above S s of replica lag, default 5; --timeout: how
-                                              long the target may take to catch up before it is rolled back, default 5)
-  rejoin --cluster CLUSTER NAME               a former master becomes a replica, unless it has errant transactions
-  set-writable --cluster CLUSTER              the master came back read_only (restarted): make it take writes, once
-                                              every replica answers and holds nothing it lacks
-  ack --cluster CLUSTER                       lift the block on automatic failover that follows a failover
-  pause --cluster CLUSTER --for DURATION [--reason TEXT]
-                                              no automatic failover for a while (a planned mysqld restart; max 7d)
-  resume --cluster CLUSTER                    end a pause now
-  history [--json]                            past failovers, each step with its duration
-  events [--cluster CLUSTER] [--follow] [--json]
-                                              what the controller decided and did, one line each (--follow: live,
-                                              across controller restarts, until Ctrl-C)
-  set-master --cluster CLUSTER NAME [--reason TEXT]
-                                              point CLUSTER's hostnames at server NAME (MySQL is not touched)
-  import-mha FILE... [--out FILE] [--cluster NAME] [--hostname NAME]...
-                                              MHA config (global file first) → controller.yaml; lists what has no equivalent
+const PROGRAM = 'pullover-controller';
+/** Where descriptions start, and where they wrap. */
+const COLUMN = 46;
+const WIDTH = 120;
 
-all but run, check and import-mha talk to a running controller, found either from its config
-  --config FILE                               url from listen, admin token from auth.admin_tokens_file
-or explicitly
-  --url URL --token-file FILE [--ca-file FILE]
+const EXIT_CODES =
+  'exit codes: 0 ok, 1 the operation failed (for check: a failover would not work), 2 bad usage or bad config';
 
-examples:
-  pullover-controller check --config /etc/pullover/controller.yaml
-  pullover-controller status --config /etc/pullover/controller.yaml
-  pullover-controller failover --cluster myservice --to mysql2 --config /etc/pullover/controller.yaml
-  pullover-controller ack --cluster myservice --config /etc/pullover/controller.yaml
-  pullover-controller pause --cluster myservice --for 30m --reason "mysql1 upgrade" --config /etc/pullover/controller.yaml
-  pullover-controller events --follow --url https://ctl1.internal:7420 --token-file ~/.pullover-viewer-token
-  pullover-controller switchover --cluster myservice --to mysql2 --dry-run --config /etc/pullover/controller.yaml
-  pullover-controller rejoin --cluster myservice mysql1 --config /etc/pullover/controller.yaml
-  pullover-controller set-writable --cluster myservice --config /etc/pullover/controller.yaml
-  pullover-controller import-mha /usr/share/masterha/masterha_default.cnf --out /etc/pullover/controller.yaml
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line];
+}
 
-exit codes: 0 ok, 1 the operation failed (for check: a failover would not work), 2 bad usage or bad config`;
+/** `left` in the first column, `text` wrapped in the second; `left` gets a line of its own when too wide. */
+function columns(left: string, text: string): string[] {
+  const [first = '', ...rest] = wrap(text, WIDTH - COLUMN);
+  const indent = ' '.repeat(COLUMN);
+  const head = `  ${left}`.length < COLUMN - 1 ? [`  ${left}`.padEnd(COLUMN) + first] : [`  ${left}`, indent + first];
+  return [...head, ...rest.map((line) => indent + line)];
+}
+
+function label(name: string, spec: OptionSpec): string {
+  return `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.arg ? ` ${spec.arg}` : ''}`;
+}
+
+/** "pause --cluster CLUSTER --for DURATION [--reason TEXT]": required options, arguments, then the rest. */
+function synopsis(name: string, entry: CommandEntry<object>): string {
+  const options = Object.entries(entry.options);
+  const wanted = entry.positionals;
+  return [
+    name,
+    ...options.filter(([, spec]) => spec.required).map(([option, spec]) => label(option, spec)),
+    ...(wanted.count === 'none' ? [] : [`${wanted.arg}${wanted.count === 'some' ? '...' : ''}`]),
+    ...options
+      .filter(([, spec]) => !spec.required)
+      .map(([option, spec]) => `[${label(option, spec).replace(/^-\w, /, '')}]${spec.multiple ? '...' : ''}`),
+  ].join(' ');
+}
+
+function optionLines(options: OptionSpecs): string[] {
+  return Object.entries(options).flatMap(([option, spec]) => columns(label(option, spec), spec.help));
+}
+
+const entries = Object.entries(COMMANDS) as [CommandName, CommandEntry<object>][];
+
+/** `--help`: every command, how to name the controller, an example of each. */
+export function fullUsage(): string {
+  const locals = entries.filter(([, entry]) => !entry.remote).map(([name]) => name);
+  return [
+    `usage: ${PROGRAM} COMMAND [OPTIONS]`,
+    '',
+    'commands:',
+    ...entries.flatMap(([name, entry]) => columns(synopsis(name, entry), entry.summary)),
+    '',
+    `all but ${locals.slice(0, -1).join(', ')} and ${locals.at(-1)} talk to a running controller, found either from its config`,
+    ...columns('--config FILE', 'url from listen, admin token from auth.admin_tokens_file'),
+    'or explicitly',
+    '  --url URL --token-file FILE [--ca-file FILE]',
+    '',
+    'examples:',
+    ...entries.map(([, entry]) => `  ${PROGRAM} ${entry.examples[0]}`),
+    '',
+    `${PROGRAM} COMMAND --help: that command's options, each explained, and examples`,
+    EXIT_CODES,
+  ].join('\n');
+}
+
+/** `COMMAND --help`: its usage, every option it takes, its examples. */
+export function commandUsage(name: CommandName): string {
+  const entry: CommandEntry<object> = COMMANDS[name];
+  return [
+    `usage: ${PROGRAM} ${synopsis(name, entry)}${entry.remote ? ' CONTROLLER' : ''}`,
+    '',
+    ...wrap(entry.summary, WIDTH),
+    '',
+    'options:',
+    ...optionLines({ ...entry.options, ...HELP }),
+    ...(entry.remote
+      ? ['', 'CONTROLLER: --config FILE, or --url URL --token-file FILE [--ca-file FILE]', ...optionLines(ENDPOINT)]
+      : []),
+    '',
+    'examples:',
+    ...entry.examples.map((example) => `  ${PROGRAM} ${example}`),
+    '',
+    EXIT_CODES,
+  ].join('\n');
+}

@@ -1,10 +1,10 @@
 import { ClusterParams, SetMasterRequest, type SetMasterResponse, type Status } from '@pullover/protocol';
-import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../input.js';
 import { buildStatus } from '../status.js';
 
-export function adminRoutes(app: FastifyInstance, { keeper, registry, engine, now }: AppDeps): void {
+export const adminRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper, registry, engine, now, sink }) => {
   app.get('/v1/status', { config: { access: 'viewer' } }, async (): Promise<Status> => {
     return buildStatus(keeper, registry, now(), engine);
   });
@@ -16,7 +16,7 @@ export function adminRoutes(app: FastifyInstance, { keeper, registry, engine, no
       const { cluster } = parseInput(ClusterParams, request.params, 'params');
       const { server, reason } = parseInput(SetMasterRequest, request.body, 'body');
       const { response, sentence } = await keeper.setMaster(cluster, server, reason);
-      app.say({
+      sink.say({
         level: 'info',
         cluster: response.cluster,
         message:
@@ -26,4 +26,4 @@ export function adminRoutes(app: FastifyInstance, { keeper, registry, engine, no
       return response;
     },
   );
-}
+};

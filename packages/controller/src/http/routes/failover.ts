@@ -13,12 +13,12 @@ import {
   SwitchoverRequest,
   type SwitchoverResponse,
 } from '@pullover/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { FailoverRefused } from '../../errors.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../input.js';
 
-export function failoverRoutes(app: FastifyInstance, { keeper, engine, now }: AppDeps): void {
+export const failoverRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper, engine, now, sink }) => {
   app.get('/v1/history', { config: { access: 'viewer' } }, async (): Promise<HistoryResponse> => {
     const running = Object.values(keeper.state.failover).flatMap((f) => (f.running ? [f.running.record] : []));
     return { failovers: [...keeper.state.failovers, ...running] };
@@ -31,7 +31,7 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine, now }: Ap
     keeper.cluster(cluster);
     if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
     const why = reason ? ` (reason: ${reason})` : '';
-    app.say({ level: 'warn', cluster, message: `${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${force ? ', forced past a failed fence' : ''}${why}` });
+    sink.say({ level: 'warn', cluster, message: `${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${force ? ', forced past a failed fence' : ''}${why}` });
     return engine.failover(cluster, body);
   });
 
@@ -61,7 +61,7 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine, now }: Ap
   app.post('/v1/clusters/:cluster/ack', { config: { access: 'admin' } }, async (request): Promise<AckResponse> => {
     const { cluster } = parseInput(ClusterParams, request.params, 'params');
     const was = await keeper.ack(cluster);
-    app.say({
+    sink.say({
       level: 'info',
       cluster,
       message: was
@@ -76,7 +76,7 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine, now }: Ap
     const { for_s: seconds, reason } = parseInput(PauseRequest, request.body, 'body');
     const until = new Date(now().getTime() + seconds * 1000);
     await keeper.pause(cluster, until, reason ?? null);
-    app.say({
+    sink.say({
       level: 'warn',
       cluster,
       message: `${cluster}: automatic failover paused until ${until.toISOString()}${reason ? ` (reason: ${reason})` : ''}; a dead master stays dead until resume or a manual failover`,
@@ -87,7 +87,7 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine, now }: Ap
   app.post('/v1/clusters/:cluster/resume', { config: { access: 'admin' } }, async (request): Promise<ResumeResponse> => {
     const { cluster } = parseInput(ClusterParams, request.params, 'params');
     const was = await keeper.resume(cluster, now());
-    app.say({
+    sink.say({
       level: 'info',
       cluster,
       message: was
@@ -96,4 +96,4 @@ export function failoverRoutes(app: FastifyInstance, { keeper, engine, now }: Ap
     });
     return { cluster, was_paused_until: was };
   });
-}
+};

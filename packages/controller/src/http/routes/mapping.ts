@@ -1,8 +1,8 @@
 import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/protocol';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Published } from '../../mapping/long-poll.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../input.js';
 
 const PollQuery = MappingQuery.extend({
@@ -50,12 +50,12 @@ function send(reply: FastifyReply, published: Published): FastifyReply {
   return reply;
 }
 
-export function mappingRoutes(app: FastifyInstance, { publisher, registry, now }: AppDeps): void {
+export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, sink }) => {
   const ahead = new AheadWarning();
   app.get('/v1/mapping', { config: { access: 'agent' } }, async (request, reply) => {
     const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
     if (agent !== undefined && block !== undefined) {
-      for (const line of registry.acknowledge(agent, after, block, request.ip, now())) app.say(line);
+      for (const line of registry.acknowledge(agent, after, block, request.ip, now())) sink.say(line);
     }
     if (publisher.version > after) return send(reply, publisher.current);
     if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
@@ -63,4 +63,4 @@ export function mappingRoutes(app: FastifyInstance, { publisher, registry, now }
     const published = await publisher.wait(after, wait * 1000, request.signal);
     return published ? send(reply, published) : reply.code(204).send();
   });
-}
+};

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 /**
  * The page and its assets hold no data (it comes from /v1/status and /v1/events with the
@@ -33,7 +33,7 @@ const ASSETS: Readonly<Record<string, { readonly file: string; readonly type: st
 // src/http/routes/ and dist/http/routes/ both sit three levels below the package root, where ui/ is.
 const UI_DIR = new URL('../../../ui/', import.meta.url);
 
-export function statusPageRoutes(app: FastifyInstance): void {
+export const statusPageRoutes: FastifyPluginAsync = async (app) => {
   const cache = new Map<string, Buffer>();
   const send = async (reply: FastifyReply, url: string) => {
     const asset = ASSETS[url]!;
@@ -48,4 +48,4 @@ export function statusPageRoutes(app: FastifyInstance): void {
   for (const url of Object.keys(ASSETS)) app.get(url, async (_request, reply) => send(reply, url));
   app.get('/ui/', async (_request, reply) => send(reply, '/ui'));
   app.get('/', async (_request, reply) => reply.redirect('/ui'));
-}
+};

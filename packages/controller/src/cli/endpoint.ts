@@ -6,11 +6,18 @@ import { clientHost, formatHostPort } from '../config/listen.js';
 import { readConfigFile } from '../config/load.js';
 import { readTokens } from '../config/tokens.js';
 import { ConfigError, describeCause, UsageError } from '../errors.js';
-import type { TargetFlags } from './args.js';
 import { CONNECT_MS } from './timeouts.js';
 
+/** How the operator said which controller to talk to: its config, or its URL and a token file. */
+export interface EndpointFlags {
+  readonly config?: string | undefined;
+  readonly url?: string | undefined;
+  readonly tokenFile?: string | undefined;
+  readonly caFile?: string | undefined;
+}
+
 /** A running controller and how to talk to it. */
-export interface Target {
+export interface Endpoint {
   readonly url: string;
   readonly token: string;
   readonly dispatcher: Agent;
@@ -34,8 +41,19 @@ async function readCa(file: string): Promise<string> {
   }
 }
 
+/** Refuses a command line that names no controller, or names it twice. */
+export function checkEndpointFlags(flags: EndpointFlags): EndpointFlags {
+  if (flags.config !== undefined && (flags.url !== undefined || flags.tokenFile !== undefined)) {
+    throw new UsageError('give either --config, or --url and --token-file, not both');
+  }
+  if (flags.config === undefined && (flags.url === undefined || flags.tokenFile === undefined)) {
+    throw new UsageError('say which controller: --config FILE, or --url URL and --token-file FILE');
+  }
+  return flags;
+}
+
 /** --url, --token-file and --ca-file, or everything derived from the controller's own config. */
-export async function resolveTarget(flags: TargetFlags): Promise<Target> {
+export async function resolveEndpoint(flags: EndpointFlags): Promise<Endpoint> {
   const ca = flags.caFile === undefined ? undefined : await readCa(flags.caFile);
   if (flags.config === undefined) {
     const url = flags.url ?? '';

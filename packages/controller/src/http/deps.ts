@@ -1,0 +1,28 @@
+import type { AgentRegistry } from '../agents/registry.js';
+import type { LogSink } from '../log-sink.js';
+import type { MappingPublisher } from '../mapping/long-poll.js';
+import type { FailoverEngine } from '../monitor/engine.js';
+import type { StateKeeper } from '../state/keeper.js';
+import type { Access, TokenAuth } from './auth.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route; routes without it are public. */
+    access?: Access;
+  }
+}
+
+/** What the HTTP app and each of its route plugins are given. */
+export interface AppDeps {
+  readonly keeper: StateKeeper;
+  readonly publisher: MappingPublisher;
+  readonly registry: AgentRegistry;
+  /** Absent in tests of the HTTP layer alone: failover calls then answer 409. */
+  readonly engine?: FailoverEngine;
+  readonly auth: TokenAuth;
+  /** Serve HTTPS with this PEM certificate and key. */
+  readonly https?: { readonly cert: string; readonly key: string } | undefined;
+  readonly now: () => Date;
+  /** The journal and the event log: what the controller decided and did. */
+  readonly sink: LogSink;
+}
