@@ -60,7 +60,7 @@ export class ControllerClient {
       }
       const parsed = Mapping.safeParse(json);
       if (!parsed.success)
-        throw new MappingRefusedError(this.url, issueLines('mapping', parsed.error.issues).join('; '));
+        throw new MappingRefusedError(this.url, issueLines(parsed.error.issues, 'mapping').join('; '));
       return parsed.data;
     } finally {
       deadline.done();

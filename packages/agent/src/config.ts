@@ -54,7 +54,7 @@ export function loadAgentConfig(file: string): AgentConfig {
   const parsed = parseYaml(text, file);
   if (parsed.problems) throw new ConfigError(parsed.problems);
   const result = AgentConfigSchema.safeParse(parsed.value, { error: missingKeyMessage });
-  if (!result.success) throw new ConfigError(issueLines(file, result.error.issues));
+  if (!result.success) throw new ConfigError(issueLines(result.error.issues, file));
   const config = result.data;
   const at = (path: string) => resolve(dirname(file), path);
   return deepFreeze({

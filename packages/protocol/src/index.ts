@@ -13,3 +13,4 @@ export const BLOCK_BEGIN =
 export const BLOCK_END = '# END pullover';
 export * from './config-file.js';
 export * from './events.js';
+export * from './issues.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatPath, issueLines } from '@pullover/protocol';
 import { describeCause, StateError, StateWriteError } from '../errors.js';
 import { ControllerState, migrateState, STATE_FORMAT } from './schema.js';
 import type { Store } from './store.js';
@@ -45,9 +46,9 @@ export class FileStore implements Store {
     }
     const result = ControllerState.safeParse(migrateState(json));
     if (!result.success) {
-      const issues = result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+      const issues = issueLines(result.error.issues, formatPath).join('; ');
       throw new StateError(
-        `${this.location} is not a valid pullover state (${issues.join('; ')}). ${RESTORE}`,
+        `${this.location} is not a valid pullover state (${issues}). ${RESTORE}`,
       );
     }
     return result.data;
