@@ -46,9 +46,9 @@ export function loadAgentConfig(file: string): AgentConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch (err) {
+  } catch (error) {
     throw new ConfigError([
-      `${file}: cannot read the config: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      `${file}: cannot read the config: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     ]);
   }
   const parsed = parseYaml(text, file);
