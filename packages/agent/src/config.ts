@@ -25,7 +25,7 @@ export const AgentConfigSchema = z.strictObject({
   http_timeout: Duration.default(10_000),
   /** How often the file is checked even without a watcher event. */
   check_interval: Duration.default(10_000),
-  /** Backoff while no controller answers: full jitter, from `min` up to `max`. */
+  /** Backoff while no controller answers: full jitter, a random wait up to `min`·2^(retry−1), capped at `max`. */
   backoff: z.strictObject({ min: Duration.default(500), max: Duration.default(30_000) }).default({
     min: 500,
     max: 30_000,
