@@ -9,7 +9,10 @@ const ControllerUrl = z
   .url({ protocol: /^https?$/, message: 'not an http:// or https:// URL' })
   .transform((u) => u.replace(/\/+$/, ''));
 
-/** agent.yaml. The keys of DESIGN's "Config files" are the public contract; the rest have defaults. */
+/**
+ * agent.yaml. Its keys are a public contract (operators' files and config management use them): keys
+ * are added, never renamed. Only controllers and token_file are required; the rest have defaults.
+ */
 export const AgentConfigSchema = z.strictObject({
   name: Name.default(() => hostname().split('.')[0] ?? 'agent'),
   controllers: z.array(ControllerUrl).min(1, 'at least one controller URL is needed'),

@@ -31,7 +31,7 @@ export async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** The DESIGN's example cluster, as a plain document. */
+/** The cluster of examples/controller.yaml (mysql1 the master, mysql2 a candidate, mysql3 no_master), as a plain document. */
 export function clusterDoc(name = 'myservice', hostname = 'mysql-master.myservice.com', net = '200.200.200') {
   return {
     name,
