@@ -4,7 +4,9 @@
 // CommonJS on purpose: installed as an extensionless /usr/bin/pullover-agent, with no package.json
 // around it, Node 20 loads the file as CommonJS, and an ESM bundle would fail there with a syntax
 // error. Built from the TypeScript sources (the protocol's too), so never from a stale dist/.
-import { mkdirSync, statSync } from 'node:fs';
+// undici comes in through its public entry point only: its lib/ layout is private and may move in
+// any release.
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -13,32 +15,29 @@ const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Under dist/, which is already git-ignored, lint-ignored and packed: the tarball ships the bundle too.
 export const BUNDLE = join(PACKAGE, 'dist', 'bundle', 'pullover-agent.cjs');
 
-/**
- * undici's index loads fetch, WebSocket, caches and mocks, a third of the bundle; the agent uses one
- * Client and its request(). This is what the index does for exactly that, and no more.
- */
-const UNDICI_CLIENT = `
-const Client = require('undici/lib/dispatcher/client.js');
-const Dispatcher = require('undici/lib/dispatcher/dispatcher.js');
-Object.assign(Dispatcher.prototype, { request: require('undici/lib/api/api-request.js') });
-module.exports = { Client };
-`;
+const { version } = JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8'));
 
 /** zod's messages come from locales/en.js, loaded by itself; the other 40-odd locales are only exported. */
 const NO_LOCALES = 'export {};';
 
-const slim = {
-  name: 'pullover-slim',
+/** The bundle has no package.json beside it to read the version from: it is written in at build time. */
+const VERSION = `export const AGENT_VERSION = ${JSON.stringify(version)};`;
+
+const AGENT_SRC = join(PACKAGE, 'src');
+
+const overrides = {
+  name: 'pullover-agent-overrides',
   setup(b) {
-    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-client', namespace: 'pullover-slim' }));
+    b.onResolve({ filter: /^\.\/version\.js$/ }, (args) =>
+      args.importer.startsWith(AGENT_SRC) ? { path: 'agent-version', namespace: 'pullover-agent' } : undefined,
+    );
     b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[/\\]zod[/\\]/.test(args.importer) ? { path: 'zod-locales', namespace: 'pullover-slim' } : undefined,
+      /[/\\]zod[/\\]/.test(args.importer) ? { path: 'zod-locales', namespace: 'pullover-agent' } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'pullover-slim' }, (args) =>
-      args.path === 'undici-client'
-        ? { contents: UNDICI_CLIENT, loader: 'js', resolveDir: PACKAGE }
-        : { contents: NO_LOCALES, loader: 'js' },
-    );
+    b.onLoad({ filter: /.*/, namespace: 'pullover-agent' }, (args) => ({
+      contents: args.path === 'agent-version' ? VERSION : NO_LOCALES,
+      loader: 'js',
+    }));
   },
 };
 
@@ -55,7 +54,7 @@ export async function bundleAgent(outfile = BUNDLE) {
     // No pino transports (they load worker files by path), so nothing may stay outside the bundle.
     external: [],
     alias: { '@pullover/protocol': join(PACKAGE, '..', 'protocol', 'src', 'index.ts') },
-    plugins: [slim],
+    plugins: [overrides],
     logLevel: 'warning',
   });
   return { outfile, bytes: statSync(outfile).size };

@@ -2,15 +2,14 @@
 import { parseArgs } from 'node:util';
 import { mappingEntries } from '@pullover/protocol';
 import { type AgentConfig, loadAgentConfig } from './config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, UsageError } from './errors.js';
 import { planHostsFile } from './hosts/block.js';
 import { readHostsFile } from './hosts/write.js';
 import { createAgent, createLogger } from './setup.js';
 import { appliedVersion, StateFile } from './state.js';
 import { uninstallAgent } from './uninstall.js';
 import { STOP_FIRST, USAGE } from './usage.js';
-
-class UsageError extends Error {}
+import { AGENT_VERSION } from './version.js';
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -20,8 +19,13 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
     },
   });
+  if (values.version === true) {
+    console.log(`pullover-agent ${AGENT_VERSION}`);
+    return 0;
+  }
   const command = positionals[0];
   const asked = values.help === true || command === 'help';
   if (asked || !command) {
@@ -130,18 +134,18 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
+  (error: unknown) => {
     if (
-      err instanceof ConfigError
-      || err instanceof UsageError
-      || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      error instanceof ConfigError
+      || error instanceof UsageError
+      || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      const hint = err instanceof ConfigError ? '' : ' (see pullover-agent --help)';
-      console.error(`pullover-agent: ${(err as Error).message}${hint}`);
+      const hint = error instanceof ConfigError ? '' : ' (see pullover-agent --help)';
+      console.error(`pullover-agent: ${(error as Error).message}${hint}`);
       process.exitCode = 2;
       return;
     }
-    console.error(`pullover-agent: ${(err as Error).message}`);
+    console.error(`pullover-agent: ${(error as Error).message}`);
     process.exitCode = 1;
   },
 );

@@ -12,14 +12,15 @@ export interface ClientOptions {
 
 /** One controller URL, one connection: the agent's report and long-poll take turns on it. */
 export class ControllerClient {
-  private readonly dispatcher: Client;
+  readonly url: string;
+  readonly #options: ClientOptions;
+  readonly #dispatcher: Client;
 
-  constructor(
-    readonly url: string,
-    private readonly options: ClientOptions,
-  ) {
+  constructor(url: string, options: ClientOptions) {
+    this.url = url;
+    this.#options = options;
     // A Client is one connection with requests in turn: exactly the report/poll alternation.
-    this.dispatcher = new Client(url, {
+    this.#dispatcher = new Client(url, {
       keepAliveTimeout: 60_000,
       connect: options.ca ? { ca: options.ca } : {},
     });
@@ -36,21 +37,21 @@ export class ControllerClient {
     ack?: { agent: string; block: string },
   ): Promise<Mapping | null> {
     const wait = Math.ceil(waitMs / 1000);
-    const deadline = new Deadline(waitMs + this.options.timeoutMs, signal);
+    const deadline = new Deadline(waitMs + this.#options.timeoutMs, signal);
     const acknowledging = ack ? `&agent=${encodeURIComponent(ack.agent)}&block=${ack.block}` : '';
     try {
       const path = `/v1/mapping?after=${after}&wait=${wait}${acknowledging}`;
-      const response = await this.call('GET', path, undefined, deadline);
+      const response = await this.#call('GET', path, undefined, deadline);
       if (response.statusCode === 204) {
         await response.body.dump();
         return null;
       }
-      if (response.statusCode !== 200) throw await this.statusError(response);
+      if (response.statusCode !== 200) throw await this.#statusError(response);
       // A body trickled byte by byte (slow loris) is cut by the overall deadline.
-      const text = await readLimited(response.body, MAX_MAPPING_BYTES, this.url).catch((err: unknown) => {
+      const text = await readLimited(response.body, MAX_MAPPING_BYTES, this.url).catch((error: unknown) => {
         if (deadline.expired)
           throw new ControllerUnavailableError(this.url, `no complete answer within ${deadline.ms} ms`);
-        throw err;
+        throw error;
       });
       let json: unknown;
       try {
@@ -60,7 +61,7 @@ export class ControllerClient {
       }
       const parsed = Mapping.safeParse(json);
       if (!parsed.success)
-        throw new MappingRefusedError(this.url, issueLines('mapping', parsed.error.issues).join('; '));
+        throw new MappingRefusedError(this.url, issueLines(parsed.error.issues, 'mapping').join('; '));
       return parsed.data;
     } finally {
       deadline.done();
@@ -68,11 +69,11 @@ export class ControllerClient {
   }
 
   async report(name: string, report: AgentReport, signal?: AbortSignal): Promise<void> {
-    const deadline = new Deadline(this.options.timeoutMs, signal);
+    const deadline = new Deadline(this.#options.timeoutMs, signal);
     try {
       const path = `/v1/agents/${encodeURIComponent(name)}/report`;
-      const response = await this.call('POST', path, JSON.stringify(report), deadline);
-      if (response.statusCode >= 300) throw await this.statusError(response);
+      const response = await this.#call('POST', path, JSON.stringify(report), deadline);
+      if (response.statusCode >= 300) throw await this.#statusError(response);
       await response.body.dump();
     } finally {
       deadline.done();
@@ -80,21 +81,21 @@ export class ControllerClient {
   }
 
   close(): Promise<void> {
-    return this.dispatcher.destroy();
+    return this.#dispatcher.destroy();
   }
 
-  private async call(
+  async #call(
     method: 'GET' | 'POST',
     path: string,
     body: string | undefined,
     deadline: Deadline,
   ): Promise<Dispatcher.ResponseData> {
     try {
-      return await this.dispatcher.request({
+      return await this.#dispatcher.request({
         path,
         method,
         headers: {
-          authorization: `Bearer ${this.options.token}`,
+          authorization: `Bearer ${this.#options.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body,
@@ -103,13 +104,13 @@ export class ControllerClient {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-    } catch (err) {
-      const reason = deadline.expired ? `no answer within ${deadline.ms} ms` : errorText(err);
+    } catch (error) {
+      const reason = deadline.expired ? `no answer within ${deadline.ms} ms` : errorText(error);
       throw new ControllerUnavailableError(this.url, reason);
     }
   }
 
-  private async statusError(response: Dispatcher.ResponseData): Promise<Error> {
+  async #statusError(response: Dispatcher.ResponseData): Promise<Error> {
     const text = await readLimited(response.body, 4096, this.url).catch(() => '');
     let message = '';
     try {
@@ -144,21 +145,21 @@ async function readLimited(
       }
       chunks.push(chunk as Buffer);
     }
-  } catch (err) {
-    if (err instanceof MappingRefusedError) throw err;
-    throw new ControllerUnavailableError(url, `the answer broke off: ${errorText(err)}`);
+  } catch (error) {
+    if (error instanceof MappingRefusedError) throw error;
+    throw new ControllerUnavailableError(url, `the answer broke off: ${errorText(error)}`);
   }
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
     const code =
-      typeof (err as NodeJS.ErrnoException).code === 'string' ? (err as NodeJS.ErrnoException).code : '';
-    const cause = err.cause instanceof Error ? ` (${err.cause.message})` : '';
-    return `${code ? `${code} ` : ''}${err.message}${cause}`;
+      typeof (error as NodeJS.ErrnoException).code === 'string' ? (error as NodeJS.ErrnoException).code : '';
+    const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    return `${code ? `${code} ` : ''}${error.message}${cause}`;
   }
-  return String(err);
+  return String(error);
 }
 
 /**
@@ -171,12 +172,11 @@ class Deadline {
   readonly #timer: NodeJS.Timeout;
   readonly #outer: AbortSignal | undefined;
   readonly #onOuter = () => this.#controller.abort();
+  readonly ms: number;
   expired = false;
 
-  constructor(
-    readonly ms: number,
-    outer: AbortSignal | undefined,
-  ) {
+  constructor(ms: number, outer: AbortSignal | undefined) {
+    this.ms = ms;
     this.#timer = setTimeout(() => {
       this.expired = true;
       this.#controller.abort();

@@ -9,7 +9,10 @@ const ControllerUrl = z
   .url({ protocol: /^https?$/, message: 'not an http:// or https:// URL' })
   .transform((u) => u.replace(/\/+$/, ''));
 
-/** agent.yaml. The keys of DESIGN's "Config files" are the public contract; the rest have defaults. */
+/**
+ * agent.yaml. Its keys are a public contract (operators' files and config management use them): keys
+ * are added, never renamed. Only controllers and token_file are required; the rest have defaults.
+ */
 export const AgentConfigSchema = z.strictObject({
   name: Name.default(() => hostname().split('.')[0] ?? 'agent'),
   controllers: z.array(ControllerUrl).min(1, 'at least one controller URL is needed'),
@@ -25,7 +28,7 @@ export const AgentConfigSchema = z.strictObject({
   http_timeout: Duration.default(10_000),
   /** How often the file is checked even without a watcher event. */
   check_interval: Duration.default(10_000),
-  /** Backoff while no controller answers: full jitter, from `min` up to `max`. */
+  /** Backoff while no controller answers: full jitter, a random wait up to `min`·2^(retry−1), capped at `max`. */
   backoff: z.strictObject({ min: Duration.default(500), max: Duration.default(30_000) }).default({
     min: 500,
     max: 30_000,
@@ -46,15 +49,15 @@ export function loadAgentConfig(file: string): AgentConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch (err) {
+  } catch (error) {
     throw new ConfigError([
-      `${file}: cannot read the config: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      `${file}: cannot read the config: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     ]);
   }
   const parsed = parseYaml(text, file);
   if (parsed.problems) throw new ConfigError(parsed.problems);
   const result = AgentConfigSchema.safeParse(parsed.value, { error: missingKeyMessage });
-  if (!result.success) throw new ConfigError(issueLines(file, result.error.issues));
+  if (!result.success) throw new ConfigError(issueLines(result.error.issues, file));
   const config = result.data;
   const at = (path: string) => resolve(dirname(file), path);
   return deepFreeze({

@@ -1,79 +1,126 @@
-// Every error the agent raises on purpose: a stable code and the fact an operator needs to act.
+/**
+ * Every error the agent raises on purpose. Each has a stable `code` (the log lines carry it and
+ * scripts branch on it, so a code is never renamed) and a message with the fact an operator needs.
+ */
+
+/** Stable codes and what they mean. A test fails when a class uses a code missing from this table. */
+export const AGENT_ERROR_CODES = {
+  AGENT_CONFIG_INVALID:
+    'agent.yaml or a file it names is unreadable or invalid; every line names the file, the key and the problem.',
+  AGENT_USAGE: 'The command line is wrong (unknown command or flag, no --config).',
+  MAPPING_REFUSED:
+    'The controller\'s answer cannot be used (not JSON, invalid, too large); the hosts file was not touched.',
+  CONTROLLER_UNAVAILABLE:
+    'The controller could not be asked (connection, timeout, HTTP status); the hosts file keeps the last mapping.',
+  ROLLBACK_REFUSED:
+    'A mapping older than the one applied (a stale controller or a replayed answer); the hosts file was not touched.',
+  AGENT_STATE_INVALID:
+    'The agent\'s state file is unreadable or corrupt: the applied version is unknown, so nothing is applied.',
+  AGENT_STATE_WRITE_FAILED: 'The agent\'s state could not be saved; the hosts file was not touched.',
+  HOSTS_READ_FAILED: 'The hosts file cannot be read (missing, unreadable, not UTF-8).',
+  HOSTS_WRITE_FAILED: 'The hosts file could not be replaced; the message says whether it was left unchanged.',
+} as const;
+
+export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES;
+
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+
+  constructor(code: AgentErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
 
 /** One or more config problems, one per line, each `file: key.path: what is wrong`. */
-export class ConfigError extends Error {
-  readonly code = 'AGENT_CONFIG_INVALID';
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
+export class ConfigError extends AgentError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('AGENT_CONFIG_INVALID', problems.join('\n'));
+    this.problems = problems;
+  }
+}
+
+export class UsageError extends AgentError {
+  constructor(message: string) {
+    super('AGENT_USAGE', message);
   }
 }
 
 /** The controller's answer cannot be used; the hosts file was not touched. */
-export class MappingRefusedError extends Error {
-  readonly code = 'MAPPING_REFUSED';
-  constructor(
-    readonly controller: string,
-    reason: string,
-  ) {
-    super(`refused the mapping from ${controller}: ${reason}; the hosts file is unchanged`);
-    this.name = 'MappingRefusedError';
+export class MappingRefusedError extends AgentError {
+  readonly controller: string;
+
+  constructor(controller: string, reason: string) {
+    super('MAPPING_REFUSED', `refused the mapping from ${controller}: ${reason}; the hosts file is unchanged`);
+    this.controller = controller;
   }
 }
 
 /** The controller could not be asked (connection, timeout, HTTP status); we stay fail-static. */
-export class ControllerUnavailableError extends Error {
-  readonly code = 'CONTROLLER_UNAVAILABLE';
-  constructor(
-    readonly controller: string,
-    reason: string,
-  ) {
-    super(`controller ${controller} unavailable: ${reason}`);
-    this.name = 'ControllerUnavailableError';
+export class ControllerUnavailableError extends AgentError {
+  readonly controller: string;
+
+  constructor(controller: string, reason: string) {
+    super('CONTROLLER_UNAVAILABLE', `controller ${controller} unavailable: ${reason}`);
+    this.controller = controller;
   }
 }
 
 /** An older mapping than the one already applied: a stale controller or a replayed response. */
-export class RollbackRefusedError extends Error {
-  readonly code = 'ROLLBACK_REFUSED';
-  constructor(
-    readonly offered: number,
-    readonly applied: number,
-    detail = `version ${offered} is older than the applied version ${applied}`,
-  ) {
+export class RollbackRefusedError extends AgentError {
+  readonly offered: number;
+  readonly applied: number;
+
+  constructor(offered: number, applied: number, detail = `version ${offered} is older than the applied version ${applied}`) {
     super(
+      'ROLLBACK_REFUSED',
       `refused ${detail} (a stale controller or a replayed response); keeping the hosts file as it is. `
       + 'If the controller state was deliberately reset, delete the agent state file to accept it.',
     );
-    this.name = 'RollbackRefusedError';
+    this.offered = offered;
+    this.applied = applied;
   }
 }
 
 /** The agent's own state file is unreadable or corrupt: we cannot tell which version we applied. */
-export class AgentStateError extends Error {
-  readonly code = 'AGENT_STATE_INVALID';
-  constructor(
-    readonly file: string,
-    reason: string,
-  ) {
-    super(`agent state ${file}: ${reason}`);
-    this.name = 'AgentStateError';
+export class AgentStateError extends AgentError {
+  readonly file: string;
+
+  constructor(file: string, reason: string) {
+    super('AGENT_STATE_INVALID', `agent state ${file}: ${reason}`);
+    this.file = file;
   }
 }
 
-export type HostsFileErrorCode = 'HOSTS_READ_FAILED' | 'HOSTS_WRITE_FAILED';
+/** The new floor could not be saved: applying the mapping anyway would lose it at the next restart. */
+export class AgentStateWriteError extends AgentError {
+  readonly file: string;
+
+  /** `what`: what failed, naming the file or directory. */
+  constructor(file: string, what: string, options?: ErrorOptions) {
+    super('AGENT_STATE_WRITE_FAILED', `${what}; the hosts file is not touched`, options);
+    this.file = file;
+  }
+}
 
 /** The hosts file could not be read or replaced; the message says whether it was left unchanged. */
-export class HostsFileError extends Error {
+export class HostsFileError extends AgentError {
+  readonly path: string;
+  /** The underlying errno (`ENOSPC`, `EACCES`, …) when there is one. */
+  readonly errno: string | undefined;
+
   constructor(
-    readonly code: HostsFileErrorCode,
-    readonly path: string,
+    code: 'HOSTS_READ_FAILED' | 'HOSTS_WRITE_FAILED',
+    path: string,
     message: string,
-    /** The underlying errno (`ENOSPC`, `EACCES`, …) when there is one. */
-    readonly errno?: string,
+    errno?: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.name = 'HostsFileError';
+    super(code, message, options);
+    this.path = path;
+    this.errno = errno;
   }
 }

@@ -6,3 +6,4 @@ export * from './errors.js';
 export { probeGreeting, readGreeting } from './probe.js';
 export { createAgent, createLogger } from './setup.js';
 export { StateFile } from './state.js';
+export { AGENT_VERSION } from './version.js';

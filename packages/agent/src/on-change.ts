@@ -25,9 +25,9 @@ export function runOnChange(command: string, mapping: Mapping, log: Logger): Pro
       stderr = (stderr + chunk.toString('utf8')).slice(-500);
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), ON_CHANGE_TIMEOUT_MS);
-    child.on('error', (err) => {
+    child.on('error', (error) => {
       clearTimeout(timer);
-      log.error({ on_change: command }, `on_change "${command}" could not start: ${err.message}`);
+      log.error({ on_change: command }, `on_change "${command}" could not start: ${error.message}`);
       resolve();
     });
     child.on('close', (code, signal) => {

@@ -29,8 +29,8 @@ export function probeGreeting(address: string, port: number, timeoutMs: number):
         }),
       timeoutMs,
     );
-    socket.on('error', (err: NodeJS.ErrnoException) =>
-      finish({ reachable: false, detail: `connect ${err.code ?? err.message}` }),
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      finish({ reachable: false, detail: `connect ${error.code ?? error.message}` }),
     );
     socket.on('close', () => finish({ reachable: false, detail: 'closed before a greeting' }));
     socket.on('data', (chunk: Buffer) => {

@@ -12,9 +12,9 @@ export function readToken(configFile: string, tokenFile: string): string {
   let text: string;
   try {
     text = readFileSync(tokenFile, 'utf8');
-  } catch (err) {
+  } catch (error) {
     throw new ConfigError([
-      `${configFile}: token_file: cannot read ${tokenFile}: ${(err as NodeJS.ErrnoException).code}`,
+      `${configFile}: token_file: cannot read ${tokenFile}: ${(error as NodeJS.ErrnoException).code}`,
     ]);
   }
   const { tokens, problems } = parseTokens(text);
@@ -27,9 +27,9 @@ function readCa(configFile: string, caFile: string | undefined): string | undefi
   if (!caFile) return undefined;
   try {
     return readFileSync(caFile, 'utf8');
-  } catch (err) {
+  } catch (error) {
     throw new ConfigError([
-      `${configFile}: ca_file: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code}`,
+      `${configFile}: ca_file: cannot read ${caFile}: ${(error as NodeJS.ErrnoException).code}`,
     ]);
   }
 }

@@ -1,9 +1,8 @@
 import { mkdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Mapping } from '@pullover/protocol';
+import { AtomicWriteError, describeErrno, Mapping, removeStrayTemps, writeFileAtomic } from '@pullover/protocol';
 import { z } from 'zod';
-import { AgentStateError } from './errors.js';
-import { removeStrayTemps, writeHostsFile } from './hosts/write.js';
+import { AgentStateError, AgentStateWriteError } from './errors.js';
 
 /**
  * What survives an agent restart: the anti-rollback floor, and the mapping itself so that a
@@ -23,9 +22,12 @@ export function appliedVersion(state: AgentState): number {
 }
 
 export class StateFile {
+  readonly dir: string;
   readonly path: string;
-  private dirMade = false;
-  constructor(readonly dir: string) {
+  #dirMade = false;
+
+  constructor(dir: string) {
+    this.dir = dir;
     this.path = join(dir, 'agent-state.json');
   }
 
@@ -33,9 +35,9 @@ export class StateFile {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
-      throw new AgentStateError(this.path, `cannot read: ${(err as NodeJS.ErrnoException).code}`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
+      throw new AgentStateError(this.path, `cannot read: ${(error as NodeJS.ErrnoException).code}`);
     }
     let json: unknown;
     try {
@@ -50,10 +52,19 @@ export class StateFile {
   }
 
   async save(state: AgentState): Promise<void> {
-    if (!this.dirMade) await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    this.dirMade = true;
-    // The hosts writer is a crash-safe replace of any file: a torn state file would lose the floor.
-    await writeHostsFile(this.path, `${JSON.stringify(state)}\n`);
+    if (!this.#dirMade) {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+        throw new AgentStateWriteError(this.path, `cannot create ${this.dir}: ${describeErrno(error)}`, { cause: error });
+      });
+      this.#dirMade = true;
+    }
+    // Never rewritten in place, unlike the hosts file: a torn state file would lose the floor.
+    await writeFileAtomic(this.path, `${JSON.stringify(state)}\n`, { mode: 0o644, blocking: true }).catch(
+      (error: unknown) => {
+        const what = error instanceof AtomicWriteError ? error.message : describeErrno(error);
+        throw new AgentStateWriteError(this.path, what, { cause: error });
+      },
+    );
   }
 
   /**
@@ -67,8 +78,8 @@ export class StateFile {
     try {
       await unlink(this.path);
       removed.push(this.path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') throw new AgentStateError(this.path, `cannot delete: ${code}`);
     }
     return removed;

@@ -2,9 +2,10 @@
 // agent wrote is left behind. The hosts file first: if its write fails, the state still tells a
 // restarted agent what it had applied.
 import { realpathSync } from 'node:fs';
+import { removeStrayTemps } from '@pullover/protocol';
 import type { AgentConfig } from './config.js';
 import { planUninstall, type UninstallPlan } from './hosts/block.js';
-import { readHostsFile, removeStrayTemps, type WriteResult, writeHostsFile } from './hosts/write.js';
+import { readHostsFile, type WriteResult, writeHostsFile } from './hosts/write.js';
 import { StateFile } from './state.js';
 
 export interface UninstallOutcome {

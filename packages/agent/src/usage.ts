@@ -18,6 +18,7 @@ options:
   -c, --config FILE            agent.yaml: controllers, token_file, hosts_file (default /etc/hosts), state_dir
   --json                       status as one JSON object
   -h, --help                   this text (also after a command)
+  --version                    the agent's version
 
 examples:
   pullover-agent sync --config /etc/pullover/agent.yaml

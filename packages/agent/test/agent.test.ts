@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PulloverAgent } from '../src/agent.js';
 import { AgentConfigSchema } from '../src/config.js';
 import { StateFile } from '../src/state.js';
+import { AGENT_VERSION } from '../src/version.js';
 
 const HOST = 'mysql-master.myservice.com';
 const ORIGINAL = '127.0.0.1\tlocalhost\n';
@@ -105,8 +106,26 @@ describe('PulloverAgent.apply, on real files', () => {
     const agent = make();
     await agent.init();
     await writeFile(join(dir, 'state'), ''); // a file where the state dir should be
-    await expect(agent.apply(mapping(4, '127.0.10.2'), 'test')).rejects.toThrow(/state/);
+    await expect(agent.apply(mapping(4, '127.0.10.2'), 'test')).rejects.toMatchObject({
+      code: 'AGENT_STATE_WRITE_FAILED',
+      message: expect.stringMatching(/^cannot create .*state: .*; the hosts file is not touched$/),
+    });
     expect(await readFile(hostsFile, 'utf8')).toBe(ORIGINAL);
     expect(agent.appliedVersion).toBe(0);
+  });
+});
+
+describe('the agent version', () => {
+  it('is the one in package.json, and goes out with every report', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(AGENT_VERSION).toBe(version);
+    const config = AgentConfigSchema.parse({ controllers: ['http://127.0.0.1:1'], token_file: '/unused' });
+    const agent = new PulloverAgent({
+      config,
+      clients: [],
+      stateFile: new StateFile('/nonexistent'),
+      logger: pino({ level: 'silent' }),
+    });
+    expect((await agent.buildReport()).agent_version).toBe(version);
   });
 });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import {
   chmod,
   chown,
@@ -15,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { WriterChild } from '../../protocol/test/mount-namespace.js';
 import { HostsFileError } from '../src/errors.js';
 import { readHostsFile, writeHostsFile } from '../src/hosts/write.js';
 
@@ -111,55 +111,16 @@ describe('readHostsFile', () => {
   });
 });
 
-// A bind-mounted file (Docker's /etc/hosts) needs a private mount namespace, hence a child process
-// running the real module, compiled on the fly because the rest of the package may not build yet.
+// Docker bind-mounts /etc/hosts: rename cannot replace it, so the agent rewrites it in place.
 describe('writeHostsFile on a bind-mounted file', () => {
-  const repo = fileURLToPath(new URL('../../../', import.meta.url));
-  let build: string;
+  let child: WriterChild;
 
   beforeAll(async () => {
-    build = await mkdtemp(join(tmpdir(), 'pullover-hosts-build-'));
-    await symlink(join(repo, 'node_modules'), join(build, 'node_modules'));
-    const tsc = spawnSync(
-      process.execPath,
-      [
-        join(repo, 'node_modules/typescript/bin/tsc'),
-        ...['--outDir', join(build, 'dist'), '--rootDir', join(repo, 'packages/agent/src')],
-        ...['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2023'],
-        ...['--skipLibCheck', '--types', 'node', join(repo, 'packages/agent/src/hosts/write.ts')],
-      ],
-      { encoding: 'utf8', cwd: repo },
-    );
-    // Type errors elsewhere still emit; only a missing output is fatal here.
-    await stat(join(build, 'dist/hosts/write.js')).catch(() => {
-      throw new Error(`tsc produced no write.js:\n${tsc.stdout}${tsc.stderr}`);
-    });
-    const child = `
-      import { readdirSync, readFileSync } from 'node:fs';
-      import { dirname } from 'node:path';
-      const { writeHostsFile } = await import(${JSON.stringify(join(build, 'dist/hosts/write.js'))});
-      const [target, content] = process.argv.slice(2);
-      const result = await writeHostsFile(target, content).catch((e) => ({ code: e.code, message: e.message }));
-      const files = readdirSync(dirname(target)).sort();
-      console.log(JSON.stringify({ result, seen: readFileSync(target, 'utf8'), files }));
-    `;
-    await writeFile(join(build, 'child.mjs'), child);
+    child = await WriterChild.build(fileURLToPath(new URL('../src/hosts/write.ts', import.meta.url)), 'writeHostsFile');
   }, 30_000);
-  afterAll(() => rm(build, { recursive: true, force: true }));
+  afterAll(() => child.remove());
 
-  /** Runs `setup` (sh, with $SRC, $DIR, $HOSTS) then the child in a private mount namespace. */
-  function inNamespace(setup: string): { result: Record<string, string>; seen: string; files: string[] } {
-    const script = `${setup} && exec "$NODE" "$CHILD" "$HOSTS" "$CONTENT"`;
-    const env = {
-      ...process.env,
-      ...{ SRC: join(dir, 'src'), DIR: join(dir, 'etc'), HOSTS: join(dir, 'etc', 'hosts') },
-      ...{ NODE: process.execPath, CHILD: join(build, 'child.mjs'), CONTENT: NEW },
-    };
-    const run = spawnSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8', env, timeout: 10_000 });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    return JSON.parse(run.stdout);
-  }
+  const inNamespace = (setup: string) => child.run(setup, { src: join(dir, 'src'), dir: join(dir, 'etc') }, NEW);
 
   beforeEach(async () => {
     await writeFile(join(dir, 'src'), OLD);

@@ -1,4 +1,3 @@
-import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,8 @@ import {
   parseConfig,
   type Store,
 } from '../src/index.js';
+import type { ReplicaStatus } from '../src/mysql/dialect.js';
+import type { ServerObservation } from '../src/topology/observation.js';
 
 export const AGENT_TOKEN = 'agent-token-0123456789abcdef';
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
@@ -31,7 +32,7 @@ export async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** The DESIGN's example cluster, as a plain document. */
+/** The cluster of examples/controller.yaml (mysql1 the master, mysql2 a candidate, mysql3 no_master), as a plain document. */
 export function clusterDoc(name = 'myservice', hostname = 'mysql-master.myservice.com', net = '200.200.200') {
   return {
     name,
@@ -160,4 +161,43 @@ export function replicaStatus(masterHost: string, change: Partial<ReplicaStatus>
     receivedPosition: 'mysql-bin.000001:1000',
     ...change,
   };
+}
+
+/** When the tests' observations were made, unless a test says otherwise. */
+export const OBSERVED_AT = new Date('2025-01-02T03:04:07.000Z');
+
+export interface ObservationChange extends Omit<Partial<ServerObservation>, 'replica'> {
+  /** The first three octets of the cluster's addresses (default 200.200.200); a server's last one is its name's last digit. */
+  readonly net?: string;
+  /** What it has executed and received (default 0-1-100). */
+  readonly gtid?: string;
+  /** Changes to its replication from the master at the net's .1; null: it replicates from nobody. */
+  readonly replica?: Partial<ReplicaStatus> | null;
+}
+
+/** One look at a server: a reachable, read-only MariaDB replica of the net's .1, caught up, unless `change` says otherwise. */
+export function observation(
+  name: string,
+  { net = '200.200.200', gtid = '0-1-100', replica, ...change }: ObservationChange = {},
+): ServerObservation {
+  return {
+    name,
+    address: `${net}.${name.slice(-1)}`,
+    at: OBSERVED_AT,
+    reachable: true,
+    flavor: 'mariadb',
+    readOnly: true,
+    executedGtid: gtid,
+    replica: replica === null ? null : replicaStatus(`${net}.1`, { receivedGtid: gtid, ...replica }),
+    ...change,
+  };
+}
+
+/** One look at a server that did not answer. */
+export function unreachableObservation(
+  name: string,
+  failure?: ServerObservation['failure'],
+  { net = '200.200.200', at = OBSERVED_AT }: { net?: string; at?: Date } = {},
+): ServerObservation {
+  return { name, address: `${net}.${name.slice(-1)}`, at, reachable: false, ...(failure ? { failure } : {}) };
 }

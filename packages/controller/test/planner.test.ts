@@ -3,7 +3,7 @@ import { plan, type PlannerInput } from '../src/failover/planner.js';
 import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import { type Flavor, gtidContains } from '../src/mysql/gtid.js';
 import { receivedGtid, type ServerObservation } from '../src/topology/observation.js';
-import { expectInOrder, replicaStatus } from './helpers.js';
+import { expectInOrder, type ObservationChange, observation, unreachableObservation } from './helpers.js';
 
 // mysql1, the master, is dead. Each case lists what the survivors hold (MariaDB "domain-server-seq"
 // positions unless it says MySQL) and whom the planner promotes, or why nobody.
@@ -11,41 +11,22 @@ import { expectInOrder, replicaStatus } from './helpers.js';
 const U1 = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
 const U2 = '4d8b564f-03f4-4975-856a-0e65c3105328';
 
-type SurvivorOptions = Omit<Partial<ServerObservation>, 'replica'> & { replica?: Partial<ReplicaStatus> | null };
+/** mysql1 is dead: its replicas' IO threads keep trying to reconnect. */
+const LOST_MASTER: Partial<ReplicaStatus> = {
+  io: 'connecting',
+  lastIoErrno: 2003,
+  lastIoError: 'Can\'t connect to server on \'200.200.200.1\' (111)',
+  secondsBehind: null,
+};
 
 /** A reachable replica of mysql1, replicating by GTID, that has received (and applied) `gtid`. */
-function survivor(name: string, gtid: string, { replica, ...over }: SurvivorOptions = {}): ServerObservation {
-  return {
-    name,
-    address: `200.200.200.${name.slice(-1)}`,
-    at: new Date('2025-01-02T03:04:07.000Z'),
-    reachable: true,
-    readOnly: true,
-    executedGtid: gtid,
-    replica:
-      replica === null
-        ? null
-        : replicaStatus('200.200.200.1', {
-            io: 'connecting',
-            receivedGtid: gtid,
-            lastIoErrno: 2003,
-            lastIoError: 'Can\'t connect to server on \'200.200.200.1\' (111)',
-            secondsBehind: null,
-            ...replica,
-          }),
-    ...over,
-  };
+function survivor(name: string, gtid: string, { replica, ...change }: ObservationChange = {}): ServerObservation {
+  return observation(name, { gtid, ...change, replica: replica === null ? null : { ...LOST_MASTER, ...replica } });
 }
 
 /** A survivor the controller cannot look at. */
 function down(name: string): ServerObservation {
-  return {
-    name,
-    address: `200.200.200.${name.slice(-1)}`,
-    at: new Date('2025-01-02T03:04:07.000Z'),
-    reachable: false,
-    failure: { kind: 'timeout', message: `${name}: connect ETIMEDOUT` },
-  };
+  return unreachableObservation(name, { kind: 'timeout', message: `${name}: connect ETIMEDOUT` });
 }
 
 const brokenSql = { replica: { lastSqlErrno: 1062, lastSqlError: 'Duplicate entry \'7\' for key \'PRIMARY\'', sqlRunning: false } };

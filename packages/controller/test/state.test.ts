@@ -11,6 +11,8 @@ import {
   StateError,
   StateKeeper,
 } from '../src/index.js';
+import type { FailoverRecord } from '@pullover/protocol';
+import { clusterMetrics } from '../src/http/cluster-metrics.js';
 import type { RunningSwitchover } from '../src/state/schema.js';
 import { clusterDoc, configDoc, tempDir } from './helpers.js';
 
@@ -108,7 +110,7 @@ describe('FileStore', () => {
     const store = new FileStore(await tempDir());
     await writeFile(store.location, FORMAT_1);
     const state = await store.load();
-    expect(state).toEqual({ ...JSON.parse(FORMAT_1), format: 2, failover: {}, failovers: [] });
+    expect(state).toEqual({ ...JSON.parse(FORMAT_1), format: 2, failover: {}, failovers: [], failovers_filed: {} });
     // The next save writes format 2: the previous version then refuses the file instead of misreading it.
     await store.save(state as ControllerState);
     expect(JSON.parse(await readFile(store.location, 'utf8'))).toMatchObject({ format: 2, version: 3 });
@@ -122,12 +124,24 @@ describe('FileStore', () => {
     expect((await store.load())?.failover.myservice).toEqual({ ...failover, switchover: null, switchovers: [] });
   });
 
+  it('names each bad key by its path, an unknown one too', async () => {
+    const store = new FileStore(await tempDir());
+    const bad = { ...first(), clusters: { myservice: { ...first().clusters.myservice, port: 0 } }, extra: 1 };
+    await writeFile(store.location, JSON.stringify(bad));
+    await expect(store.load()).rejects.toThrow(
+      /not a valid pullover state \(clusters\.myservice\.port: .*; extra: unknown key\)/,
+    );
+  });
+
   it('reports a save that cannot happen, keeping the previous file', async () => {
     const dir = await tempDir();
     const store = new FileStore(dir);
     await store.save(first());
     const blocked = new FileStore(join(store.location, 'sub'));
-    await expect(blocked.save(first())).rejects.toMatchObject({ code: 'PULLOVER_STATE_WRITE' });
+    await expect(blocked.save(first())).rejects.toMatchObject({
+      code: 'PULLOVER_STATE_WRITE',
+      message: expect.stringMatching(/^cannot create .*state\.json\/sub: ENOTDIR: .*; the previous state is intact$/),
+    });
     expect(await store.load()).toEqual(first());
   });
 });
@@ -272,5 +286,38 @@ describe('switchover journal', () => {
     expect(saved).toMatchObject({ switchover: null, switchovers: [record], fenced: ['mysql2'] });
     expect(k.fencedServers('myservice')).toEqual(['mysql2']);
     expect((await store.load())?.version).toBe(1);
+  });
+});
+
+describe('failovers filed', () => {
+  function record(n: number, outcome: 'done' | 'failed'): FailoverRecord {
+    const at = new Date(NOW.getTime() + n * 1000).toISOString();
+    return {
+      id: `f${n}`, cluster: 'myservice', trigger: 'auto', old_master: 'mysql1', new_master: 'mysql2',
+      started_at: at, finished_at: at, outcome, version: null, reason: 'mysql1 is dead', steps: [],
+    };
+  }
+
+  it('are counted for good past the records kept, and the counter exported from the count', async () => {
+    const store = new FileStore(await tempDir());
+    const state = first();
+    const k = new StateKeeper(config(), store, new MappingPublisher(mappingOf(state)), state, () => NOW);
+    for (let n = 1; n <= 250; n++) await k.finishFailover('myservice', record(n, n % 10 === 0 ? 'failed' : 'done'));
+
+    const saved = await store.load();
+    expect(saved?.failovers).toHaveLength(200);
+    expect(saved?.failovers_filed).toEqual({ myservice: { done: 225, failed: 25, cancelled: 0 } });
+    const text = clusterMetrics(k, undefined, NOW).join('\n');
+    expect(text).toContain('pullover_failovers_total{cluster="myservice",outcome="done"} 225');
+    expect(text).toContain('pullover_failovers_total{cluster="myservice",outcome="failed"} 25');
+    expect(text).toContain('pullover_failovers_total{cluster="myservice",outcome="cancelled"} 0');
+  });
+
+  it('start from the records kept in a state.json written before the count', async () => {
+    const store = new FileStore(await tempDir());
+    const older: Record<string, unknown> = { ...first(), failovers: [record(1, 'done'), record(2, 'failed'), record(3, 'done')] };
+    delete older.failovers_filed;
+    await writeFile(store.location, JSON.stringify(older));
+    expect((await store.load())?.failovers_filed).toEqual({ myservice: { done: 2, failed: 1, cancelled: 0 } });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replicaStatus } from './helpers.js';
+import { observation, unreachableObservation } from './helpers.js';
 import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import { checkSwitchover, type SwitchoverCheckInput } from '../src/switchover/checks.js';
 import type { ServerObservation } from '../src/topology/observation.js';
@@ -7,20 +7,13 @@ import type { ServerObservation } from '../src/topology/observation.js';
 const NOW = new Date('2026-11-24T05:00:00Z');
 const MASTER = { name: 'mysql1', address: '127.0.99.1', port: 3306 };
 
+const NET = { net: '127.0.99', at: NOW };
+
 function replica(name: string, change: Partial<ReplicaStatus> = {}, gtid = '0-1-100'): ServerObservation {
-  return {
-    name,
-    address: `127.0.99.${name.slice(-1)}`,
-    at: NOW,
-    reachable: true,
-    flavor: 'mariadb',
-    readOnly: true,
-    executedGtid: gtid,
-    replica: replicaStatus(MASTER.address, { receivedGtid: gtid, ...change }),
-  };
+  return observation(name, { ...NET, gtid, replica: change });
 }
 
-const master: ServerObservation = { name: 'mysql1', address: MASTER.address, at: NOW, reachable: true, flavor: 'mariadb', readOnly: false, executedGtid: '0-1-100', replica: null };
+const master = observation('mysql1', { ...NET, readOnly: false, replica: null });
 
 function input(change: Partial<SwitchoverCheckInput> = {}): SwitchoverCheckInput {
   return {
@@ -62,7 +55,7 @@ describe('checkSwitchover', () => {
   });
 
   it('leaves fenced former masters out', () => {
-    const r = checkSwitchover(input({ fenced: ['mysql3'], observations: [master, replica('mysql2'), { name: 'mysql3', address: 'x', at: NOW, reachable: false }] }));
+    const r = checkSwitchover(input({ fenced: ['mysql3'], observations: [master, replica('mysql2'), unreachableObservation('mysql3', undefined, NET)] }));
     expect(r).toMatchObject({ ok: true, target: 'mysql2', repoint: ['mysql1'] });
     expect(r.checks).toContain('mysql3 is fenced (a former master): left out; rejoin it first to include it');
   });

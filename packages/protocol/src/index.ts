@@ -14,3 +14,5 @@ export const BLOCK_END = '# END pullover';
 export * from './config-file.js';
 export * from './duration.js';
 export * from './events.js';
+export * from './issues.js';
+export * from './atomic-write.js';

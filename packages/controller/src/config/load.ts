@@ -30,7 +30,7 @@ export type LoadedConfig = ControllerConfig & { readonly secrets: Secrets };
  */
 export function parseConfig(input: unknown, source: string, baseDir = dirname(source)): ControllerConfig {
   const result = ControllerSchema.safeParse(input, { error: missingKeyMessage });
-  if (!result.success) throw new ConfigError(issueLines(source, result.error.issues));
+  if (!result.success) throw new ConfigError(issueLines(result.error.issues, source));
   const config = result.data;
   const at = (path: string) => resolve(baseDir, path);
   config.state_dir = at(config.state_dir);

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { Listen } from './listen.js';
 import { checkCrossFieldRules } from './rules.js';
 
-// The keys are the public contract of controller.yaml (DESIGN "Config files"): add keys, rename none.
+// The keys are the public contract of controller.yaml: operators' files and scripts use them, so
+// keys are added, never renamed.
 // Every object is strict: a misspelt optional key ("no_mastr") would otherwise be silently ignored.
 
 const FilePath = z.string().min(1, 'expected a file path');
@@ -98,6 +99,4 @@ export const ControllerSchema = z
   // everything; the rules read the partial value defensively.
   .superRefine((value, ctx) => checkCrossFieldRules(value, ctx), { when: () => true });
 
-export type ServerConfig = z.output<typeof ServerSchema>;
-export type ClusterConfig = z.output<typeof ClusterSchema>;
 export type ControllerSchemaOutput = z.output<typeof ControllerSchema>;

@@ -39,12 +39,14 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
     blocked.push([`{${c}}`, keeper.blockedUntil(cluster.name, now) ? 1 : 0]);
     paused.push([`{${c}}`, keeper.pausedUntil(cluster.name, now) ? 1 : 0]);
     running.push([`{${c}}`, state.running ? 1 : 0]);
-    const records = keeper.state.failovers.filter((r) => r.cluster === cluster.name);
     failedSteps.push([`{${c}}`, lastFailedSteps(keeper, cluster.name).length]);
+    // The durable count, not the records: those are capped, and a counter must never go down.
+    const filed = keeper.state.failovers_filed[cluster.name];
     for (const outcome of ['done', 'failed', 'cancelled'] as const) {
-      total.push([`{${c},outcome="${outcome}"}`, records.filter((r) => r.outcome === outcome).length]);
+      total.push([`{${c},outcome="${outcome}"}`, filed?.[outcome] ?? 0]);
     }
-    for (const step of records.at(-1)?.steps ?? []) stepSeconds.push([`{${c},step="${step.name}"}`, step.ms / 1000]);
+    const last = keeper.state.failovers.findLast((r) => r.cluster === cluster.name);
+    for (const step of last?.steps ?? []) stepSeconds.push([`{${c},step="${step.name}"}`, step.ms / 1000]);
   }
   return [
     metric('pullover_master_up', 'gauge', 'Whether the detector finds the master alive (1) or not (0).', up),
@@ -56,7 +58,7 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
     metric('pullover_failover_blocked', 'gauge', 'Automatic failover blocked after the last one (until ack or min_interval).', blocked),
     metric('pullover_failover_paused', 'gauge', 'Automatic failover paused by an operator (pullover-controller pause).', paused),
     metric('pullover_failover_running', 'gauge', 'A failover of the cluster is under way.', running),
-    metric('pullover_failovers_total', 'counter', 'Failovers recorded in the state dir, by outcome.', total),
+    metric('pullover_failovers_total', 'counter', 'Failovers filed since the state dir began, by outcome.', total),
     metric('pullover_last_failover_failed_steps', 'gauge', 'Steps of the last failover that did not do all they should (a replica not repointed): a human must look.', failedSteps),
     metric('pullover_last_failover_step_seconds', 'gauge', 'How long each step of the last failover took.', stepSeconds),
   ];

@@ -1,20 +1,24 @@
-import { isIPv4 } from 'node:net';
 import { isAddress, isHostname } from '@pullover/protocol';
 import { ConfigError } from '../errors.js';
+import { DEFAULT, type MhaFile, mergeMhaFiles, type Section, type Setting } from './mha-ini.js';
+import { noteKey, Notes } from './mha-notes.js';
+import {
+  type ImportOptions,
+  type ImportPlan,
+  PASSWORD_FILE,
+  type PlannedServer,
+  REPL_PASSWORD_FILE,
+  renderYaml,
+} from './mha-yaml.js';
 
 // `pullover-controller import-mha`: MHA config files in, controller.yaml text and notes out. Pure:
 // the CLI reads and writes the files. A password is never copied into the output or a note: the
-// YAML names the file it belongs in, and the notes say so.
+// YAML names the file it belongs in, and the notes say so. Reading the files is mha-ini.ts, the
+// notes on settings pullover has no key for mha-notes.ts, the YAML text mha-yaml.ts; the
+// decisions are here.
 
-export interface MhaFile {
-  readonly file: string;
-  readonly text: string;
-}
-
-export interface ImportOptions {
-  readonly cluster: string;
-  readonly hostnames: readonly string[];
-}
+export type { ImportOptions } from './mha-yaml.js';
+export type { MhaFile } from './mha-ini.js';
 
 export interface MhaImport {
   readonly yaml: string;
@@ -22,129 +26,8 @@ export interface MhaImport {
   readonly notes: readonly string[];
 }
 
-interface Setting {
-  readonly value: string;
-  readonly file: string;
-  readonly line: number;
-  readonly order: number;
-}
-
-type Section = Map<string, Setting>;
-
-export const PASSWORD_FILE = '/etc/pullover/mysql-password';
-export const REPL_PASSWORD_FILE = '/etc/pullover/repl-password';
-const DEFAULT = 'server default';
-
-const NO_SSH = 'not needed: pullover uses no SSH and no MHA node tools on the MySQL servers; drop it';
-const FLAT = 'no equivalent: every server listed replicates from the master and is repointed to the new one; '
-  + 'leave replicas of replicas out of servers';
-
-/** MHA settings that pullover has no key for, and what the operator does about each. */
-const EXPLAINED: Readonly<Record<string, string>> = {
-  ssh_user: NO_SSH, ssh_host: NO_SSH, ssh_ip: NO_SSH, ssh_port: NO_SSH, ssh_options: NO_SSH,
-  ssh_connection_timeout: NO_SSH, skip_init_ssh_check: NO_SSH, remote_workdir: NO_SSH, client_bindir: NO_SSH,
-  client_libdir: NO_SSH, master_pid_file: NO_SSH, disable_log_bin: NO_SSH,
-  manager_workdir: 'not needed: state lives in state_dir, and there is no failover.complete file to delete '
-    + '(`pullover-controller ack` lifts the post-failover block)',
-  manager_log: 'not needed: the controller logs to stdout (journald under systemd)',
-  master_binlog_dir: 'not needed: pullover does not copy binlog events off a dead master over SSH; '
-    + 'use semi-sync replication so that no acknowledged write lives on the master alone',
-  secondary_check_script: 'not needed: pullover confirms a dead master through the replicas and the agents '
-    + 'on the app servers (what masterha_secondary_check was for); drop it',
-  master_ip_online_change_script: 'no equivalent yet: `pullover-controller switchover` does not call it '
-    + '(the agents move the hostname); if it does more (a VIP, DNS), run that by hand around a switchover',
-  check_repl_delay: 'no equivalent: a candidate is preferred however far behind (like check_repl_delay=0), '
-    + 'and the new master gets failover.catchup_timeout (60s) to apply its relay log',
-  latest_priority: 'no equivalent: a candidate first, then the most advanced replica, then config order '
-    + '(like latest_priority=1)',
-  ignore_fail: 'not needed: a failover goes on with the replicas that answer and leaves out the others '
-    + '(like ignore_fail=1 on every server)',
-  multi_tier_slave: FLAT,
-  use_gtid_auto_pos: 'not needed: pullover always repoints by GTID (MASTER_USE_GTID=slave_pos, '
-    + 'MASTER_AUTO_POSITION=1); file/position replication is not supported',
-  skip_reset_slave: 'no equivalent: the new master always gets RESET SLAVE ALL',
-  check_repl_filter: 'no equivalent: make sure every server has the same replication filters',
-  log_level: 'use `pullover-controller run --log-level LEVEL` instead',
-  init_conf_load_script: 'no equivalent: write what it printed into the YAML and the password files',
-};
-
-const SERVER_KEYS = new Set(['hostname', 'ip', 'port', 'candidate_master', 'no_master', 'user', 'password',
-  'repl_user', 'repl_password', 'ignore_fail', 'ssh_user', 'ssh_host', 'ssh_ip', 'ssh_port', 'ssh_options',
-  'ssh_connection_timeout', 'skip_init_ssh_check', 'remote_workdir', 'master_binlog_dir', 'client_bindir',
-  'client_libdir', 'master_pid_file', 'disable_log_bin', 'skip_reset_slave']);
-const CLUSTER_KEYS = new Set(['ping_type', 'ping_interval', 'master_ip_failover_script', 'shutdown_script',
-  'report_script', 'last_failover_minute']);
-
-/** MHA's INI dialect (Config::Tiny): `[section]`, `key=value`, whole-line `#`/`;` comments. */
-export function parseMhaText(text: string, file: string, order = 0): Map<string, Section> {
-  const sections = new Map<string, Section>();
-  let current: Section | undefined;
-  for (const [i, raw] of text.replace(/^\uFEFF/, '').split(/\r?\n/).entries()) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const header = /^\[\s*([^\]]*?)\s*\]$/.exec(line);
-    const pair = /^([^=]*?)\s*=\s*(.*)$/.exec(line);
-    if (header?.[1]) {
-      const name = header[1].toLowerCase();
-      current = sections.get(name) ?? new Map();
-      sections.set(name, current);
-    } else if (pair?.[1] && current) {
-      // No inline comments: Config::Tiny keeps "#" inside a value, and passwords may hold one.
-      current.set(pair[1].toLowerCase(), { value: pair[2] ?? '', file, line: i + 1, order });
-    } else {
-      // The line itself is not echoed: it may be a password missing its "=".
-      const what = pair?.[1] ? 'a setting before any [section]' : 'expected [section], key=value or a # comment';
-      throw new ConfigError([`${file}:${i + 1}: MHA config syntax: ${what}`]);
-    }
-  }
-  return sections;
-}
-
-/** Later files override earlier ones key by key, like MHA's global file under the application file. */
-function merge(files: readonly MhaFile[]): Map<string, Section> {
-  const merged = new Map<string, Section>();
-  for (const [order, { file, text }] of files.entries()) {
-    for (const [name, section] of parseMhaText(text, file, order)) {
-      const into = merged.get(name) ?? new Map<string, Setting>();
-      // "report_script=" in the application file switches off the global file's: MHA reads "" as unset.
-      for (const [key, setting] of section) {
-        if (setting.value === '') into.delete(key);
-        else into.set(key, setting);
-      }
-      merged.set(name, into);
-    }
-  }
-  return merged;
-}
-
-interface Note {
-  readonly at: Setting | undefined;
-  readonly text: string;
-}
-
-class Notes {
-  readonly list: Note[] = [];
-
-  constructor(readonly lastFile: string) {}
-
-  add(section: string, key: string, at: Setting | undefined, text: string): void {
-    const where = at ? `${at.file}:${at.line}` : this.lastFile;
-    this.list.push({ at, text: `${where}: [${section}]${key ? ` ${key}` : ''}: ${text}` });
-  }
-
-  sorted(): string[] {
-    const rank = (n: Note) => (n.at ? n.at.order * 1e9 + n.at.line : Number.MAX_SAFE_INTEGER);
-    return [...this.list].sort((a, b) => rank(a) - rank(b)).map((n) => n.text);
-  }
-}
-
-interface Server {
+interface Server extends PlannedServer {
   readonly section: string;
-  readonly name: string;
-  readonly address: string;
-  readonly comment: string;
-  readonly candidate: boolean;
-  readonly noMaster: boolean;
   /** Its own section over [server default]. */
   readonly settings: Section;
   readonly own: Section;
@@ -152,7 +35,7 @@ interface Server {
 
 /** Maps MHA config files (global first, application last) to controller.yaml text and the notes. */
 export function importMha(files: readonly MhaFile[], options: ImportOptions): MhaImport {
-  const sections = merge(files);
+  const sections = mergeMhaFiles(files);
   const notes = new Notes(files.at(-1)?.file ?? '');
   const defaults = sections.get(DEFAULT) ?? new Map<string, Setting>();
   const serverSections = [...sections].filter(([name]) => name !== DEFAULT && name.startsWith('server'));
@@ -169,20 +52,31 @@ export function importMha(files: readonly MhaFile[], options: ImportOptions): Mh
   const servers = mapServers(serverSections, defaults, notes);
   const master = servers.find((s) => !s.noMaster);
   if (!master) throw new ConfigError([`${notes.lastFile}: every server has no_master=1: none could be the master`]);
-  const yaml = render(files, options, servers, master, defaults, notes);
+  const yaml = renderYaml(files, options, plan(servers, master, defaults, notes));
   return { yaml, notes: notes.sorted() };
 }
 
-/** Notes for the settings that have no key of their own in the YAML. */
-function noteKey(notes: Notes, section: string, key: string, at: Setting): void {
-  const explained = EXPLAINED[key];
-  if (explained !== undefined) {
-    notes.add(section, key, at, explained);
-  } else if (section !== DEFAULT && CLUSTER_KEYS.has(key)) {
-    notes.add(section, key, at, 'not imported: pullover has one value per cluster; set it in [server default]');
-  } else if (!SERVER_KEYS.has(key) && !CLUSTER_KEYS.has(key)) {
-    notes.add(section, key, at, 'unknown MHA setting: not imported (check its spelling)');
-  }
+/** The YAML's values; notes on whatever MHA had that they do not carry over. */
+function plan(servers: Server[], master: Server, defaults: Section, notes: Notes): ImportPlan {
+  const { port, user, replUser } = mysqlSettings(servers, master, notes);
+  const interval = whole(notes, 'ping_interval', defaults.get('ping_interval'), 's');
+  const ping = pingType(notes, defaults.get('ping_type'));
+  const minInterval = whole(notes, 'last_failover_minute', defaults.get('last_failover_minute'), 'm');
+  scriptNotes(defaults, notes);
+  return {
+    servers,
+    master: master.name,
+    port,
+    user,
+    replUser,
+    interval,
+    ping,
+    pingSet: defaults.has('ping_type'),
+    minInterval,
+    failoverScript: defaults.get('master_ip_failover_script')?.value,
+    shutdownScript: defaults.get('shutdown_script')?.value,
+    reportScript: defaults.get('report_script')?.value,
+  };
 }
 
 function flag(notes: Notes, server: string, key: string, at: Setting | undefined): boolean {
@@ -314,77 +208,4 @@ function scriptNotes(defaults: Section, notes: Notes): void {
     notes.add(DEFAULT, 'report_script', report, 'no exact equivalent (MHA passed it --subject, --body …): '
     + 'adapt it to read the PULLOVER_* variables, then set it as failover.hooks.after (commented out)');
   }
-}
-
-/** YAML plain scalar when that reads back as the same string, else a double-quoted one. */
-function scalar(value: string): string {
-  const plain = isIPv4(value)
-    || (/^[A-Za-z_/][\w./@-]*$/.test(value) && !/^(true|false|null|yes|no|on|off|y|n)$/i.test(value));
-  return plain ? value : JSON.stringify(value);
-}
-
-function render(
-  files: readonly MhaFile[],
-  options: ImportOptions,
-  servers: Server[],
-  master: Server,
-  defaults: Section,
-  notes: Notes,
-): string {
-  const { port, user, replUser } = mysqlSettings(servers, master, notes);
-  const interval = whole(notes, 'ping_interval', defaults.get('ping_interval'), 's');
-  const ping = pingType(notes, defaults.get('ping_type'));
-  const minInterval = whole(notes, 'last_failover_minute', defaults.get('last_failover_minute'), 'm');
-  scriptNotes(defaults, notes);
-  const script = defaults.get('master_ip_failover_script')?.value;
-  const shutdown = defaults.get('shutdown_script')?.value;
-  const report = defaults.get('report_script')?.value;
-  const serverLines = servers.map((s) => {
-    const flags = `${s.candidate ? ', candidate: true' : ''}${s.noMaster ? ', no_master: true' : ''}`;
-    return `      - { name: ${scalar(s.name)}, address: ${scalar(s.address)}${flags} } # ${s.comment}`;
-  });
-  const lines = [
-    '# controller.yaml written by `pullover-controller import-mha` from (later files override earlier ones):',
-    ...files.map((f) => `#   ${f.file}`),
-    '# Read the notes it printed, fix every line marked REPLACE, put the secrets in their files, then run',
-    '# `pullover-controller check --config THIS_FILE`. examples/controller.yaml explains every key.',
-    'listen: 0.0.0.0:7420',
-    'state_dir: /var/lib/pullover',
-    'auth:',
-    '  # One token per line (`openssl rand -base64 24`); each agent gets one agent token in its agent.yaml.',
-    '  agent_tokens_file: /etc/pullover/agent-tokens',
-    '  admin_tokens_file: /etc/pullover/admin-tokens',
-    'clusters:',
-    `  - name: ${options.cluster}`,
-    `    master_hostnames: [${options.hostnames.join(', ')}] # the agents point these at the master in /etc/hosts`,
-    '    # MHA finds the master when it starts; pullover reads this key at its very first start only. Here: the',
-    '    # first server without no_master=1. Make sure it is the master today (`check` tells).',
-    `    master: ${scalar(master.name)}`,
-    '    mysql:',
-    `      port: ${port}`,
-    `      user: ${scalar(user)}${user === 'root' ? ' # MHA\'s; a user with only the grants `check` lists is safer' : ''}`,
-    `      password_file: ${PASSWORD_FILE} # MHA's password goes in this file (mode 0600), never here`,
-    `      replication_user: ${scalar(replUser || 'repl')}${replUser ? '' : ' # REPLACE: MHA had no repl_user'}`,
-    `      replication_password_file: ${REPL_PASSWORD_FILE}`,
-    '    # The [serverN] sections in order. Names: a DNS hostname gives its first label (db1.example.com → db1),',
-    '    # an address gives mysqlN. candidate_master=1 → candidate, no_master=1 → no_master.',
-    '    servers:',
-    ...serverLines,
-    '    monitor:',
-    interval
-      ? `      interval: ${interval} # ping_interval`
-      : '      interval: 1s # MHA pinged every 3s; 1s is safe: a death needs the replicas and the agents to agree',
-    '      timeout: 1s',
-    `      ping: ${ping} # ${defaults.has('ping_type') ? 'ping_type' : 'MHA\'s default ping_type, SELECT'}`
-    + (ping === 'insert' ? ' (writes pullover.heartbeat, not infra.chk_masterha)' : ''),
-    '      failures: 3 # like MHA: dead after 3 failed pings',
-    '    failover:',
-    minInterval
-      ? `      min_interval: ${minInterval} # last_failover_minute; \`pullover-controller ack\` lifts it`
-      : '      min_interval: 8h # MHA\'s last_failover_minute default, 480; `pullover-controller ack` lifts it',
-  ];
-  if (script) lines.push(`      mha_failover_script: ${scalar(script)} # master_ip_failover_script: still needed? see the notes`);
-  if (shutdown) lines.push(`      # fence_command: ${scalar(shutdown)} # shutdown_script, once adapted`);
-  if (report) lines.push('      # hooks:', `      #   after: ${scalar(report)} # report_script, once adapted`);
-  return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AtomicWriteError, formatPath, issueLines, writeFileAtomic } from '@pullover/protocol';
 import { describeCause, StateError, StateWriteError } from '../errors.js';
 import { ControllerState, migrateState, STATE_FORMAT } from './schema.js';
 import type { Store } from './store.js';
@@ -8,7 +8,11 @@ import type { Store } from './store.js';
 const RESTORE =
   'It was left untouched. Restore it from a backup: starting without it would restart the version at 1, and agents refuse versions older than the one they applied.';
 
-/** `state_dir/state.json`, replaced atomically: a crash at any instant leaves the old state or the new one. */
+/**
+ * `state_dir/state.json`, replaced atomically (protocol's writeFileAtomic): a crash at any instant
+ * leaves the old state or the new one. Written on the thread pool: a slow disk must not stall the
+ * monitoring of every cluster.
+ */
 export class FileStore implements Store {
   readonly dir: string;
   readonly location: string;
@@ -45,9 +49,9 @@ export class FileStore implements Store {
     }
     const result = ControllerState.safeParse(migrateState(json));
     if (!result.success) {
-      const issues = result.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+      const issues = issueLines(result.error.issues, formatPath).join('; ');
       throw new StateError(
-        `${this.location} is not a valid pullover state (${issues.join('; ')}). ${RESTORE}`,
+        `${this.location} is not a valid pullover state (${issues}). ${RESTORE}`,
       );
     }
     return result.data;
@@ -55,44 +59,20 @@ export class FileStore implements Store {
 
   async save(state: ControllerState): Promise<void> {
     const text = `${JSON.stringify(ControllerState.parse(state), null, 2)}\n`;
-    const temp = join(this.dir, `.state.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(text);
-        // Data on disk before the rename makes it visible, or a crash could leave an empty state.json.
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.location);
     } catch (error) {
-      await rm(temp, { force: true }).catch(() => {});
-      throw new StateWriteError(
-        `cannot save ${this.location}: ${describeCause(error)}; the previous state is intact`,
-        { cause: error },
-      );
+      throw new StateWriteError(`cannot create ${this.dir}: ${describeCause(error)}; the previous state is intact`, {
+        cause: error,
+      });
     }
-    await this.#syncDir();
-  }
-
-  /** The rename itself is durable only once the directory entry is. */
-  async #syncDir(): Promise<void> {
-    let handle: Awaited<ReturnType<typeof open>> | undefined;
     try {
-      handle = await open(this.dir, 'r');
-      await handle.sync();
+      // Never in place: a torn state.json would restart the version at 1.
+      await writeFileAtomic(this.location, text, { mode: 0o600 });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // Some filesystems cannot fsync a directory; the rename is then as durable as they allow.
-      if (code === 'EINVAL' || code === 'EISDIR' || code === 'ENOTSUP') return;
-      throw new StateWriteError(
-        `saved ${this.location} but could not flush ${this.dir} (${describeCause(error)}); the new state may not survive a power loss`,
-        { cause: error },
-      );
-    } finally {
-      await handle?.close();
+      throw new StateWriteError(error instanceof AtomicWriteError ? error.message : describeCause(error), {
+        cause: error,
+      });
     }
   }
 }

@@ -7,16 +7,21 @@ import { describeTarget, publishedCluster } from './published.js';
 import {
   type ClusterFailoverState,
   type ControllerState,
-  FAILOVER_LIMIT,
-  HISTORY_LIMIT,
   type HistoryEntry,
-  NO_FAILOVER,
   type RunningFailover,
   type RunningSwitchover,
   SWITCHOVER_LIMIT,
   type SwitchoverRecord,
 } from './schema.js';
 import type { Store } from './store.js';
+import {
+  type FailoverChange,
+  failoverStateOf,
+  filedFailover,
+  movedMaster,
+  withFailover,
+  withoutFencedMasters,
+} from './transitions.js';
 
 export interface SetMasterOutcome {
   readonly response: SetMasterResponse;
@@ -78,7 +83,7 @@ export class StateKeeper {
   }
 
   failoverState(cluster: string): ClusterFailoverState {
-    return this.#state.failover[cluster] ?? NO_FAILOVER;
+    return failoverStateOf(this.#state, cluster);
   }
 
   /**
@@ -203,14 +208,7 @@ export class StateKeeper {
         record.outcome === 'done'
           ? new Date(this.#now().getTime() + config.failover.min_interval).toISOString()
           : this.failoverState(cluster).blocked_until;
-      await this.#commit({
-        ...this.#state,
-        failover: {
-          ...this.#state.failover,
-          [cluster]: { ...this.failoverState(cluster), running: null, blocked_until: blockedUntil },
-        },
-        failovers: [...this.#state.failovers, record].slice(-FAILOVER_LIMIT),
-      });
+      await this.#commit(filedFailover(this.#state, cluster, record, blockedUntil));
     });
   }
 
@@ -256,11 +254,8 @@ export class StateKeeper {
     return master;
   }
 
-  async #updateFailover(cluster: string, change: (f: ClusterFailoverState) => ClusterFailoverState): Promise<void> {
-    await this.#commit({
-      ...this.#state,
-      failover: { ...this.#state.failover, [cluster]: change(this.failoverState(cluster)) },
-    });
+  async #updateFailover(cluster: string, change: FailoverChange): Promise<void> {
+    await this.#commit(withFailover(this.#state, cluster, change));
   }
 
   async #moveMaster(
@@ -269,14 +264,11 @@ export class StateKeeper {
     event: HistoryEntry['event'],
     detail: string,
     reason: string | undefined,
-    failover: (f: ClusterFailoverState) => ClusterFailoverState,
+    change: FailoverChange,
   ): Promise<number> {
-    const state = this.#state;
-    const version = state.version + 1;
-    const at = this.#now().toISOString();
     const entry: HistoryEntry = {
-      version,
-      at,
+      version: this.#state.version + 1,
+      at: this.#now().toISOString(),
       cluster: cluster.name,
       event,
       previous_master: this.#master(cluster.name),
@@ -284,15 +276,8 @@ export class StateKeeper {
       detail,
       ...(reason ? { reason } : {}),
     };
-    await this.#commit({
-      ...state,
-      version,
-      issued_at: at,
-      clusters: { ...state.clusters, [cluster.name]: publishedCluster(cluster, server) },
-      history: [...state.history, entry].slice(-HISTORY_LIMIT),
-      failover: { ...state.failover, [cluster.name]: failover(this.failoverState(cluster.name)) },
-    });
-    return version;
+    await this.#commit(movedMaster(this.#state, publishedCluster(cluster, server), entry, change));
+    return entry.version;
   }
 
   async #commit(proposed: ControllerState): Promise<void> {
@@ -311,16 +296,4 @@ export class StateKeeper {
     this.#state = next;
     if (mapping) this.#publisher.publish(mapping);
   }
-}
-
-/** The master of each cluster taken off its fenced list: whoever the mapping names must be free to take writes. */
-export function withoutFencedMasters(state: ControllerState): ControllerState {
-  let failover = state.failover;
-  for (const [name, f] of Object.entries(state.failover)) {
-    const master = state.clusters[name]?.master;
-    if (master !== undefined && f.fenced.includes(master)) {
-      failover = { ...failover, [name]: { ...f, fenced: f.fenced.filter((n) => n !== master) } };
-    }
-  }
-  return failover === state.failover ? state : { ...state, failover };
 }

@@ -109,6 +109,7 @@ export function reconcile(
       history: history.slice(-HISTORY_LIMIT),
       failover: saved?.failover ?? {},
       failovers: saved?.failovers ?? [],
+      failovers_filed: saved?.failovers_filed ?? {},
     },
     changed: true,
     log: [

@@ -35,6 +35,14 @@ export type HistoryEntry = z.infer<typeof HistoryEntry>;
 /** The newest failover records kept. */
 export const FAILOVER_LIMIT = 200;
 
+/** Failovers filed per outcome: what the running one ended as. */
+export const FailoverCounts = z.strictObject({
+  done: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  cancelled: z.number().int().min(0),
+});
+export type FailoverCounts = z.infer<typeof FailoverCounts>;
+
 /**
  * A failover under way, saved before its first action: a controller killed at any step resumes it
  * on restart (every step is safe to repeat) instead of leaving the cluster without a writable master.
@@ -121,12 +129,39 @@ export const ControllerState = z.strictObject({
   history: z.array(HistoryEntry),
   failover: z.record(Name, ClusterFailoverState),
   failovers: z.array(FailoverRecord),
+  /**
+   * Per cluster, every failover filed since the state began: `failovers` keeps the newest
+   * FAILOVER_LIMIT only, and the counter exported from this (pullover_failovers_total) must never go down.
+   */
+  failovers_filed: z.record(Name, FailoverCounts),
 });
 export type ControllerState = z.infer<typeof ControllerState>;
 
-/** A format-1 state (before failover existed) read as format 2: nothing blocked, fenced or recorded. */
+/** `counts` with `record` filed; a record still running counts nowhere. */
+export function countFailover(
+  counts: Readonly<Record<string, FailoverCounts>>,
+  record: { readonly cluster: string; readonly outcome: string },
+): Record<string, FailoverCounts> {
+  const { outcome, cluster } = record;
+  if (outcome !== 'done' && outcome !== 'failed' && outcome !== 'cancelled') return { ...counts };
+  const before = counts[cluster] ?? { done: 0, failed: 0, cancelled: 0 };
+  return { ...counts, [cluster]: { ...before, [outcome]: before[outcome] + 1 } };
+}
+
+/**
+ * Reads the state files of earlier versions as the current layout. Format 1 (before failover
+ * existed): nothing blocked, fenced or recorded. Before `failovers_filed`: counted from the records kept.
+ */
 export function migrateState(json: unknown): unknown {
-  const value = json as { format?: unknown } | null;
-  if (value?.format !== 1) return json;
-  return { ...value, format: STATE_FORMAT, failover: {}, failovers: [] };
+  if (json === null || typeof json !== 'object') return json;
+  let value = json as Record<string, unknown>;
+  if (value.format === 1) value = { ...value, format: STATE_FORMAT, failover: {}, failovers: [] };
+  if (value.failovers_filed === undefined && Array.isArray(value.failovers)) {
+    // Shapes are checked by the schema afterwards; here a malformed record only must not throw.
+    const records = (value.failovers as unknown[]).filter(
+      (r): r is { cluster: string; outcome: string } => typeof (r as { cluster?: unknown } | null)?.cluster === 'string',
+    );
+    value = { ...value, failovers_filed: records.reduce(countFailover, {}) };
+  }
+  return value;
 }
