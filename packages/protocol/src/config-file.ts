@@ -1,7 +1,6 @@
 // The pieces both daemons' YAML config loaders share: every problem becomes one line naming the
 // file, the key path and what is wrong (issues.ts); each package wraps those lines in its own ConfigError.
 import YAML from 'yaml';
-import { z } from 'zod';
 
 export type YamlResult =
   | { readonly value: unknown; readonly problems?: never }
