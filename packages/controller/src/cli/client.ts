@@ -7,6 +7,7 @@ import {
   HistoryResponse,
   PauseResponse,
   RejoinResponse,
+  ReplicaHeartbeatResponse,
   SetWritableResponse,
   ResumeResponse,
   type SwitchoverRequest,
@@ -58,6 +59,12 @@ export class AdminClient {
 
   setWritable(cluster: string): Promise<SetWritableResponse> {
     return this.#call('POST', `/v1/clusters/${encodeURIComponent(cluster)}/set-writable`, {}, SetWritableResponse, SHORT_CALL);
+  }
+
+  setReplicaHeartbeat(cluster: string): Promise<ReplicaHeartbeatResponse> {
+    const path = `/v1/clusters/${encodeURIComponent(cluster)}/replica-heartbeat`;
+    // Each replica restarts its replication and is watched until it runs again: seconds, not a short call.
+    return this.#call('POST', path, {}, ReplicaHeartbeatResponse, UNTIL_DONE);
   }
 
   rejoin(cluster: string, server: string): Promise<RejoinResponse> {

@@ -1,7 +1,7 @@
 // Every command of pullover-controller, in the order --help lists them. A new command is one
 // entry here (made with `remote` or `local` in commands/) and, if it asks the controller
 // something new, one AdminClient method.
-import { ACK, FAILOVER, PAUSE, REJOIN, RESUME, SET_MASTER, SET_WRITABLE, SWITCHOVER } from './commands/changes.js';
+import { ACK, FAILOVER, PAUSE, REJOIN, RESUME, SET_HEARTBEAT, SET_MASTER, SET_WRITABLE, SWITCHOVER } from './commands/changes.js';
 import { CHECK, IMPORT_MHA, RUN } from './commands/local.js';
 import { EVENTS, HISTORY, STATUS } from './commands/reads.js';
 import type { CommandEntry, Output } from './spec.js';
@@ -14,6 +14,7 @@ export const COMMANDS = {
   'switchover': SWITCHOVER,
   'rejoin': REJOIN,
   'set-writable': SET_WRITABLE,
+  'set-heartbeat': SET_HEARTBEAT,
   'ack': ACK,
   'pause': PAUSE,
   'resume': RESUME,

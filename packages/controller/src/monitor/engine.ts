@@ -2,6 +2,7 @@ import type {
   FailoverRecord,
   FailoverRequest,
   RejoinResponse,
+  ReplicaHeartbeatResponse,
   SetWritableResponse,
   SwitchoverRequest,
   SwitchoverResponse,
@@ -61,6 +62,10 @@ export class FailoverEngine {
 
   setWritable(cluster: string): Promise<SetWritableResponse> {
     return this.#of(cluster).setWritable();
+  }
+
+  setReplicaHeartbeat(cluster: string): Promise<ReplicaHeartbeatResponse> {
+    return this.#of(cluster).setReplicaHeartbeat();
   }
 
   switchover(cluster: string, request: SwitchoverRequest): Promise<SwitchoverResponse> {

@@ -91,6 +91,20 @@ export const SET_WRITABLE = remote({
   },
 });
 
+export const SET_HEARTBEAT = remote({
+  summary: 'replicas pointed by hand (MariaDB\'s default: a heartbeat every 30 s) get monitor.replica_heartbeat, '
+    + 'so a hung master is confirmed by their silence in seconds; each restarts its replication once',
+  options: CLUSTER,
+  examples: ['set-heartbeat --cluster myservice --config /etc/pullover/controller.yaml'],
+  build: (values) => ({ cluster: values.cluster }),
+  call: async (client, { cluster }, io) => {
+    const r = await client.setReplicaHeartbeat(cluster);
+    const lines = r.replicas.map((x) => `  ${x.outcome.padEnd(7)} ${x.detail}`);
+    io.out([`${r.cluster}: replicas of ${r.master}, a heartbeat every ${r.heartbeat_s} s:`, ...lines].join('\n'));
+    return r.replicas.some((x) => x.outcome === 'failed') ? 1 : 0;
+  },
+});
+
 /** What ack and resume did: `was` is when the block or pause would have ended, null when there was none. */
 function rearmed(cluster: string, what: 'block' | 'pause', was: string | null): string {
   return was

@@ -9,6 +9,7 @@ import {
   type ResumeResponse,
   RejoinRequest,
   type RejoinResponse,
+  type ReplicaHeartbeatResponse,
   type SetWritableResponse,
   SwitchoverRequest,
   type SwitchoverResponse,
@@ -40,6 +41,13 @@ export const failoverRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper,
     keeper.cluster(cluster);
     if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
     return engine.setWritable(cluster);
+  });
+
+  app.post('/v1/clusters/:cluster/replica-heartbeat', { config: { access: 'admin' } }, async (request): Promise<ReplicaHeartbeatResponse> => {
+    const { cluster } = parseInput(ClusterParams, request.params, 'params');
+    keeper.cluster(cluster);
+    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    return engine.setReplicaHeartbeat(cluster);
   });
 
   app.post('/v1/clusters/:cluster/switchover', { config: { access: 'admin' } }, async (request): Promise<SwitchoverResponse> => {
