@@ -41,7 +41,8 @@ describe('pullover-controller check on real MariaDB', () => {
 
   /** Writes a controller.yaml for the cluster (no controller is started) and runs check on it. */
   type ServerEntry = Omit<NonNullable<FleetOptions['servers']>[number], 'address'>;
-  async function check(opts: { passwordFile?: string; servers?: ServerEntry[]; clusterExtra?: string } = {}) {
+  interface CheckOptions { passwordFile?: string; servers?: ServerEntry[]; clusterExtra?: string; heartbeat?: string }
+  async function check(opts: CheckOptions = {}) {
     const replFile = join(cluster.dir, 'repl.password');
     await writeFile(replFile, `${cluster.repl.password}\n`);
     const servers = opts.servers ?? [{ name: 'mysql1' }, { name: 'mysql2', candidate: true }, { name: 'mysql3' }];
@@ -54,8 +55,9 @@ describe('pullover-controller check on real MariaDB', () => {
         replication_password_file: replFile,
       },
       servers: servers.map((s) => ({ ...s, address: cluster.server(s.name).address })),
-      // The default 1 s would report a server as not answering when the 2 cores are busy.
-      clusterExtra: `    monitor: { timeout: 5s }\n${opts.clusterExtra ?? ''}`,
+      // The default 1 s would report a server as not answering when the 2 cores are busy. The
+      // sandbox points its replicas itself, with MariaDB's period: half of slave_net_timeout (4 s).
+      clusterExtra: `    monitor: { timeout: 5s, replica_heartbeat: ${opts.heartbeat ?? '2s'} }\n${opts.clusterExtra ?? ''}`,
     });
     return { ...(await runCli(CONTROLLER_CLI, ['check', '--config', fleet.controllerConfig])), config: fleet.controllerConfig };
   }
@@ -71,7 +73,7 @@ describe('pullover-controller check on real MariaDB', () => {
     expect(r.stderr).toContain(`checked myservice/mysql1 (the master per the first server in the config, 127.0.23.1:${port}): MariaDB`);
     expect(r.stdout).toContain('ok    myservice/mysql1: the master: writable, replicates from nobody, semi-sync active (2 replica(s) acknowledge)');
     expect(r.stdout).toContain('ok    myservice/mysql2: semi-sync: rpl_semi_sync_master_enabled OFF (on once promoted), rpl_semi_sync_master_timeout 5m (at least 5m), rpl_semi_sync_master_wait_no_slave ON, rpl_semi_sync_slave_enabled ON\n');
-    expect(r.stdout).toContain(`ok    myservice/mysql3: replicates from mysql1 (127.0.23.1:${port}) by GTID, IO and SQL threads running, 0 s behind, read-only, slave_net_timeout 4 s\n`);
+    expect(r.stdout).toContain(`ok    myservice/mysql3: replicates from mysql1 (127.0.23.1:${port}) by GTID, IO and SQL threads running, 0 s behind, read-only, heartbeat every 2 s, slave_net_timeout 4 s\n`);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^myservice: ready: a failover would work; if mysql1 died now: promote mysql2 \(candidate, at 0-1-\d+\); repoint mysql3$/);
     expect(r.code).toBe(0);
   });
@@ -86,6 +88,15 @@ describe('pullover-controller check on real MariaDB', () => {
     }
     expect(r.stdout).toMatch(/^myservice: NOT ready: 6 problems to fix; if mysql1 died now: promote mysql2/m);
     expect(r.code).toBe(1);
+  });
+
+  it('replicas with a longer heartbeat period than the cluster\'s: WARN naming set-heartbeat, exit 0', async () => {
+    const r = await check({ heartbeat: '1s' });
+    for (const name of ['mysql2', 'mysql3']) {
+      expect(r.stdout).toContain(`WARN  myservice/${name}: receives a heartbeat every 2 s: it confirms a hung or cut-off master only after that long without one (pullover sets 1 s, monitor.replica_heartbeat, on every replica it points) → fix: pullover-controller set-heartbeat --cluster myservice (it runs STOP SLAVE; CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD=1; START SLAVE on each such replica)\n`);
+    }
+    expect(r.stdout).toMatch(/^myservice: ready: a failover would work \(2 warnings\)/m);
+    expect(r.code).toBe(0);
   });
 
   it('a replica with replication stopped: FAIL naming it and the fix, exit 1', async () => {
