@@ -61,19 +61,19 @@ export class FailoverEngine {
   }
 
   setWritable(cluster: string): Promise<SetWritableResponse> {
-    return this.#of(cluster).setWritable();
+    return this.#of(cluster).requests.setWritable();
   }
 
   setReplicaHeartbeat(cluster: string): Promise<ReplicaHeartbeatResponse> {
-    return this.#of(cluster).setReplicaHeartbeat();
+    return this.#of(cluster).requests.setReplicaHeartbeat();
   }
 
   switchover(cluster: string, request: SwitchoverRequest): Promise<SwitchoverResponse> {
-    return this.#of(cluster).switchover(request);
+    return this.#of(cluster).requests.switchover(request);
   }
 
   rejoin(cluster: string, server: string): Promise<RejoinResponse> {
-    return this.#of(cluster).rejoin(server);
+    return this.#of(cluster).requests.rejoin(server);
   }
 
   #of(cluster: string): ClusterMonitor {
