@@ -10,7 +10,7 @@ import { mappingOf } from './mapping/build.js';
 import { MappingPublisher } from './mapping/long-poll.js';
 import { FileStore } from './state/file-store.js';
 import { StateKeeper } from './state/keeper.js';
-import { FailoverEngine } from './monitor/engine.js';
+import { ClusterMonitors } from './monitor/cluster-monitors.js';
 import { reconcile } from './state/reconcile.js';
 import type { Store } from './state/store.js';
 
@@ -28,7 +28,7 @@ export interface Controller {
   readonly publisher: MappingPublisher;
   readonly registry: AgentRegistry;
   readonly store: Store;
-  readonly engine: FailoverEngine;
+  readonly monitors: ClusterMonitors;
 }
 
 export interface RunningController extends Controller {
@@ -58,9 +58,9 @@ export async function openController(
   const sink = createLogSink(options.logger ?? { level: 'info' }, now);
   for (const line of log) sink.say(line);
   if (!changed) sink.logger.info(`resumed from ${store.location} at version ${state.version}`);
-  const engine = new FailoverEngine(config, keeper, registry, publisher, sink.say, now);
+  const monitors = new ClusterMonitors(config, keeper, registry, publisher, sink.say, now);
   const app = buildApp({
-    engine,
+    monitors,
     keeper,
     publisher,
     registry,
@@ -69,7 +69,7 @@ export async function openController(
     now,
     sink,
   });
-  return { app, keeper, publisher, registry, store, engine };
+  return { app, keeper, publisher, registry, store, monitors };
 }
 
 /** openController, then listen on the config's `listen` (or `listen` given here, e.g. port 0 in tests). */
@@ -86,7 +86,7 @@ export async function startController(
   }
   const listen = options.listen ?? config.listen;
   await app.listen({ host: listen.host, port: listen.port });
-  controller.engine.start();
+  controller.monitors.start();
   const { port } = app.server.address() as AddressInfo;
   const url = `${config.secrets.tls ? 'https' : 'http'}://${formatHostPort(clientHost(listen.host), port)}`;
   app.log.info(
@@ -96,7 +96,7 @@ export async function startController(
     ...controller,
     url,
     close: async () => {
-      controller.engine.stop();
+      controller.monitors.stop();
       await app.close();
     },
   };

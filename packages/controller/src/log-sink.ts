@@ -7,7 +7,7 @@ export type LogOptions = false | { readonly level: string; readonly stream?: Des
 
 /**
  * Where the controller's sentences go: one line in the journal and one entry in the event log
- * (GET /v1/events). Built before the engine and the HTTP app, which both write to it: one stream
+ * (GET /v1/events). Built before the cluster monitors and the HTTP app, which both write to it: one stream
  * of sentences, named by cluster and server, whoever decided.
  */
 export interface LogSink {

@@ -519,7 +519,7 @@ describe('failover routes', () => {
     return Status.parse((await call(c, 'GET', '/v1/status')).json());
   }
 
-  /** The controller's HTTP layer alone, without a failover engine (a controller that does not monitor MySQL). */
+  /** The controller's HTTP layer alone, without cluster monitors (a controller that does not monitor MySQL). */
   async function withoutEngine(): Promise<Controller> {
     const c = await controller();
     const app = buildApp({
@@ -616,7 +616,7 @@ describe('failover routes', () => {
     expect((await call(c, 'POST', '/v1/clusters/myservice/ack', undefined, agentAuth)).statusCode).toBe(403);
   });
 
-  it('POST /v1/clusters/:cluster/failover is refused with 409 by a controller without a failover engine', async () => {
+  it('POST /v1/clusters/:cluster/failover is refused with 409 by a controller without cluster monitors', async () => {
     const c = await withoutEngine();
     const res = await call(c, 'POST', '/v1/clusters/myservice/failover', { to: 'mysql2', reason: 'test' });
     expect(res.statusCode).toBe(409);

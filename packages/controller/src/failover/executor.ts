@@ -15,7 +15,7 @@ import type { ClusterObserver } from '../topology/observer.js';
 import { receivedGtid } from '../topology/observation.js';
 import { type CommandResult, describeResult, type FailoverDetails, mhaArguments, runCommand } from './commands.js';
 import { fenceServer } from './fence.js';
-import type { Fencer } from './fencer.js';
+import type { FenceKeeper } from './fence-keeper.js';
 import { cannotDonate, mostAdvanced } from './planner.js';
 import { repointServer, verifyReplicating } from './repoint.js';
 
@@ -56,10 +56,10 @@ export class FailoverExecutor {
   /** The new master's executed position right after promotion: every repointed replica must be contained in it. */
   #promotedAt = '';
   readonly #startedMs = performance.now();
-  readonly #fencer: Fencer;
+  readonly #fencer: FenceKeeper;
 
   /** `fencer` keeps trying the old master in the background: what it finds there before promotion is not lost. */
-  constructor(deps: ExecutorDeps, running: RunningFailover, fencer: Fencer) {
+  constructor(deps: ExecutorDeps, running: RunningFailover, fencer: FenceKeeper) {
     this.#deps = deps;
     this.#running = running;
     this.#record = running.record;
@@ -143,7 +143,7 @@ export class FailoverExecutor {
     const parts: string[] = [];
     // A hung server still holds our open socket: a fence queued there runs the moment it wakes,
     // ahead of anything a reconnecting client could send.
-    const queued = observer.takeStandby(old.name);
+    const queued = observer.takeIdleConnection(old.name);
     // Proven gone: its host refused the connection, so no mysqld listens there to take a write.
     let gone = false;
     try {

@@ -1,10 +1,10 @@
-import type { FailoverEngine } from '../monitor/engine.js';
+import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { label, metric } from './metric-text.js';
 import { lastFailedSteps } from './status.js';
 
 /** Per cluster: the master's health, each server as last observed, the failover block and past failovers. */
-export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | undefined, now: Date): string[] {
+export function clusterMetrics(keeper: StateKeeper, monitors: ClusterMonitors | undefined, now: Date): string[] {
   const up: [string, number][] = [];
   const masterReadOnly: [string, number][] = [];
   const failedSteps: [string, number][] = [];
@@ -19,7 +19,7 @@ export function clusterMetrics(keeper: StateKeeper, engine: FailoverEngine | und
   const stepSeconds: [string, number][] = [];
   for (const cluster of keeper.config.clusters) {
     const c = `cluster="${label(cluster.name)}"`;
-    const monitor = engine?.monitor(cluster.name);
+    const monitor = monitors?.monitor(cluster.name);
     const health = monitor?.health?.verdict.state;
     if (health !== undefined) {
       up.push([`{${c}}`, health === 'master-alive' ? 1 : 0]);

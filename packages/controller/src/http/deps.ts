@@ -1,7 +1,7 @@
 import type { AgentRegistry } from '../agents/registry.js';
 import type { LogSink } from '../log-sink.js';
 import type { MappingPublisher } from '../mapping/long-poll.js';
-import type { FailoverEngine } from '../monitor/engine.js';
+import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { Access, TokenAuth } from './auth.js';
 
@@ -18,7 +18,7 @@ export interface AppDeps {
   readonly publisher: MappingPublisher;
   readonly registry: AgentRegistry;
   /** Absent in tests of the HTTP layer alone: failover calls then answer 409. */
-  readonly engine?: FailoverEngine;
+  readonly monitors?: ClusterMonitors;
   readonly auth: TokenAuth;
   /** Serve HTTPS with this PEM certificate and key. */
   readonly https?: { readonly cert: string; readonly key: string } | undefined;

@@ -1,6 +1,6 @@
 import type { AgentRegistry } from '../agents/registry.js';
 import type { MappingPublisher } from '../mapping/long-poll.js';
-import type { FailoverEngine } from '../monitor/engine.js';
+import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { clusterMetrics } from './cluster-metrics.js';
 import { label, metric } from './metric-text.js';
@@ -10,7 +10,7 @@ export function renderMetrics(
   publisher: MappingPublisher,
   registry: AgentRegistry,
   keeper: StateKeeper,
-  engine: FailoverEngine | undefined,
+  monitors: ClusterMonitors | undefined,
   now: Date,
 ): string {
   const version = publisher.version;
@@ -57,6 +57,6 @@ export function renderMetrics(
       'When each agent last reported (Unix time).',
       agents.map((a) => [`{agent="${label(a.name)}"}`, a.received_at.getTime() / 1000]),
     ),
-    ...clusterMetrics(keeper, engine, now),
+    ...clusterMetrics(keeper, monitors, now),
   ].join('\n')}\n`;
 }

@@ -1,15 +1,20 @@
 import type { AgentStatus, Status } from '@pullover/protocol';
 import type { AgentRecord, AgentRegistry } from '../agents/registry.js';
-import type { FailoverEngine } from '../monitor/engine.js';
+import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ServerObservation } from '../topology/observation.js';
 
 /** GET /v1/status: who the master is, and which agents have caught up with the current version. */
-export function buildStatus(keeper: StateKeeper, registry: AgentRegistry, now: Date, engine?: FailoverEngine): Status {
+export function buildStatus(
+  keeper: StateKeeper,
+  registry: AgentRegistry,
+  now: Date,
+  monitors?: ClusterMonitors,
+): Status {
   const state = keeper.state;
   const clusters = keeper.config.clusters.map((cluster) => {
     const published = state.clusters[cluster.name];
-    const monitor = engine?.monitor(cluster.name);
+    const monitor = monitors?.monitor(cluster.name);
     const health = monitor?.health;
     const failover = keeper.failoverState(cluster.name);
     const fenced = keeper.fencedServers(cluster.name);

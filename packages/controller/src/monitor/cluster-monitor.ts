@@ -148,7 +148,7 @@ export class ClusterMonitor {
       this.#lastAnswer = now;
       this.#memory = { ...this.#memory, failedTargets: [] };
       // A crashed mysqld closes this connection at once: ping again now rather than at the next interval.
-      await ctx.observer.keepStandby(master.name, () => this.#wake?.());
+      await ctx.observer.keepIdleConnection(master.name, () => this.#wake?.());
     } else {
       if (this.#pings.consecutiveFailures === 0) this.#askAgents(now, master.name);
       this.#pings = {

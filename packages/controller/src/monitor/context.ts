@@ -2,7 +2,7 @@ import type { RejoinResponse } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
 import type { ExecutorDeps } from '../failover/executor.js';
-import { Fencer } from '../failover/fencer.js';
+import { FenceKeeper } from '../failover/fence-keeper.js';
 import type { LogLine } from '../log-line.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { ClusterObserver, type Login } from '../topology/observer.js';
@@ -28,7 +28,7 @@ export interface MonitorDeps {
 export class ClusterContext {
   readonly observer: ClusterObserver;
   readonly exclusive: Exclusive;
-  readonly fencer: Fencer;
+  readonly fencer: FenceKeeper;
   readonly view: ClusterView;
   readonly #lastSaid = new Map<string, string>();
 
@@ -40,7 +40,7 @@ export class ClusterContext {
     this.observer = new ClusterObserver(deps.cluster, deps.login, deps.now);
     this.exclusive = new Exclusive(deps.cluster.name);
     this.view = new ClusterView(deps.cluster.name, deps.log);
-    this.fencer = new Fencer(deps.cluster.name, deps.keeper, this.observer, deps.log, deps.cluster.rejoin === 'auto' ? rejoin : undefined);
+    this.fencer = new FenceKeeper(deps.cluster.name, deps.keeper, this.observer, deps.log, deps.cluster.rejoin === 'auto' ? rejoin : undefined);
   }
 
   get name(): string {

@@ -17,7 +17,7 @@ export interface Login {
 export class ClusterObserver {
   readonly #sessions = new Map<string, MysqlSession>();
   /** Idle connections to the master, never queried: a fence can be queued on one while it hangs. */
-  readonly #standby = new Map<string, MysqlSession>();
+  readonly #idle = new Map<string, MysqlSession>();
   readonly #heartbeatReady = new WeakSet<MysqlSession>();
 
   constructor(
@@ -62,19 +62,19 @@ export class ClusterObserver {
    * reconnecting client. Idle, so no timed-out query can ever leave it in doubt. And when mysqld
    * dies, its kernel closes the socket: `onLost` hears of it before the next ping is due.
    */
-  async keepStandby(name: string, onLost: () => void): Promise<void> {
-    if (this.#standby.get(name)?.usable) return;
+  async keepIdleConnection(name: string, onLost: () => void): Promise<void> {
+    if (this.#idle.get(name)?.usable) return;
     const session = await MysqlSession.open(this.#endpoint(name), this.timeoutMs).catch(() => undefined);
     if (!session) return;
     session.onLost(onLost);
-    this.#standby.set(name, session);
+    this.#idle.set(name, session);
   }
 
-  /** Takes the standby connection to `name` away from the observer, or undefined when none is open. */
-  takeStandby(name: string): MysqlSession | undefined {
-    const standby = this.#standby.get(name);
-    this.#standby.delete(name);
-    return standby?.usable ? standby : undefined;
+  /** Takes the idle connection to `name` away from the observer, or undefined when none is open. */
+  takeIdleConnection(name: string): MysqlSession | undefined {
+    const idle = this.#idle.get(name);
+    this.#idle.delete(name);
+    return idle?.usable ? idle : undefined;
   }
 
   /** One liveness check of the kind configured (MHA's ping_type). Throws MysqlFailure. */
@@ -151,8 +151,8 @@ export class ClusterObserver {
   }
 
   close(): void {
-    for (const session of [...this.#sessions.values(), ...this.#standby.values()]) session.destroy();
+    for (const session of [...this.#sessions.values(), ...this.#idle.values()]) session.destroy();
     this.#sessions.clear();
-    this.#standby.clear();
+    this.#idle.clear();
   }
 }

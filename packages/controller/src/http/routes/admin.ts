@@ -4,9 +4,9 @@ import type { AppDeps } from '../deps.js';
 import { parseInput } from '../input.js';
 import { buildStatus } from '../status.js';
 
-export const adminRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper, registry, engine, now, sink }) => {
+export const adminRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper, registry, monitors, now, sink }) => {
   app.get('/v1/status', { config: { access: 'viewer' } }, async (): Promise<Status> => {
-    return buildStatus(keeper, registry, now(), engine);
+    return buildStatus(keeper, registry, now(), monitors);
   });
 
   app.post(

@@ -19,7 +19,7 @@ import { FailoverRefused } from '../../errors.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../input.js';
 
-export const failoverRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper, engine, now, sink }) => {
+export const failoverRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper, monitors, now, sink }) => {
   app.get('/v1/history', { config: { access: 'viewer' } }, async (): Promise<HistoryResponse> => {
     const running = Object.values(keeper.state.failover).flatMap((f) => (f.running ? [f.running.record] : []));
     return { failovers: [...keeper.state.failovers, ...running] };
@@ -30,40 +30,40 @@ export const failoverRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper,
     const body = parseInput(FailoverRequest, request.body ?? {}, 'body');
     const { to, reason, force } = body;
     keeper.cluster(cluster);
-    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    if (!monitors) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
     const why = reason ? ` (reason: ${reason})` : '';
     sink.say({ level: 'warn', cluster, message: `${cluster}: manual failover requested${to ? ` onto ${to}` : ''}${force ? ', forced past a failed fence' : ''}${why}` });
-    return engine.failover(cluster, body);
+    return monitors.failover(cluster, body);
   });
 
   app.post('/v1/clusters/:cluster/set-writable', { config: { access: 'admin' } }, async (request): Promise<SetWritableResponse> => {
     const { cluster } = parseInput(ClusterParams, request.params, 'params');
     keeper.cluster(cluster);
-    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
-    return engine.setWritable(cluster);
+    if (!monitors) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    return monitors.setWritable(cluster);
   });
 
   app.post('/v1/clusters/:cluster/replica-heartbeat', { config: { access: 'admin' } }, async (request): Promise<ReplicaHeartbeatResponse> => {
     const { cluster } = parseInput(ClusterParams, request.params, 'params');
     keeper.cluster(cluster);
-    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
-    return engine.setReplicaHeartbeat(cluster);
+    if (!monitors) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    return monitors.setReplicaHeartbeat(cluster);
   });
 
   app.post('/v1/clusters/:cluster/switchover', { config: { access: 'admin' } }, async (request): Promise<SwitchoverResponse> => {
     const { cluster } = parseInput(ClusterParams, request.params, 'params');
     const body = parseInput(SwitchoverRequest, request.body ?? {}, 'body');
     keeper.cluster(cluster);
-    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
-    return engine.switchover(cluster, body);
+    if (!monitors) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    return monitors.switchover(cluster, body);
   });
 
   app.post('/v1/clusters/:cluster/rejoin', { config: { access: 'admin' } }, async (request): Promise<RejoinResponse> => {
     const { cluster } = parseInput(ClusterParams, request.params, 'params');
     const { server } = parseInput(RejoinRequest, request.body, 'body');
     keeper.server(keeper.cluster(cluster), server);
-    if (!engine) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
-    return engine.rejoin(cluster, server);
+    if (!monitors) throw new FailoverRefused(cluster, 'this controller does not monitor MySQL');
+    return monitors.rejoin(cluster, server);
   });
 
   app.post('/v1/clusters/:cluster/ack', { config: { access: 'admin' } }, async (request): Promise<AckResponse> => {

@@ -20,7 +20,7 @@ const MAX_ATTEMPTS = 10;
  * (SIGCONT, a VM thawed, mysqld restarted with read_only=OFF in its my.cnf) it is made read_only
  * and its client connections are killed: pooled connections survive a freeze and would write to it.
  */
-export class Fencer {
+export class FenceKeeper {
   readonly #unreachable = new Set<string>();
   readonly #attempts = new Map<string, number>();
   /** Servers being fenced (or rejoined) right now: one attempt acts, the others stand down. */

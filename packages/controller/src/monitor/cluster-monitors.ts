@@ -15,7 +15,7 @@ import type { StateKeeper } from '../state/keeper.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 
 /** Every cluster's monitor. Built with the app; loops run only once started (a listening controller). */
-export class FailoverEngine {
+export class ClusterMonitors {
   readonly #monitors = new Map<string, ClusterMonitor>();
 
   constructor(
