@@ -4,19 +4,15 @@ import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
 import { describeCause } from '../errors.js';
 import type { LogLine } from '../log-line.js';
-import { gtidContains } from '../mysql/gtid.js';
 import { promoteServer } from '../mysql/promote.js';
-import { replicateFrom, sourceFor } from '../mysql/replicate.js';
-import { stopReceiving } from '../mysql/receiver.js';
 import { failureOf, type MysqlSession } from '../mysql/session.js';
 import type { RunningFailover } from '../state/schema.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ClusterObserver } from '../topology/observer.js';
-import { receivedGtid } from '../topology/observation.js';
 import { type CommandResult, describeResult, type FailoverDetails, mhaArguments, runCommand } from './commands.js';
+import { CatchUp, FailoverAborted } from './catch-up.js';
 import { fenceServer } from './fence.js';
 import type { FenceKeeper } from './fence-keeper.js';
-import { cannotDonate, mostAdvanced } from './planner.js';
 import { repointServer, verifyReplicating } from './repoint.js';
 
 export interface ExecutorDeps {
@@ -29,8 +25,6 @@ export interface ExecutorDeps {
   readonly now: () => Date;
 }
 
-class FailoverAborted extends Error {}
-
 /**
  * How long the fence waits for the old master's greeting. A live mysqld greets within milliseconds;
  * the detector already spent several monitor timeouts on a silent one, and the fencer goes on
@@ -42,7 +36,7 @@ const FENCE_REACH_MS = 250;
 const REPLICATING_WITHIN_MS = 10_000;
 
 /**
- * Carries out a planned failover, in DESIGN's order: fence → catch up → promote → repoint →
+ * Carries out a planned failover: fence → catch up → promote → repoint →
  * publish → wait for the agents. Every step is safe to run again: a controller killed at any
  * point resumes the journaled failover from the top, and what was done is found done.
  */
@@ -51,19 +45,16 @@ export class FailoverExecutor {
   #record: FailoverRecord;
   readonly #running: RunningFailover;
   #stepStarted = performance.now();
-  /** The old master's executed position once fenced, when it answered: nothing it executed may be lost. */
-  #oldExecuted: string | undefined;
   /** The new master's executed position right after promotion: every repointed replica must be contained in it. */
   #promotedAt = '';
-  readonly #startedMs = performance.now();
-  readonly #fencer: FenceKeeper;
+  readonly #catchUp: CatchUp;
 
-  /** `fencer` keeps trying the old master in the background: what it finds there before promotion is not lost. */
-  constructor(deps: ExecutorDeps, running: RunningFailover, fencer: FenceKeeper) {
+  /** `fenceKeeper` keeps trying the old master in the background: what it finds there before promotion is not lost. */
+  constructor(deps: ExecutorDeps, running: RunningFailover, fenceKeeper: FenceKeeper) {
     this.#deps = deps;
     this.#running = running;
     this.#record = running.record;
-    this.#fencer = fencer;
+    this.#catchUp = new CatchUp(deps, this.#server(running.record.old_master), this.#survivors(), fenceKeeper);
   }
 
   get record(): FailoverRecord {
@@ -76,14 +67,14 @@ export class FailoverExecutor {
     const old = this.#server(this.#record.old_master);
     // Survivors stop receiving from the old master beside the fence: a master that wakes up
     // meanwhile cannot move the goal after it was read. Undone if the failover stops before promotion.
-    const freezing = this.#freeze(old);
+    const freezing = this.#catchUp.freeze();
     let promoted = false;
     try {
       await this.#fence(old);
-      await this.#catchUp(target, await freezing);
-      // A master that woke up by now was fenced by the fencer: what it executed is applied before
-      // there are two writable servers. One still silent acknowledges nothing alone.
-      if (await this.#oldMasterWoke()) await this.#catchUp(target, await freezing);
+      this.#step('caught-up', await this.#catchUp.run(target, await freezing));
+      // A master that woke up by now was fenced by the fence keeper: what it executed is applied
+      // before there are two writable servers. One still silent acknowledges nothing alone.
+      if (await this.#catchUp.oldMasterWoke()) this.#step('caught-up', await this.#catchUp.run(target, await freezing));
       await this.#promote(target);
       promoted = true;
       const repointed = await this.#repoint(target);
@@ -98,7 +89,7 @@ export class FailoverExecutor {
       const message = describeCause(error);
       this.#record = { ...this.#record, outcome: 'failed', error: message, finished_at: this.#deps.now().toISOString() };
       this.#deps.log({ level: 'warn', message: `failover ${cluster.name} ${old.name} → ${target.name} failed: ${message}` });
-      if (!promoted) await this.#unfreeze(await freezing);
+      if (!promoted) await this.#catchUp.unfreeze(await freezing);
     }
     await keeper.finishFailover(cluster.name, this.#record);
     return this.#record;
@@ -150,8 +141,9 @@ export class FailoverExecutor {
       const session = await observer.session(old.name, observer.timeoutMs, FENCE_REACH_MS);
       const { wasWritable, killed } = await fenceServer(session);
       const [row] = await session.query<{ gtid: string }[]>(session.dialect.overview);
-      this.#oldExecuted = String(row?.gtid ?? '');
-      parts.push(`${old.name} ${wasWritable ? 'made read_only' : 'was read_only'}, ${killed} client connection(s) killed, at ${this.#oldExecuted || 'empty'}`);
+      const executed = String(row?.gtid ?? '');
+      this.#catchUp.oldMasterAnswered(executed);
+      parts.push(`${old.name} ${wasWritable ? 'made read_only' : 'was read_only'}, ${killed} client connection(s) killed, at ${executed || 'empty'}`);
       queued?.destroy();
     } catch (error) {
       gone = failureOf(old.name, error).kind === 'refused';
@@ -186,92 +178,6 @@ export class FailoverExecutor {
       }
     }
     this.#step('fenced', parts.join('; '));
-  }
-
-  /**
-   * The target applies everything any survivor received, and everything the fenced old master
-   * executed when it answered (a thawed master). `frozen`: the survivors that stopped receiving.
-   */
-  async #catchUp(target: ServerConfig, frozen: readonly string[]): Promise<void> {
-    const { observer } = this.#deps;
-    const timeoutS = Math.max(1, Math.ceil(this.#replicationTimeoutMs / 1000));
-    const session = await observer.session(target.name);
-    const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
-    if (!status) {
-      // No replication left: a resumed failover that already promoted it.
-      this.#step('caught-up', `${target.name} already replicates from nobody`);
-      return;
-    }
-    await this.#oldMasterWoke();
-    const survivors = this.#survivors().map((s) => s.name);
-    const seen = await observer.observeAll(survivors);
-    const holders = seen.filter((o) => o.reachable).map((o) => ({ name: o.name, gtid: receivedGtid(o) }));
-    const old = this.#server(this.#record.old_master);
-    if (this.#oldExecuted !== undefined) holders.push({ name: old.name, gtid: this.#oldExecuted });
-    const flavor = session.dialect.flavor;
-    const found = mostAdvanced(flavor, holders);
-    if (found.kind === 'diverged') throw new FailoverAborted(found.sentence);
-    const mine = receivedGtid(seen.find((o) => o.name === target.name) ?? { name: target.name, address: '', at: new Date(), reachable: false });
-    const stopped = `${frozen.join(', ') || 'no survivor'} stopped receiving from ${old.name}`;
-    if (gtidContains(flavor, mine, found.best.gtid)) {
-      await waitApplied(session, mine, timeoutS);
-      this.#step('caught-up', `${stopped}; ${target.name} applied its relay log up to ${mine || 'empty'}`);
-      return;
-    }
-    const donor = found.best;
-    if (donor.name !== old.name) {
-      const donorObservation = seen.find((o) => o.name === donor.name);
-      const problem = donorObservation ? cannotDonate(donorObservation) : 'is gone';
-      if (problem) throw new FailoverAborted(`${donor.name} alone holds ${donor.gtid} but ${problem}: ${target.name} cannot get them`);
-      const donorSession = await observer.session(donor.name);
-      // A donor's SQL thread stopped by hand still has to apply what it holds before it can serve it.
-      await donorSession.query(donorSession.dialect.startApplying);
-      await waitApplied(donorSession, donor.gtid, timeoutS);
-    }
-    await this.#replicateFrom(session, this.#server(donor.name));
-    await waitApplied(session, donor.gtid, timeoutS);
-    const from = donor.name === old.name ? `${old.name} (it answered, fenced)` : donor.name;
-    this.#step('caught-up', `${stopped}; ${target.name} caught up from ${from} to ${donor.gtid}`);
-  }
-
-  /**
-   * Whether the old master, silent at the fence, was fenced since by the fencer (it woke up: SIGCONT,
-   * a VM resumed, a partition healed): what it executed then joins the goal. It may hold writes
-   * acknowledged after semi-sync fell back to async that no survivor received.
-   */
-  async #oldMasterWoke(): Promise<boolean> {
-    if (this.#oldExecuted !== undefined) return false;
-    const old = this.#record.old_master;
-    const executed = await this.#fencer.fencedSince(old, this.#startedMs);
-    if (executed === undefined) return false;
-    this.#oldExecuted = executed;
-    this.#deps.log({ level: 'warn', message: `failover ${this.#deps.cluster.name}: ${old} woke up and was fenced, at ${executed || 'empty'}: the new master applies that too` });
-    return true;
-  }
-
-  /** Survivors replicating from the old master stop receiving; resolves with their names (those that could not be reached take no part). */
-  async #freeze(old: ServerConfig): Promise<string[]> {
-    const stopped = await Promise.all(this.#survivors().map(async (s) => {
-      try {
-        const session = await this.#deps.observer.session(s.name);
-        const [status] = await session.query<Record<string, unknown>[]>(session.dialect.replicaStatus);
-        // A resumed failover may find it repointed at the new master already: that is left alone.
-        if (!status || session.dialect.parseReplicaStatus(status).masterHost !== old.address) return '';
-        await stopReceiving(session, this.#replicationTimeoutMs);
-        return s.name;
-      } catch {
-        return '';
-      }
-    }));
-    return stopped.filter((n) => n !== '');
-  }
-
-  /** The failover stopped before promotion: the survivors receive from the old master again, should it come back. */
-  async #unfreeze(frozen: readonly string[]): Promise<void> {
-    await Promise.all(frozen.map(async (name) => {
-      const session = await this.#deps.observer.session(name);
-      await session.query(session.dialect.startReceiving);
-    }).map((p) => p.catch(() => undefined)));
   }
 
   /** Every server that may take part: neither fenced (the old master, former masters) nor gone from the config. */
@@ -331,20 +237,6 @@ export class FailoverExecutor {
       runs.push(runCommand(failover.hooks.after, details, failover.command_timeout).then((r) => describeResult('after hook', r)));
     }
     for (const line of await Promise.all(runs)) this.#deps.log({ level: 'info', message: `failover ${this.#deps.cluster.name}: ${line}` });
-  }
-
-  #replicateFrom(session: MysqlSession, source: ServerConfig): Promise<void> {
-    const from = sourceFor(this.#deps.cluster, source, this.#deps.replication);
-    return replicateFrom(session, from, { timeoutMs: this.#replicationTimeoutMs });
-  }
-}
-
-async function waitApplied(session: MysqlSession, gtid: string, timeoutS: number): Promise<void> {
-  if (gtid === '') return;
-  const wait = session.dialect.waitForGtid(gtid, timeoutS);
-  const [row] = await session.query<{ r: unknown }[]>(wait, (timeoutS + 5) * 1000);
-  if (Number(row?.r) !== 0) {
-    throw new FailoverAborted(`${session.endpoint.name} did not apply ${gtid} within ${timeoutS} s (is its SQL thread running?)`);
   }
 }
 
