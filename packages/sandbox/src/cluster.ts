@@ -5,7 +5,8 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Credentials, keepOnExit, type Login, ownedPid, removeOnExit, type Semisync, Server } from './server.js';
+import { keepOnExit, removeOnExit } from './exit.js';
+import { type Credentials, type Login, ownedPid, type Semisync, Server } from './server.js';
 import { eventually } from './wait.js';
 
 export interface ClusterOptions {
