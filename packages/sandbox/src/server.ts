@@ -3,8 +3,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
-import { type Connection, createConnection } from 'mysql2/promise';
+import { type Connection, type ConnectionOptions, createConnection } from 'mysql2/promise';
 import { killOnExit } from './exit.js';
 import { renderMyCnf, type Semisync, TEST_SLAVE_NET_TIMEOUT_S } from './mycnf.js';
 
@@ -21,6 +22,8 @@ export interface Credentials {
 export interface ConnectOptions {
   as?: Login;
   connectTimeoutMs?: number;
+  /** The local address to connect from (TCP logins): a vantage point of its own on the netns layout. */
+  localAddress?: string;
 }
 export interface QueryOptions extends ConnectOptions {
   /** mysql2 never times out a query by itself: a paused server would hang the test. */
@@ -45,6 +48,8 @@ export interface ServerSpec {
   semisync: Semisync;
   /** Seconds (default TEST_SLAVE_NET_TIMEOUT_S, 4); MariaDB's own default is 60. */
   slaveNetTimeout?: number;
+  /** The `ip netns` it runs in (the netns layout); none: the root namespace. */
+  netns?: string;
   logins: Record<Login, Credentials>;
 }
 
@@ -104,7 +109,10 @@ export class Server {
   async start(timeoutMs = 30_000): Promise<void> {
     if (this.isRunning) throw new Error(`${this.name} is already running`);
     // --defaults-file must come first; it also keeps /etc/mysql out of the picture.
-    const child = spawn(MARIADBD, [`--defaults-file=${this.configFile}`], { stdio: 'ignore', detached: true });
+    const command = [MARIADBD, `--defaults-file=${this.configFile}`];
+    // `ip netns exec` execs mariadbd in place: the PID we get is mariadbd's own.
+    if (this.spec.netns) command.unshift('ip', 'netns', 'exec', this.spec.netns);
+    const child = spawn(command[0] as string, command.slice(1), { stdio: 'ignore', detached: true });
     // A test that forgets destroy() must not keep its worker alive; the exit hooks kill it instead.
     child.unref();
     this.child = child;
@@ -171,9 +179,9 @@ export class Server {
   }
 
   /** A connection the caller must end(); `root` goes through the socket, the others over TCP like real clients. */
-  connect({ as = 'pullover', connectTimeoutMs = 5000 }: ConnectOptions = {}): Promise<Connection> {
+  connect({ as = 'pullover', connectTimeoutMs = 5000, localAddress }: ConnectOptions = {}): Promise<Connection> {
     const { user, password } = this.spec.logins[as];
-    const where = as === 'root' ? { socketPath: this.socket } : { host: this.address, port: this.port };
+    const where = as === 'root' ? { socketPath: this.socket } : tcpTarget(this.address, this.port, localAddress);
     return createConnection({ ...where, user, password, connectTimeout: connectTimeoutMs, supportBigNumbers: true });
   }
 
@@ -216,4 +224,17 @@ export function ownedPid(pidFile: string, dir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * mysql2's options to reach `host:port` over TCP from `localAddress` (or wherever routing picks):
+ * mysql2 accepts a `localAddress` option but does not pass it to the socket.
+ */
+export function tcpTarget(host: string, port: number, localAddress?: string): ConnectionOptions {
+  if (localAddress === undefined) return { host, port };
+  return {
+    host,
+    port,
+    stream: () => connectTcp({ host, port, localAddress, noDelay: true }),
+  };
 }
