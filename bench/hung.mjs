@@ -1,7 +1,8 @@
 // npm run bench:hung -- [--runs N] [--fast] [--kinds sigstop,blackhole,short-pause]
 // A master that hangs instead of dying (issue 11): a real MariaDB cluster (sandbox id 44, every
 // server a host of its own on the netns layout, replicas at MariaDB's default slave_net_timeout=60
-// with a 1 s heartbeat), a controller, two agents and a writer through the hostname. N runs of each:
+// with the 1 s heartbeat pullover sets), a controller, two agents and a writer through the hostname.
+// N runs of each:
 //   sigstop      SIGSTOP of the master's mariadbd;
 //   blackhole    every packet to or from the master silently dropped (connects hang, nothing refused);
 //   short-pause  SIGSTOP for 1.5 s then SIGCONT: must cause no failover.
@@ -12,7 +13,7 @@
 // Default monitor settings (1 s interval, 1 s timeout, 3 failures); --fast: 500 ms interval and timeout.
 import { readFile } from 'node:fs/promises';
 import { addressIn, eventually, PacketDrop } from '@pullover/sandbox';
-import { benchOptions, HOSTNAME, requireMariadb, runMain, sandbox, withRig } from '../scripts/lib/failover-rig.mjs';
+import { benchOptions, CLUSTER, HOSTNAME, requireMariadb, runMain, sandbox, withRig } from '../scripts/lib/failover-rig.mjs';
 import { median, n, pct, worst } from './stats.mjs';
 
 const KINDS = ['sigstop', 'blackhole', 'short-pause'];
@@ -27,16 +28,18 @@ const SHORT_PAUSE_MS = 1500;
 const SETTLE_MS = options.fast ? 6000 : 10_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// STAND-IN until the controller sets MASTER_HEARTBEAT_PERIOD itself (issue 11, item 2): the 1 s
-// heartbeat pullover is to give every replica, set here by hand after each reset. Replace this with
-// the controller's command once it lands.
-async function replicaHeartbeatStandIn(cluster) {
-  await Promise.all(cluster.replicas.map(async (s) => {
-    await s.query('STOP SLAVE');
-    await s.query('CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD=1');
-    await s.query('START SLAVE');
+// The replicas were pointed by the sandbox's reset, with MariaDB's heartbeat (half of
+// slave_net_timeout: 30 s); pullover gives them monitor.replica_heartbeat (1 s), as an operator does
+// with `pullover-controller set-heartbeat` after installing it.
+async function setReplicaHeartbeat(rig) {
+  const result = await rig.api(`/v1/clusters/${CLUSTER}/replica-heartbeat`, {});
+  const failed = result.replicas.filter((r) => r.outcome === 'failed' || r.outcome === 'skipped');
+  if (failed.length > 0) throw new Error(`set-heartbeat: ${failed.map((r) => r.detail).join('; ')}`);
+  for (const s of rig.cluster.replicas) {
     await eventually(async () => (await s.slaveStatus())?.Slave_IO_Running === 'Yes', 10_000, `${s.name} replicating`);
-  }));
+  }
+  await rig.ready();
+  return result.heartbeat_s;
 }
 
 /** How each kind freezes the master and brings it back. */
@@ -99,6 +102,7 @@ function stepsOf(record, freezeAt) {
 }
 
 async function hungRun(fault, cluster, rig, writer) {
+  await setReplicaHeartbeat(rig);
   const old = cluster.master;
   // The freeze lands anywhere within a ping interval, as a real one would.
   await sleep(1000 + Math.random() * 1000);
@@ -135,6 +139,7 @@ async function hungRun(fault, cluster, rig, writer) {
 }
 
 async function shortPauseRun(fault, cluster, rig) {
+  await setReplicaHeartbeat(rig);
   const old = cluster.master;
   await sleep(1000 + Math.random() * 1000);
   fault.freeze(old);
@@ -197,7 +202,7 @@ function summarize(kind, results) {
 async function main() {
   requireMariadb();
   const monitor = options.fast ? '500 ms interval, 500 ms timeout, 3 failures' : 'default monitor: 1 s interval, 1 s timeout, 3 failures';
-  console.log(`hung-master bench: ${options.runs} run(s) of ${kinds.join(', ')} under writes; ${monitor}; slave_net_timeout=60, replica heartbeat 1 s (stand-in)`);
+  console.log(`hung-master bench: ${options.runs} run(s) of ${kinds.join(', ')} under writes; ${monitor}; slave_net_timeout=60, replica heartbeat set by the controller`);
   const cluster = await sandbox(44, { network: 'netns', slaveNetTimeout: 60 });
   const byKind = faults(new PacketDrop(cluster.network));
   let violated = false;
@@ -206,10 +211,9 @@ async function main() {
     console.log('');
     for (let run = 1; run <= options.runs; run++) {
       try {
-        const r = await withRig(cluster, (rig, writer) => (kind === 'short-pause' ? shortPauseRun : hungRun)(byKind[kind], cluster, rig, writer), {
-          prepare: replicaHeartbeatStandIn,
-          monitor: MONITOR,
-        });
+        const measure = kind === 'short-pause' ? shortPauseRun : hungRun;
+        const use = (rig, writer) => measure(byKind[kind], cluster, rig, writer);
+        const r = await withRig(cluster, use, { monitor: MONITOR });
         results.push(r);
         printRun(kind, run, r);
       } catch (err) {

@@ -409,13 +409,9 @@ ${clusterYaml.map((line) => `    ${line}\n`).join('')}`,
  * until `timeoutMs`. Events go to `onEvent` in time order, each about 250 ms after it happened (the
  * sources are polled), as {at, ms, kind: 'step' | 'hosts' | 'write', ...}: `at` epoch ms, `ms` since the kill.
  */
-/**
- * From the initial topology: a fresh rig with the writer running, handed to `use`; always stopped after.
- * `prepare(cluster)` runs after the reset, before the controller starts; the other options go to Rig.start.
- */
-export async function withRig(cluster, use, { prepare = async () => {}, ...options } = {}) {
+/** From the initial topology: a fresh rig (`options` as Rig.start's) with the writer running, handed to `use`; always stopped after. */
+export async function withRig(cluster, use, options = {}) {
   await cluster.reset();
-  await prepare(cluster);
   const rig = await Rig.start(cluster, options);
   try {
     const writer = rig.startWriter();
