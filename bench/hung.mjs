@@ -85,9 +85,10 @@ async function readOnlyAfterThaw(server) {
     await sleep(50);
   }
   const writable = answers.filter((a) => a.ro === 0);
-  if (writable.length > 0) return { ok: false, text: `WRITABLE ${writable.length} time(s), last at +${n(writable.at(-1).ms)} ms` };
-  const first = answers.find((a) => a.ro === 1);
-  return first ? { ok: true, text: `read-only at +${n(first.ms)} ms` } : { ok: false, text: 'NO answer within 1 s' };
+  const readOnly = answers.find((a) => a.ro === 1 && a.ms > (writable.at(-1)?.ms ?? -1));
+  const since = readOnly ? `read-only from +${n(readOnly.ms)} ms` : 'not read-only within 1 s';
+  if (writable.length > 0) return { ok: false, text: `WRITABLE until +${n(writable.at(-1).ms)} ms (${writable.length} answers), ${since}` };
+  return { ok: readOnly !== undefined, text: readOnly ? `read-only at +${n(readOnly.ms)} ms` : 'NO answer within 1 s' };
 }
 
 /** Every step of the record, timed from the freeze. */
