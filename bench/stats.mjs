@@ -11,3 +11,9 @@ export function median(xs) {
 }
 
 export const pct = (part, whole) => (part === undefined || !whole ? '—' : `${Math.round((100 * part) / whole)} %`);
+
+/** The largest defined value, or undefined. */
+export function worst(xs) {
+  const defined = xs.filter((x) => x !== undefined);
+  return defined.length === 0 ? undefined : Math.max(...defined);
+}

@@ -1,5 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Cluster, type Server, startCluster, waitFor } from '@pullover/sandbox';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Cluster, NetnsLayout, PacketDrop, type Server, startCluster, waitFor } from '@pullover/sandbox';
 
 const count = async (s: Server): Promise<number> =>
   Number((await s.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM app.writes'))[0]?.n);
@@ -84,3 +87,130 @@ describe('the MariaDB harness: one master, two GTID replicas on real mariadbd', 
     expect(await mysql1.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
   });
 });
+
+// Every server a host of its own: what a black hole or a partition needs to look real.
+describe('the MariaDB harness on the netns layout', () => {
+  let cluster: Cluster;
+  let drop: PacketDrop;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ id: 40, network: 'netns' });
+    drop = new PacketDrop(cluster.network as NetnsLayout);
+  });
+  afterAll(() => cluster?.destroy());
+  beforeEach(() => cluster.reset());
+  afterEach(() => drop.heal());
+
+  it('runs every mariadbd in a namespace of its own, on 10.200.<id>.<n>, replicating across the bridge', async () => {
+    const own = readlinkSync('/proc/self/ns/net');
+    const namespaces = cluster.servers.map((s) => readlinkSync(`/proc/${s.pid}/ns/net`));
+    expect(new Set([own, ...namespaces]).size).toBe(4);
+    expect(cluster.servers.map((s) => s.address)).toEqual(['10.200.40.1', '10.200.40.2', '10.200.40.3']);
+    // The grants hold for clients arriving from the bridge, and replicas reach the master by its address.
+    const [row] = await cluster.master.query<{ u: string }[]>('SELECT USER() AS u', [], { as: 'app' });
+    expect(row?.u).toBe(`${cluster.app.user}@10.200.40.254`);
+    await insert(cluster.master, 'across');
+    await cluster.waitReplicasCaughtUp();
+    for (const s of cluster.replicas) {
+      expect((await s.slaveStatus())?.Master_Host).toBe('10.200.40.1');
+      expect(await count(s)).toBe(1);
+    }
+  });
+
+  it('black-holes a server: a connect hangs, an open session goes silent, nothing is refused; heal() restores both', async () => {
+    const { master } = cluster;
+    const session = await master.connect();
+    drop.blackhole(master.address);
+    const started = performance.now();
+    const connect = await master.query('SELECT 1', [], { connectTimeoutMs: 1000 }).catch((err: Error) => err);
+    expect(String(connect)).toMatch(/ETIMEDOUT/);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    const silent = await session.query({ sql: 'SELECT 1', timeout: 1000 }).catch((err: Error) => err);
+    expect(String(silent)).toMatch(/timeout/i);
+    session.destroy();
+    // The others still answer.
+    expect(await cluster.replicas[0]?.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    drop.heal();
+    expect(await master.query('SELECT 1 AS one', [], { connectTimeoutMs: 1000 })).toEqual([{ one: 1 }]);
+  });
+
+  it('an open connection survives a short black hole: what was sent during it is answered after heal()', async () => {
+    const session = await cluster.master.connect();
+    try {
+      drop.blackhole(cluster.master.address);
+      const answer = session.query({ sql: 'SELECT 2 AS two', timeout: 10_000 });
+      await new Promise((r) => setTimeout(r, 1500));
+      drop.heal();
+      expect((await answer)[0]).toEqual([{ two: 2 }]);
+    } finally {
+      await session.end();
+    }
+  });
+
+  it('partitions address sets: the master and an app address on one side, the replicas and the root address on the other', async () => {
+    const { master } = cluster;
+    const network = cluster.network as NetnsLayout;
+    const [app, observer] = network.spareAddresses as [string, string];
+    drop.partition([master.address, app], [network.rootAddress, ...cluster.replicas.map((s) => s.address)]);
+    // The app side still writes; nothing reaches the replicas, and the controller's side sees a silent master.
+    await master.query('INSERT INTO app.writes (v) VALUES (?)', ['cut'], { as: 'app', localAddress: app });
+    const silent = await master.query('SELECT 1', [], { connectTimeoutMs: 500 }).catch((err: Error) => err);
+    expect(String(silent)).toMatch(/ETIMEDOUT/);
+    await expect(cluster.replicas[0]!.query('SELECT 1', [], { localAddress: app, connectTimeoutMs: 500 })).rejects.toThrow(/ETIMEDOUT/);
+    // An address on neither side reaches everyone.
+    expect(await master.query('SELECT 1 AS one', [], { localAddress: observer })).toEqual([{ one: 1 }]);
+    await new Promise((r) => setTimeout(r, 500));
+    for (const s of cluster.replicas) expect(await count(s)).toBe(0);
+    drop.heal();
+    await cluster.waitReplicasCaughtUp();
+    for (const s of cluster.replicas) expect(await count(s)).toBe(1);
+  });
+});
+
+describe('the netns layout leaves nothing behind', () => {
+  const ID = 41;
+  const layout = new NetnsLayout(ID);
+  const leftovers = () => ({
+    namespaces: [1, 2, 3].filter((n) => existsSync(`/run/netns/${layout.namespace(n)}`)),
+    links: [layout.bridge, layout.dropDevice, ...[1, 2, 3].map((n) => layout.port(n))].filter((d) => existsSync(`/sys/class/net/${d}`)),
+  });
+  const none = { namespaces: [], links: [] };
+  // A process that starts a netns cluster, says so, and waits to be killed.
+  const child = () => spawn(process.execPath, ['--input-type=module', '-e', `
+    import { startCluster } from '@pullover/sandbox';
+    const cluster = await startCluster({ id: ${ID}, network: 'netns' });
+    console.log(cluster.servers.map((s) => s.pid).join(' '));
+    setInterval(() => {}, 1000);
+  `], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const started = async (proc: ChildProcess): Promise<number[]> => {
+    const [line] = (await once(proc.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+    return String(line).trim().split(' ').map(Number);
+  };
+  const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+
+  it('a SIGTERMed process takes its mariadbd, namespaces and links with it', async () => {
+    const proc = child();
+    const pids = await started(proc);
+    expect(leftovers().namespaces).toEqual([1, 2, 3]);
+    proc.kill('SIGTERM');
+    await once(proc, 'exit');
+    await waitFor(() => pids.every((pid) => !alive(pid)), 10_000, 'its mariadbd to be gone');
+    expect(leftovers()).toEqual(none);
+  });
+
+  it('what a SIGKILLed process left is removed by the next start of that id, and destroy() removes it all', async () => {
+    const proc = child();
+    const pids = await started(proc);
+    proc.kill('SIGKILL');
+    await once(proc, 'exit');
+    expect(pids.every(alive)).toBe(true);
+    const cluster = await startCluster({ id: ID, network: 'netns' });
+    try {
+      expect(pids.some(alive)).toBe(false);
+      expect(await cluster.master.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await cluster.destroy();
+    }
+    expect(leftovers()).toEqual(none);
+  });
+}, 60_000);

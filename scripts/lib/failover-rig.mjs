@@ -103,15 +103,18 @@ export function requireMariadb() {
 
 /**
  * Three real mariadbd (mysql1 master, mysql2 and mysql3 GTID replicas, semi-sync) on 127.0.<id>.1..3.
- * `semisync: 'production'` for semi-sync as operators run it (see the sandbox's Semisync).
+ * `semisync: 'production'` for semi-sync as operators run it (see the sandbox's Semisync);
+ * `network: 'netns'` for every server a host of its own on 10.200.<id>.1..3 (needed to black-hole
+ * one); `slaveNetTimeout` in seconds (default the tests' 4; MariaDB's own is 60).
  */
-export async function sandbox(id, { semisync = true } = {}) {
+export async function sandbox(id, { semisync = true, network, slaveNetTimeout } = {}) {
   requireMariadb();
-  const cluster = await startCluster({ id, semisync, port: 13306 });
+  const cluster = await startCluster({ id, semisync, port: 13306, network, slaveNetTimeout });
   track({
     stop: () => cluster.destroy(),
     stopSync: () => {
       for (const s of cluster.servers) signal(s.pid, 'SIGKILL');
+      cluster.network?.destroy();
       rmSync(cluster.dir, { recursive: true, force: true, maxRetries: 3 });
     },
   });
@@ -121,14 +124,19 @@ export async function sandbox(id, { semisync = true } = {}) {
 // ---------------------------------------------------------------------------------------------
 // A controller, agents and a writer around a sandbox cluster, in one temp dir of their own.
 
+/** The cluster's monitor settings unless Rig.start is given others: the product's defaults. */
+export const DEFAULT_MONITOR = Object.freeze({ interval: '1s', timeout: '1s', ping: 'connect', failures: 3 });
+
 export class Rig {
   /**
    * Fresh dir, fresh controller state, fresh agent state: safe to start again on a reset() cluster.
-   * `clusterYaml`: more keys of the cluster in controller.yaml (e.g. `rejoin: auto`), one per line.
+   * `clusterYaml`: more keys of the cluster in controller.yaml (e.g. `rejoin: auto`), one per line;
+   * `monitor`: keys of its `monitor` that differ from DEFAULT_MONITOR (e.g. `{ interval: '500ms' }`).
    */
-  static async start(cluster, { agents = ['app1', 'app2'], clusterYaml = [] } = {}) {
+  static async start(cluster, { agents = ['app1', 'app2'], clusterYaml = [], monitor = {} } = {}) {
     const rig = new Rig(cluster, await mkdtemp(join(tmpdir(), 'pullover-rig-')));
     rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.stopSync() });
+    rig.monitor = { ...DEFAULT_MONITOR, ...monitor };
     await rig.#configureController(clusterYaml);
     await rig.startController();
     for (const name of agents) await rig.#startAgent(name);
@@ -179,7 +187,7 @@ clusters:
       replication_password_file: ${dir}/repl-password
     servers:
 ${[server(master), server(candidate, ', candidate: true'), ...others.map((s) => server(s))].join('\n')}
-    monitor: { interval: 1s, timeout: 1s, ping: connect, failures: 3 }
+    monitor: { ${Object.entries(this.monitor).map(([key, value]) => `${key}: ${value}`).join(', ')} }
 ${clusterYaml.map((line) => `    ${line}\n`).join('')}`,
     );
   }
@@ -275,14 +283,18 @@ ${clusterYaml.map((line) => `    ${line}\n`).join('')}`,
     return { address: addressIn(content, HOSTNAME), at: mtimeMs, content };
   }
 
-  /** A writer through agent `at`'s hosts file (app1's by default), with the sandbox's `app` login. */
-  startWriter({ at = 0, firstId = 1 } = {}) {
+  /**
+   * A writer through agent `at`'s hosts file (app1's by default), with the sandbox's `app` login;
+   * `localAddress`: the address it connects from (a spare address of the netns layout).
+   */
+  startWriter({ at = 0, firstId = 1, localAddress } = {}) {
     const writer = new HostnameWriter({
       hostsFile: this.agents[at].hostsFile,
       hostname: HOSTNAME,
       port: this.cluster.master.port,
       login: this.cluster.app,
       firstId,
+      localAddress,
     }).start();
     this.writers.push(writer);
     return writer;
@@ -397,10 +409,10 @@ ${clusterYaml.map((line) => `    ${line}\n`).join('')}`,
  * until `timeoutMs`. Events go to `onEvent` in time order, each about 250 ms after it happened (the
  * sources are polled), as {at, ms, kind: 'step' | 'hosts' | 'write', ...}: `at` epoch ms, `ms` since the kill.
  */
-/** From the initial topology: a fresh rig with the writer running, handed to `use`; always stopped after. */
-export async function withRig(cluster, use) {
+/** From the initial topology: a fresh rig (`options` as Rig.start's) with the writer running, handed to `use`; always stopped after. */
+export async function withRig(cluster, use, options = {}) {
   await cluster.reset();
-  const rig = await Rig.start(cluster);
+  const rig = await Rig.start(cluster, options);
   try {
     const writer = rig.startWriter();
     await rig.ready();
@@ -412,10 +424,15 @@ export async function withRig(cluster, use) {
 
 /** `--runs N` (default 5), checked. */
 export function runsOption() {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+  return benchOptions().runs;
+}
+
+/** `--runs N` (default 5, checked, as `runs`) and the bench's own `options` (parseArgs's), as parsed values. */
+export function benchOptions(options = {}) {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, ...options } });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive integer');
-  return runs;
+  return { ...values, runs };
 }
 
 export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000 } = {}) {

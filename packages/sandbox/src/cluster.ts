@@ -1,21 +1,32 @@
 // Real MariaDB clusters (one master, two GTID replicas) for failover tests, the demo and the bench.
+// Two layouts: 'loopback' (every server on 127.0.<id>.<n> in this host's namespace, the default) and
+// 'netns' (every server a host of its own, see NetnsLayout), where a server can be black-holed.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type Credentials, keepOnExit, type Login, ownedPid, removeOnExit, type Semisync, Server } from './server.js';
+import { keepOnExit, removeOnExit } from './exit.js';
+import { NetnsLayout } from './netns.js';
+import { type Credentials, type Login, ownedPid, type Semisync, Server } from './server.js';
 import { eventually } from './wait.js';
 
 export interface ClusterOptions {
-  /** Servers listen on 127.0.<id>.1..3: give every test file its own id (10 is fleet.ts's fake servers). */
+  /**
+   * Servers listen on 127.0.<id>.1..3 ('loopback') or 10.200.<id>.1..3 ('netns'): give every test
+   * file its own id (10 is fleet.ts's fake servers).
+   */
   id: number;
   servers?: 3;
   /** Default true (test conveniences); 'production' for fault injection, see Semisync. */
   semisync?: Semisync;
   /** The same port on every address, as on real hosts. Default 13306. */
   port?: number;
+  /** Default 'loopback'; 'netns' puts every server in a network namespace of its own (root only). */
+  network?: 'loopback' | 'netns';
+  /** Seconds (default 4, which tests rely on to see a silent master lost quickly); MariaDB's default is 60. */
+  slaveNetTimeout?: number;
 }
 
 const SCHEMA = [
@@ -38,6 +49,8 @@ export class Cluster {
     readonly dir: string,
     readonly servers: Server[],
     logins: Record<Login, Credentials>,
+    /** The netns layout the servers live on; undefined on loopback. */
+    readonly network?: NetnsLayout,
   ) {
     this.master = servers[0] as Server;
     this.admin = { ...logins.pullover, passwordFile: join(dir, 'pullover.password') };
@@ -125,6 +138,7 @@ export class Cluster {
     if (this.destroyed) return;
     this.destroyed = true;
     await Promise.all(this.servers.map((s) => s.kill('SIGKILL').catch(() => undefined)));
+    this.network?.destroy();
     await rm(this.dir, { recursive: true, force: true });
     await rm(stateFile(this.id), { force: true });
     keepOnExit(this.dir);
@@ -133,9 +147,10 @@ export class Cluster {
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
-  const { id, semisync = true, port = 13306 } = opts;
+  const { id, semisync = true, port = 13306, network = 'loopback', slaveNetTimeout } = opts;
   if (!Number.isInteger(id) || id < 1 || id > 254) throw new Error(`cluster id ${id} must be 1..254`);
   await reapPrevious(id);
+  const layout = network === 'netns' ? new NetnsLayout(id) : undefined;
   const dir = await mkdtemp(join(tmpdir(), `pullover-mariadb-${id}-`));
   await writeFile(stateFile(id), dir);
   removeOnExit(dir);
@@ -148,15 +163,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   };
   const servers = [1, 2, 3].map((n) => new Server({
     name: `mysql${n}`,
-    address: `127.0.${id}.${n}`,
+    address: layout?.address(n) ?? `127.0.${id}.${n}`,
     port,
     serverId: n,
     dir: join(dir, `mysql${n}`),
     semisync,
+    slaveNetTimeout,
+    netns: layout?.namespace(n),
     logins,
   }));
-  const cluster = new Cluster(id, dir, servers, logins);
+  const cluster = new Cluster(id, dir, servers, logins, layout);
   try {
+    layout?.create();
     await writeFile(cluster.admin.passwordFile, `${logins.pullover.password}\n`, { mode: 0o600 });
     const template = await installTemplate(dir);
     await Promise.all(servers.map(async (s) => {
@@ -273,6 +291,7 @@ async function reapPrevious(id: number): Promise<void> {
     process.kill(pid, 'SIGKILL');
     await eventually(() => ownedPid(pidFile, dir) === undefined, 10_000, `leftover mariadbd ${pid} to die`);
   }
+  new NetnsLayout(id).destroy();
   await rm(dir, { recursive: true, force: true });
   await rm(stateFile(id), { force: true });
 }

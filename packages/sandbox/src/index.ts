@@ -1,5 +1,6 @@
-// @pullover/sandbox: real MariaDB clusters on loopback addresses (127.0.<id>.1..3), every mariadbd
-// started and stopped by its PID, and an application writing through a hosts file.
+// @pullover/sandbox: real MariaDB clusters on loopback addresses (127.0.<id>.1..3) or each server in
+// a network namespace of its own (10.200.<id>.1..3), every mariadbd started and stopped by its PID,
+// and an application writing through a hosts file.
 export { Cluster, type ClusterOptions, startCluster, waitReplicaCaughtUp } from './cluster.js';
 export {
   type ConnectOptions,
@@ -15,6 +16,8 @@ export {
 export { eventually, eventually as waitFor } from './wait.js';
 export { type AcknowledgedWrite, addressIn, HostnameWriter, type WriteAttempt, type WriteOutcome, type WriterOptions } from './writer.js';
 export { NetworkCut } from './netcut.js';
+export { NetnsLayout } from './netns.js';
+export { PacketDrop } from './packet-drop.js';
 export { type ReadOnlySample, ReadOnlySampler, type WritableState } from './sampler.js';
 export { check, type Invariant, parseGtidState, type Verdict, type Violation } from './nemesis/checker.js';
 export type { FailoverSummary, FinalServer, FinalState, RunHistory, ServerIdentity } from './nemesis/history.js';

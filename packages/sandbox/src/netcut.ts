@@ -2,7 +2,7 @@
 // address is dropped, so a connect hangs (no RST, no ICMP) and open connections go silent. Needs
 // root. This kernel has no drop action (act_gact) nor netem; mirred is there: an ingress filter on
 // `lo` redirects the packets to a veth that is kept down, which drops them.
-import { execFileSync } from 'node:child_process';
+import { ip, quietly, tc } from './net-commands.js';
 
 const cuts = new Map<string, NetworkCut>();
 let hooked = false;
@@ -37,7 +37,7 @@ export class NetworkCut {
     }
     cuts.set(this.address, this);
     hookExit();
-    execFileSync('ip', ['link', 'add', this.#veth, 'type', 'veth', 'peer', 'name', `${this.#veth}p`]);
+    ip('link', 'add', this.#veth, 'type', 'veth', 'peer', 'name', `${this.#veth}p`);
     const [dst, src] = this.#prefs;
     for (const [pref, field] of [[dst, 'dst'], [src, 'src']] as const) {
       tc('filter', 'add', 'dev', 'lo', 'ingress', 'pref', String(pref), 'protocol', 'ip', 'u32', 'match', 'ip', field,
@@ -49,31 +49,15 @@ export class NetworkCut {
   heal(): void {
     this.#removeRules();
     if (this.#addedQdisc && !tc('filter', 'show', 'dev', 'lo', 'ingress').trim()) {
-      tryTc('qdisc', 'del', 'dev', 'lo', 'ingress');
+      quietly(tc, 'qdisc', 'del', 'dev', 'lo', 'ingress');
     }
     this.#addedQdisc = false;
     if (cuts.get(this.address) === this) cuts.delete(this.address);
   }
 
   #removeRules(): void {
-    for (const pref of this.#prefs) tryTc('filter', 'del', 'dev', 'lo', 'ingress', 'pref', String(pref));
-    try {
-      execFileSync('ip', ['link', 'del', this.#veth], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
-  }
-}
-
-function tc(...args: string[]): string {
-  return execFileSync('tc', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function tryTc(...args: string[]): void {
-  try {
-    tc(...args);
-  } catch {
-    // not there
+    for (const pref of this.#prefs) quietly(tc, 'filter', 'del', 'dev', 'lo', 'ingress', 'pref', String(pref));
+    quietly(ip, 'link', 'del', this.#veth);
   }
 }
 

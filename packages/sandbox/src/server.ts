@@ -1,8 +1,15 @@
+// One mariadbd of a sandbox cluster: its lifecycle (start, signals by PID, restart) and the
+// connections tests open to it.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
-import { type Connection, createConnection } from 'mysql2/promise';
+import { type Connection, type ConnectionOptions, createConnection } from 'mysql2/promise';
+import { killOnExit } from './exit.js';
+import { renderMyCnf, type Semisync, TEST_SLAVE_NET_TIMEOUT_S } from './mycnf.js';
+
+export { PRODUCTION_SEMISYNC_TIMEOUT_MS, type Semisync } from './mycnf.js';
 
 export const MARIADBD = '/usr/sbin/mariadbd';
 
@@ -15,6 +22,8 @@ export interface Credentials {
 export interface ConnectOptions {
   as?: Login;
   connectTimeoutMs?: number;
+  /** The local address to connect from (TCP logins): a vantage point of its own on the netns layout. */
+  localAddress?: string;
 }
 export interface QueryOptions extends ConnectOptions {
   /** mysql2 never times out a query by itself: a paused server would hang the test. */
@@ -30,19 +39,6 @@ export interface SlaveStatus {
   [column: string]: unknown;
 }
 
-/**
- * `true`: semi-sync with test conveniences (a commit waits at most 1 s for an ack, and not at all
- * with no replica connected). `'production'`: as operators run it, a commit waits for an ack far
- * longer than any failover, also with no replica connected: an unacknowledged write never returns OK.
- * There, waiting as a master is on for the master only (Cluster.reset() sets it): on MariaDB 10.11
- * a replica with log_slave_updates and no replica of its own would make its SQL thread wait that
- * long for an ack of every transaction it applies, until the first timeout.
- */
-export type Semisync = boolean | 'production';
-
-/** What 'production' waits for an ack: ten minutes, far beyond any failover. */
-export const PRODUCTION_SEMISYNC_TIMEOUT_MS = 600_000;
-
 export interface ServerSpec {
   name: string;
   address: string;
@@ -50,53 +46,11 @@ export interface ServerSpec {
   serverId: number;
   dir: string;
   semisync: Semisync;
+  /** Seconds (default TEST_SLAVE_NET_TIMEOUT_S, 4); MariaDB's own default is 60. */
+  slaveNetTimeout?: number;
+  /** The `ip netns` it runs in (the netns layout); none: the root namespace. */
+  netns?: string;
   logins: Record<Login, Credentials>;
-}
-
-// Every mariadbd we started, so that a crashing or SIGTERMed test process takes them with it, and
-// the files of clusters not destroyed yet, removed then too.
-const live = new Set<ChildProcess>();
-const leftovers = new Set<string>();
-let hooked = false;
-function killAllSync(): void {
-  for (const child of live) {
-    try {
-      process.kill(child.pid as number, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  live.clear();
-  try {
-    // In order: a cluster's dir before the file naming it, which lets the next start reap what is left.
-    for (const path of leftovers) rmSync(path, { recursive: true, force: true, maxRetries: 3 });
-  } catch {
-    // still being written (mariadb-install-db): the next startCluster of that id reaps it
-  }
-  leftovers.clear();
-}
-
-/** `path` is removed if this process exits or is interrupted before keepOnExit(path). */
-export function removeOnExit(path: string): void {
-  leftovers.add(path);
-  hookProcessExit();
-}
-
-export function keepOnExit(path: string): void {
-  leftovers.delete(path);
-}
-function hookProcessExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', killAllSync);
-  // Node's default SIGTERM/SIGINT handling skips 'exit' handlers; vitest stops its workers with SIGTERM.
-  // Re-raised rather than process.exit(), which vitest replaces inside tests.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      killAllSync();
-      process.kill(process.pid, signal);
-    });
-  }
 }
 
 /** One mariadbd we own: its files live under `dir`, and it is only ever signalled by its PID. */
@@ -146,74 +100,27 @@ export class Server {
   }
 
   async writeConfig(): Promise<void> {
-    const production = this.spec.semisync === 'production';
-    const semisync = this.spec.semisync
-      ? [
-          `rpl_semi_sync_master_enabled=${production ? 'OFF' : 'ON'}`,
-          'rpl_semi_sync_slave_enabled=ON',
-          // Test convenience: otherwise a master with no semi-sync replica connected yet waits the full timeout per commit.
-          `rpl_semi_sync_master_wait_no_slave=${production ? 'ON' : 'OFF'}`,
-          `rpl_semi_sync_master_timeout=${production ? PRODUCTION_SEMISYNC_TIMEOUT_MS : 1000}`,
-        ]
-      : [];
-    const lines = [
-      '[mariadbd]',
-      'user=root',
-      `datadir=${this.datadir}`,
-      // Parallel instances sharing /tmp collide on temporary file names.
-      `tmpdir=${join(this.dir, 'tmp')}`,
-      `socket=${this.socket}`,
-      `pid_file=${this.pidFile}`,
-      `log_error=${this.logFile}`,
-      `bind_address=${this.address}`,
-      `port=${this.port}`,
-      `server_id=${this.serverId}`,
-      'log_bin=mysql-bin',
-      // The default relay log name embeds the hostname; a stable one survives restarts.
-      'relay_log=relay-bin',
-      'log_slave_updates=ON',
-      'binlog_format=ROW',
-      'gtid_strict_mode=ON',
-      'gtid_domain_id=0',
-      // Production starts every server read-only; only the master is made writable, by pullover.
-      'read_only=ON',
-      'skip_name_resolve=ON',
-      // Replicas notice a silent (paused) master within seconds rather than the default minute.
-      'slave_net_timeout=4',
-      ...semisync,
-      'innodb_buffer_pool_size=32M',
-      'innodb_log_file_size=16M',
-      // =1 also makes FLUSH ENGINE LOGS durable, which reset() needs to hurry RESET MASTER along.
-      'innodb_flush_log_at_trx_commit=1',
-      // Still safe against SIGKILL of the process: the OS keeps what was written.
-      'sync_binlog=0',
-      'performance_schema=OFF',
-      '',
-    ];
+    const { semisync, slaveNetTimeout = TEST_SLAVE_NET_TIMEOUT_S } = this.spec;
     await mkdir(join(this.dir, 'tmp'), { recursive: true });
-    await writeFile(this.configFile, lines.join('\n'));
+    await writeFile(this.configFile, renderMyCnf({ ...this, semisync, slaveNetTimeout }));
   }
 
   /** Starts mariadbd on its datadir and resolves once it accepts connections. */
   async start(timeoutMs = 30_000): Promise<void> {
     if (this.isRunning) throw new Error(`${this.name} is already running`);
     // --defaults-file must come first; it also keeps /etc/mysql out of the picture.
-    const child = spawn(MARIADBD, [`--defaults-file=${this.configFile}`], { stdio: 'ignore', detached: true });
+    const command = [MARIADBD, `--defaults-file=${this.configFile}`];
+    // `ip netns exec` execs mariadbd in place: the PID we get is mariadbd's own.
+    if (this.spec.netns) command.unshift('ip', 'netns', 'exec', this.spec.netns);
+    const child = spawn(command[0] as string, command.slice(1), { stdio: 'ignore', detached: true });
     // A test that forgets destroy() must not keep its worker alive; the exit hooks kill it instead.
     child.unref();
     this.child = child;
     this.paused = false;
-    live.add(child);
-    hookProcessExit();
+    killOnExit(child);
     this.exited = new Promise((done) => {
-      child.once('exit', () => {
-        live.delete(child);
-        done();
-      });
-      child.once('error', () => {
-        live.delete(child);
-        done();
-      });
+      child.once('exit', () => done());
+      child.once('error', () => done());
     });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -272,9 +179,9 @@ export class Server {
   }
 
   /** A connection the caller must end(); `root` goes through the socket, the others over TCP like real clients. */
-  connect({ as = 'pullover', connectTimeoutMs = 5000 }: ConnectOptions = {}): Promise<Connection> {
+  connect({ as = 'pullover', connectTimeoutMs = 5000, localAddress }: ConnectOptions = {}): Promise<Connection> {
     const { user, password } = this.spec.logins[as];
-    const where = as === 'root' ? { socketPath: this.socket } : { host: this.address, port: this.port };
+    const where = as === 'root' ? { socketPath: this.socket } : tcpTarget(this.address, this.port, localAddress);
     return createConnection({ ...where, user, password, connectTimeout: connectTimeoutMs, supportBigNumbers: true });
   }
 
@@ -317,4 +224,17 @@ export function ownedPid(pidFile: string, dir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * mysql2's options to reach `host:port` over TCP from `localAddress` (or wherever routing picks):
+ * mysql2 accepts a `localAddress` option but does not pass it to the socket.
+ */
+export function tcpTarget(host: string, port: number, localAddress?: string): ConnectionOptions {
+  if (localAddress === undefined) return { host, port };
+  return {
+    host,
+    port,
+    stream: () => connectTcp({ host, port, localAddress, noDelay: true }),
+  };
 }

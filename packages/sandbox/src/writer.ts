@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type Connection, createConnection } from 'mysql2/promise';
-import type { Credentials, Server } from './server.js';
+import { type Credentials, type Server, tcpTarget } from './server.js';
 
 /** The address a hosts file gives `hostname`, as glibc reads it: the first non-comment line naming it wins. */
 export function addressIn(hostsFile: string, hostname: string): string | undefined {
@@ -54,6 +54,8 @@ export interface WriterOptions {
   pauseMs?: number;
   /** The first row id (default 1): writers sharing a table need disjoint ids. */
   firstId?: number;
+  /** The address it connects from: an app host of its own on the netns layout (a spare address). */
+  localAddress?: string;
 }
 
 // Server errors that interrupt a statement rather than refuse it: the commit may have happened.
@@ -109,7 +111,7 @@ export class HostnameWriter {
   }
 
   async #run(): Promise<void> {
-    const { hostsFile, hostname, port, login, pauseMs = 10 } = this.opts;
+    const { hostsFile, hostname, port, login, pauseMs = 10, localAddress } = this.opts;
     let conn: Connection | undefined;
     let address = '';
     let serverId: number | undefined;
@@ -122,7 +124,7 @@ export class HostnameWriter {
           serverId = undefined;
           address = addressIn(await readFile(hostsFile, 'utf8'), hostname) ?? '';
           if (!address) throw new Error(`${hostname} is not in ${hostsFile}`);
-          conn = await createConnection({ host: address, port, ...login, connectTimeout: 1000 });
+          conn = await createConnection({ ...tcpTarget(address, port, localAddress), ...login, connectTimeout: 1000 });
           const [rows] = await conn.query({ sql: 'SELECT @@server_id AS id', timeout: 2000 });
           serverId = Number((rows as { id: number }[])[0]?.id);
         }

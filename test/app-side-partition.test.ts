@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failoverHistory, resolvedBy, rowIds, startFailoverFleet } from './support/failover-fleet.js';
+import { type Fleet, HOSTNAME } from './support/fleet.js';
+import {
+  type Cluster,
+  HostnameWriter,
+  type NetnsLayout,
+  PacketDrop,
+  ReadOnlySampler,
+  type Server,
+  startCluster,
+  waitFor,
+} from './support/mariadb.js';
+
+// Issue 10's missing evidence, on servers that are hosts of their own (the netns layout): a
+// partition leaves the master with the application, cut off from the controller and the replicas
+// (the agents, whose probes the controller asks, run beside the controller and are cut off from the
+// master too). The old master's host does not refuse anything, it is silent. Semi-sync as
+// production must run it (a commit waits for an ack far longer than any failover): with the test
+// convenience of a 1 s timeout the cut-off master acknowledges writes no replica has, which `check`
+// is to refuse. What a user cares about: never two writable servers, after the heal one writable
+// server that every hosts file names, and no acknowledged write lost.
+
+const PARTITION_MS = 15_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('a partition that leaves the master with the application, away from the controller and the replicas', () => {
+  let cluster: Cluster;
+  let drop: PacketDrop;
+  let fleet: Fleet | undefined;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ id: 43, network: 'netns', semisync: 'production' });
+    drop = new PacketDrop(cluster.network as NetnsLayout);
+  });
+  afterAll(async () => {
+    drop?.heal();
+    await fleet?.destroy();
+    await cluster?.destroy();
+  });
+
+  it('keeps one writable server throughout, and after the heal every hosts file names it with every acknowledged write', async () => {
+    const network = cluster.network as NetnsLayout;
+    const { master, replicas } = cluster;
+    // One spare address is the application's host, on the master's side; another watches from neither side.
+    const [appAddress, observerAddress] = network.spareAddresses as [string, string];
+    fleet = await startFailoverFleet(cluster);
+    const writer = new HostnameWriter({
+      hostsFile: fleet.agents[0]!.hostsFile,
+      hostname: HOSTNAME,
+      port: master.port,
+      login: cluster.app,
+      localAddress: appAddress,
+    }).start();
+    const watched = cluster.servers.map((s) => ({
+      name: s.name,
+      connect: (opts: Parameters<Server['connect']>[0]) => s.connect({ ...opts, localAddress: observerAddress }),
+    }));
+    const sampler = new ReadOnlySampler(watched, 100, 300).start();
+    let final: Server | undefined;
+    let cut = { from: 0, to: 0 };
+    try {
+      await waitFor(() => writer.acknowledged.length >= 20, 10_000, 'writes on mysql1');
+      drop.partition([master.address, appAddress], [network.rootAddress, ...replicas.map((s) => s.address)]);
+      cut = { from: Date.now(), to: Date.now() };
+      await sleep(PARTITION_MS);
+      drop.heal();
+      cut.to = Date.now();
+      await waitFor(async () => {
+        const writable = await cluster.writableServers();
+        const named = await resolvedBy(fleet!);
+        final = writable.length === 1 && named.every((a) => a === writable[0]!.address) ? writable[0] : undefined;
+        return final;
+      }, 15_000, 'one writable server that every hosts file names');
+      // The application goes on writing through the hostname after the heal.
+      const count = writer.acknowledged.length;
+      await waitFor(() => writer.acknowledged.length >= count + 10, 10_000, 'writes after the heal');
+    } finally {
+      await writer.stop();
+      await sampler.stop();
+    }
+    // What the application saw during the partition, and what the old master holds that the final one lacks.
+    const during = writer.attempts.filter((a) => a.start >= cut.from && a.start < cut.to);
+    const outcomes = Object.fromEntries(['ok', 'failed', 'indeterminate'].map((o) => [o, during.filter((a) => a.outcome === o).length]));
+    const onFinal = await rowIds(final!);
+    const onlyOnOldMaster = final === master ? 0 : [...(await rowIds(master))].filter((id) => !onFinal.has(id)).length;
+    const history = await failoverHistory(fleet);
+    const story = JSON.stringify({ cut, outcomes, onlyOnOldMaster, history, samples: sampler.samples }, null, 1);
+    // The sampler keeps only the rounds that changed: a round with two writable servers lasts until the next one kept.
+    const twoWritableMs = sampler.samples.reduce((total, sample, i) => {
+      const writable = Object.values(sample.states).filter((st) => st === 'rw').length;
+      return writable > 1 ? total + ((sampler.samples[i + 1]?.at ?? Date.now()) - sample.at) : total;
+    }, 0);
+    const missing = await writer.missingOn(final!);
+    expect({ twoWritableMs, lost: missing.length, hostsFilesOn: final?.name }, story).toEqual({
+      twoWritableMs: 0,
+      lost: 0,
+      hostsFilesOn: final?.name,
+    });
+  }, 90_000);
+});
