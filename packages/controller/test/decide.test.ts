@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerConfig } from '../src/config/load.js';
 import { openRecord } from '../src/failover/record.js';
-import { type Action, decide, type Memory, type Snapshot } from '../src/monitor/decide.js';
+import { type Action, afterFailure, decide, type Memory, type Snapshot } from '../src/monitor/decide.js';
 import type { ServerObservation } from '../src/topology/observation.js';
 import { expectInOrder, observation } from './helpers.js';
 
@@ -155,5 +155,19 @@ describe('decide', () => {
     expect(action.kind).toBe(c.kind);
     expectInOrder(action.sentence, c.says);
     if (c.target) expect(action.kind === 'promote' && action.plan.target).toBe(c.target);
+  });
+});
+
+describe('afterFailure', () => {
+  it('tries the failed target last, and waits 30 s, doubled per failed target, at most 10 min', () => {
+    const none: Memory = { retryAfter: undefined, failedTargets: [] };
+    const once = afterFailure(none, 'mysql2', NOW);
+    expect(once).toEqual({ failedTargets: ['mysql2'], retryAfter: new Date(NOW.getTime() + 30_000) });
+    const twice = afterFailure(once, 'mysql3', NOW);
+    expect(twice).toEqual({ failedTargets: ['mysql2', 'mysql3'], retryAfter: new Date(NOW.getTime() + 60_000) });
+    // The same target failing again moves to the end of the list.
+    expect(afterFailure(twice, 'mysql2', NOW).failedTargets).toEqual(['mysql3', 'mysql2']);
+    const many = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].reduce((m, t) => afterFailure(m, t, NOW), none);
+    expect(many.retryAfter).toEqual(new Date(NOW.getTime() + 600_000));
   });
 });

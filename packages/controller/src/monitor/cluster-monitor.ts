@@ -11,7 +11,7 @@ import { setWritable } from '../switchover/set-writable.js';
 import type { ServerObservation } from '../topology/observation.js';
 import type { ClusterObserver } from '../topology/observer.js';
 import { ClusterContext, type MonitorDeps } from './context.js';
-import { type Action, decide, type Memory, planFailover, type Snapshot } from './decide.js';
+import { type Action, afterFailure, decide, type Memory, planFailover, type Snapshot } from './decide.js';
 import { ClusterRequests } from './requests.js';
 import type { Health } from './view.js';
 
@@ -20,10 +20,6 @@ export type { Health } from './view.js';
 
 /** After a failed ping, the next one goes out this soon: a dead master is confirmed in a fraction of the interval. */
 const RECHECK_MS = 100;
-
-/** After a failed failover, the next automatic attempt waits this long, doubled after each further failure: a failing step is not hammered. */
-const RETRY_FAILED_MS = 30_000;
-const RETRY_FAILED_MAX_MS = 10 * 60_000;
 
 /** Agents are asked for their view at most this often: a flapping master must not make every app server report each second. */
 const ASK_AGENTS_EVERY_MS = 10_000;
@@ -132,15 +128,23 @@ export class ClusterMonitor {
     const ctx = this.#ctx;
     if (ctx.exclusive.holder !== undefined) return;
     const now = ctx.deps.now();
-    const lookedAtMs = performance.now();
+    let lookedAtMs = performance.now();
     const master = ctx.master();
-    const [pinged, observed] = await Promise.all([
+    const [pinged, firstLook] = await Promise.all([
       ctx.observer.ping(master.name, ctx.deps.cluster.monitor.ping).then(
         () => undefined,
         (error: unknown) => failureOf(master.name, error),
       ),
       ctx.observer.observeAll(),
     ]);
+    let observed = firstLook;
+    // A failed ping took the whole timeout: the replicas are looked at again now, so that their
+    // silence is measured up to the verdict, not from before the ping (a replica answers in ms).
+    if (pinged !== undefined) {
+      lookedAtMs = performance.now();
+      const again = await ctx.observer.observeAll(observed.filter((o) => o.name !== master.name).map((o) => o.name));
+      observed = observed.map((o) => again.find((r) => r.name === o.name) ?? o);
+    }
     if (this.#stopped || ctx.exclusive.holder !== undefined) return;
     const silentReceivers = ctx.view.note(observed, lookedAtMs);
     if (pinged === undefined) {
@@ -269,11 +273,7 @@ export class ClusterMonitor {
     ctx.fencer.wake();
     try {
       const record = await executor.run();
-      if (record.outcome === 'failed') {
-        const failedTargets = [...this.#memory.failedTargets.filter((n) => n !== running.target), running.target];
-        const wait = Math.min(RETRY_FAILED_MAX_MS, RETRY_FAILED_MS * 2 ** (failedTargets.length - 1));
-        this.#memory = { failedTargets, retryAfter: new Date(ctx.deps.now().getTime() + wait) };
-      }
+      if (record.outcome === 'failed') this.#memory = afterFailure(this.#memory, running.target, ctx.deps.now());
       return record;
     } finally {
       this.#pings = { consecutiveFailures: 0 };

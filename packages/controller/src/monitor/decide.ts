@@ -50,6 +50,17 @@ export type Action =
   /** restart_recovery: auto — a master back read_only is made writable if set-writable's check passes. */
   | { readonly kind: 'make-writable'; readonly sentence: string };
 
+/** After a failed failover, the next automatic attempt waits this long, doubled after each further failure: a failing step is not hammered. */
+const RETRY_FAILED_MS = 30_000;
+const RETRY_FAILED_MAX_MS = 10 * 60_000;
+
+/** What the monitor remembers once a failover onto `target` failed at `now`: try the others first, and not at once. */
+export function afterFailure(memory: Memory, target: string, now: Date): Memory {
+  const failedTargets = [...memory.failedTargets.filter((n) => n !== target), target];
+  const wait = Math.min(RETRY_FAILED_MAX_MS, RETRY_FAILED_MS * 2 ** (failedTargets.length - 1));
+  return { failedTargets, retryAfter: new Date(now.getTime() + wait) };
+}
+
 export interface Decision {
   readonly verdict: Verdict;
   readonly action: Action;
