@@ -98,12 +98,19 @@ export const compare = {
   lease: (key: string, lease: string): Compare => ({ key: encode(key), target: 'LEASE', result: 'EQUAL', lease }),
 };
 
+function at(revision: number): { revision?: string } {
+  return revision ? { revision: String(revision) } : {};
+}
+
 export const op = {
   put: (key: string, value: string, lease?: string): Operation => ({
     request_put: { key: encode(key), value: encode(value), ...(lease ? { lease } : {}) },
   }),
-  get: (key: string): Operation => ({ request_range: { key: encode(key) } }),
-  getPrefix: (prefix: string): Operation => ({ request_range: { key: encode(prefix), range_end: prefixEnd(prefix) } }),
+  /** `revision`: as of that revision (0: the latest). */
+  get: (key: string, revision = 0): Operation => ({ request_range: { key: encode(key), ...at(revision) } }),
+  getPrefix: (prefix: string, revision = 0): Operation => ({
+    request_range: { key: encode(prefix), range_end: prefixEnd(prefix), ...at(revision) },
+  }),
   delete: (key: string): Operation => ({ request_delete_range: { key: encode(key) } }),
   /** Deletes the keys in [from, to). */
   deleteRange: (from: string, to: string): Operation => ({
