@@ -29,6 +29,9 @@ export const ERROR_CODES = {
   PULLOVER_UNREACHABLE: 'The CLI could not get an answer from the controller.',
   PULLOVER_BAD_RESPONSE: 'The controller answered something that failed validation.',
   PULLOVER_REMOTE: 'The controller refused the request; the message is its own.',
+  PULLOVER_NOT_LEADER:
+    'This controller does not lead (any more): its lease ended or another controller leads; it stopped acting and wrote nothing.',
+  PULLOVER_ETCD: 'etcd did not answer on any endpoint within the retry budget, or refused the request; the message says which.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -165,6 +168,23 @@ export class Unreachable extends PulloverError {
 export class BadResponse extends PulloverError {
   constructor(message: string) {
     super('PULLOVER_BAD_RESPONSE', 502, message);
+  }
+}
+
+/** A write or action refused because this controller is not the leader; `why` names what ended the leadership. */
+export class NotLeader extends PulloverError {
+  constructor(why: string) {
+    super('PULLOVER_NOT_LEADER', 421, `not the leader: ${why}`);
+  }
+}
+
+/** etcd unreachable (every endpoint tried until the budget ran out) or an etcd refusal (`grpcCode` set). */
+export class EtcdError extends PulloverError {
+  readonly grpcCode: number | undefined;
+
+  constructor(message: string, grpcCode?: number, options?: ErrorOptions) {
+    super('PULLOVER_ETCD', 503, message, options);
+    this.grpcCode = grpcCode;
   }
 }
 

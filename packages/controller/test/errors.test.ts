@@ -21,6 +21,8 @@ describe('errors', () => {
     new errors.Unreachable('http://x', new Error('boom')),
     new errors.BadResponse('r'),
     new errors.RemoteError(404, 'X', 'm'),
+    new errors.NotLeader('lease expired'),
+    new errors.EtcdError('down'),
   ];
 
   it('every error class uses a documented code', () => {

@@ -1,6 +1,6 @@
 // @pullover/sandbox: real MariaDB clusters on loopback addresses (127.0.<id>.1..3) or each server in
 // a network namespace of its own (10.200.<id>.1..3), every mariadbd started and stopped by its PID,
-// and an application writing through a hosts file.
+// and an application writing through a hosts file; etcd clusters likewise (127.0.<id>.1..3).
 export { Cluster, type ClusterOptions, startCluster, waitReplicaCaughtUp } from './cluster.js';
 export {
   type ConnectOptions,
@@ -22,3 +22,4 @@ export { type ReadOnlySample, ReadOnlySampler, type WritableState } from './samp
 export { check, type Invariant, parseGtidState, type Verdict, type Violation } from './nemesis/checker.js';
 export type { FailoverSummary, FinalServer, FinalState, RunHistory, ServerIdentity } from './nemesis/history.js';
 export { type Action, describeSchedule, drawSchedule, FAULT_KINDS, type FaultKind, type Schedule, type Step } from './nemesis/schedule.js';
+export { ETCD, EtcdCluster, EtcdMember, type EtcdOptions, startEtcd } from './etcd.js';

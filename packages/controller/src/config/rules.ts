@@ -1,5 +1,6 @@
 import { formatPath } from '@pullover/protocol';
 import type { z } from 'zod';
+import { leaseTiming, leaseTimingProblem } from '../ha/timing.js';
 
 // Cross-field rules of controller.yaml. They run even when other fields failed validation (so that
 // one run reports every problem), hence every read below treats the value as untrusted.
@@ -58,6 +59,28 @@ export function checkCrossFieldRules(config: unknown, ctx: Ctx): void {
     }
     checkServers(cluster, ci, ctx);
   }
+  checkEtcd(config, ctx);
+}
+
+/** The lease must outlast the slowest cluster's monitor interval plus two full retry budgets (ha/timing.ts). */
+function checkEtcd(config: unknown, ctx: Ctx): void {
+  const etcd = field(field(config, 'store'), 'etcd');
+  if (etcd === undefined) return;
+  const endpoints = new Unique(ctx, 'endpoint');
+  for (const [i, url] of list(etcd, 'endpoints').entries()) {
+    if (typeof url === 'string') endpoints.check(url.replace(/\/+$/, ''), ['store', 'etcd', 'endpoints', i], url);
+  }
+  if ((field(etcd, 'cert_file') === undefined) !== (field(etcd, 'key_file') === undefined)) {
+    const missing = field(etcd, 'cert_file') === undefined ? 'cert_file' : 'key_file';
+    ctx.addIssue({ code: 'custom', path: ['store', 'etcd', missing], message: 'missing: cert_file and key_file go together' });
+  }
+  const ttl = field(etcd, 'lease_ttl');
+  const retry = field(etcd, 'retry_timeout');
+  if (typeof ttl !== 'number' || typeof retry !== 'number') return;
+  const intervals = list(config, 'clusters').map((c) => field(field(c, 'monitor'), 'interval'));
+  const interval = Math.max(0, ...intervals.filter((i): i is number => typeof i === 'number'));
+  const problem = leaseTimingProblem(leaseTiming(ttl, retry, interval));
+  if (problem) ctx.addIssue({ code: 'custom', path: ['store', 'etcd', 'lease_ttl'], message: problem });
 }
 
 function checkServers(cluster: unknown, ci: number, ctx: Ctx): void {

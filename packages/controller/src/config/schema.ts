@@ -82,10 +82,28 @@ export const ClusterSchema = z.strictObject({
   restart_recovery: z.enum(['manual', 'auto']).default('manual'),
 });
 
+/** Several controllers sharing their state through etcd; without `store`, the state dir alone (one controller). */
+export const EtcdStoreSchema = z.strictObject({
+  /** Client URLs of the etcd members, e.g. http://10.0.0.1:2379. */
+  endpoints: z.array(z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })).min(1).max(16),
+  /** Every key of this deployment lives under it: one etcd can serve several pullover deployments. */
+  prefix: z.string().regex(/^\/([^/]+\/)*$/, 'expected a key prefix that starts and ends with "/"').default('/pullover/'),
+  /** This controller's name among the controllers (default: the host name). */
+  name: Name.optional(),
+  /** The leader's lease; a new leader acts about this long after the old one died. Whole seconds. */
+  lease_ttl: Positive('10s'),
+  /** The longest one etcd call may take, every endpoint and retry included. */
+  retry_timeout: Positive('3s'),
+  ca_file: FilePath.optional(),
+  cert_file: FilePath.optional(),
+  key_file: FilePath.optional(),
+});
+
 export const ControllerSchema = z
   .strictObject({
     listen: Listen,
     state_dir: FilePath,
+    store: z.strictObject({ etcd: EtcdStoreSchema }).optional(),
     tls: z.strictObject({ cert_file: FilePath, key_file: FilePath }).optional(),
     auth: z.strictObject({
       agent_tokens_file: FilePath,

@@ -1,9 +1,19 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AtomicWriteError, formatPath, issueLines, writeFileAtomic } from '@pullover/protocol';
 import { describeCause, StateError, StateWriteError } from '../errors.js';
 import { ControllerState, migrateState, STATE_FORMAT } from './schema.js';
 import type { Store } from './store.js';
+
+/** Held by the running controller: two on one state dir would both act on the same MySQL servers. */
+export interface StateDirLock {
+  readonly file: string;
+  /** Called if the lock ends while held (its flock process was killed): stop acting. */
+  onLost(listener: () => void): void;
+  release(): Promise<void>;
+}
 
 const RESTORE =
   'It was left untouched. Restore it from a backup: starting without it would restart the version at 1, and agents refuse versions older than the one they applied.';
@@ -55,6 +65,50 @@ export class FileStore implements Store {
       );
     }
     return result.data;
+  }
+
+  /**
+   * Takes `state_dir/controller.lock`, or throws StateError naming the PID that holds it. A kernel
+   * lock (flock), not a PID file judged alive: it ends with the process however it ends, and a PID
+   * reused after a crash cannot keep it. Node has no flock of its own, so flock(1) holds it and runs
+   * `cat` on our stdin: when this process exits, the pipe closes, cat and flock exit, the lock is free.
+   */
+  async lock(): Promise<StateDirLock> {
+    const file = join(this.dir, 'controller.lock');
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const child = spawn('flock', ['--exclusive', '--nonblock', file, 'sh', '-c', 'echo locked; exec cat'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    const outcome = await new Promise<'locked' | 'busy' | Error>((resolve) => {
+      child.stdout.once('data', () => resolve('locked'));
+      child.once('exit', () => resolve('busy'));
+      child.once('error', resolve);
+    });
+    if (outcome instanceof Error) {
+      throw new StateError(`cannot lock ${file}: flock (util-linux) did not run: ${describeCause(outcome)}`);
+    }
+    if (outcome === 'busy') {
+      const holder = (await readFile(file, 'utf8').catch(() => '')).trim() || 'unknown';
+      throw new StateError(
+        `${this.dir} is in use by another pullover-controller (pid ${holder}, holding ${file}); two controllers on one state dir would both act on the same MySQL servers. Stop that one, or give this one its own state_dir.`,
+      );
+    }
+    // Same inode, never replaced: the lock is on the file, the PID only names its holder.
+    await writeFile(file, `${process.pid}\n`, { mode: 0o600 });
+    // A forgotten lock must not keep a process alive; exiting releases it.
+    child.unref();
+    for (const stream of [child.stdin, child.stdout]) (stream as unknown as { unref(): void }).unref();
+    let released = false;
+    return {
+      file,
+      onLost: (listener) => child.once('exit', () => released || listener()),
+      release: async () => {
+        released = true;
+        const exited = child.exitCode === null ? once(child, 'exit') : Promise.resolve();
+        child.stdin.end();
+        await exited;
+      },
+    };
   }
 
   async save(state: ControllerState): Promise<void> {

@@ -1,8 +1,8 @@
 import type { ControllerState } from './schema.js';
 
 /**
- * Durable controller state. A file today; a distributed store (etcd) later, so that a second
- * controller can take over with the same master and version.
+ * Durable controller state: a file (one controller, the default), or etcd, where several
+ * controllers share it and only the leader writes (EtcdStore).
  */
 export interface Store {
   /** Where the state lives, for messages ("/var/lib/pullover/state.json"). */
@@ -11,4 +11,17 @@ export interface Store {
   load(): Promise<ControllerState | null>;
   /** Durable when it resolves; throws StateWriteError (and leaves the previous state intact) otherwise. */
   save(state: ControllerState): Promise<void>;
+  /**
+   * Several controllers only (etcd): calls `listener` with each state the leader commits, in order,
+   * until the returned function is called. Followers serve from it; errors go to `onError` and the
+   * following goes on.
+   */
+  follow?(listener: (committed: CommittedState) => void, onError?: (error: unknown) => void): () => void;
+}
+
+/** A state as committed by the leader of `term`, at store revision `revision` (grows with every write). */
+export interface CommittedState {
+  readonly state: ControllerState;
+  readonly term: number;
+  readonly revision: number;
 }

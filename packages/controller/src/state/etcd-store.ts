@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import { formatPath, issueLines } from '@pullover/protocol';
+import { describeCause, EtcdError, NotLeader, StateError } from '../errors.js';
+import { compare, type KeyValue, op, type Operation } from '../ha/codec.js';
+import type { EtcdClient } from '../ha/etcd-client.js';
+import type { Leadership } from '../ha/leadership.js';
+import { entryKey, joinState, type LogLayout, planList, splitState, type StoredList } from './etcd-logs.js';
+import { ControllerState, migrateState, STATE_FORMAT } from './schema.js';
+import type { CommittedState, Store } from './store.js';
+
+/** The layout of the `state` key's document; bumped when it changes incompatibly. */
+const ENVELOPE_FORMAT = 1;
+// One request stays well under etcd's 1.5 MiB and 128 operations; larger appends go ahead in chunks.
+const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_OPS = 100;
+
+interface Envelope {
+  format: number;
+  /** The term of the leader that wrote it. */
+  term: number;
+  writer: string;
+  /** Unique per write: recognizes our own write whose answer was lost (committed, then retried). */
+  write: string;
+  logs: LogLayout;
+  state: Record<string, unknown>;
+}
+
+/** What this store last read or wrote: the base every guarded write is checked against. */
+interface Seen {
+  readonly term: number;
+  readonly modRevision: number;
+  readonly lists: Readonly<Record<string, StoredList>>;
+}
+
+interface Snapshot {
+  readonly committed: CommittedState | null;
+  /** The revision the snapshot was read at. */
+  readonly revision: number;
+}
+
+export interface EtcdStoreOptions {
+  readonly prefix: string;
+  /** This controller's name, recorded with each state it writes. */
+  readonly name: string;
+  /** How often a follower checks the state's revision besides its watch (a silent member stalls a watch). */
+  readonly pollMs?: number;
+}
+
+/**
+ * The controller state in etcd, under `prefix`: `state` (the document, the term that wrote it, the
+ * layout of the lists) and `log/<list>/<index>` (see etcd-logs.ts). Only the leader writes: every
+ * write is one transaction guarded by the leader key (term and lease) and the state's mod revision
+ * as last read or written; a refused or unknown write ends the leadership and throws NotLeader.
+ */
+export class EtcdStore implements Store {
+  readonly location: string;
+  readonly stateKey: string;
+  readonly #client: EtcdClient;
+  readonly #options: EtcdStoreOptions;
+  #leadership: Leadership | undefined;
+  #seen: Seen | undefined;
+  /** The state's mod revision at the last read of the latest state. */
+  #lastRead = 0;
+
+  constructor(client: EtcdClient, options: EtcdStoreOptions) {
+    this.#client = client;
+    this.#options = options;
+    this.stateKey = `${options.prefix}state`;
+    this.location = `etcd ${this.stateKey} (${client.endpoints.join(', ')})`;
+  }
+
+  /** The leadership writes are made under; load() must follow before the first save of each term. */
+  lead(leadership: Leadership | undefined): void {
+    this.#leadership = leadership;
+  }
+
+  async load(): Promise<ControllerState | null> {
+    return (await this.#read()).committed?.state ?? null;
+  }
+
+  async save(state: ControllerState): Promise<void> {
+    const leadership = this.#leadership;
+    if (!leadership || leadership.lost !== undefined) {
+      throw new NotLeader(leadership?.lost ?? 'this controller does not lead');
+    }
+    const seen = this.#seen;
+    if (seen?.term !== leadership.term) throw new NotLeader(`the state was not re-read since term ${leadership.term} began`);
+    const { core, lists } = splitState(ControllerState.parse(state));
+    const plans = Object.fromEntries(
+      [...new Set([...Object.keys(seen.lists), ...Object.keys(lists)])].map((name) => [
+        name,
+        planList(seen.lists[name], (lists[name] ?? []).map((e) => JSON.stringify(e))),
+      ]),
+    );
+    const key = (name: string, index: number) => entryKey(this.#options.prefix, name, index);
+    const puts = Object.entries(plans).flatMap(([name, p]) =>
+      p.puts.map(([index, text]) => op.put(key(name, index), text)),
+    );
+    const drops = Object.entries(plans).flatMap(([name, p]) =>
+      p.drop ? [op.deleteRange(key(name, p.drop[0]), key(name, p.drop[1]))] : [],
+    );
+    const envelope: Envelope = {
+      format: ENVELOPE_FORMAT,
+      term: leadership.term,
+      writer: this.#options.name,
+      write: randomUUID(),
+      logs: Object.fromEntries(Object.entries(plans).map(([name, p]) => [name, { first: p.first, next: p.next }])),
+      state: core,
+    };
+    const modRevision = await this.#commit(leadership, seen, envelope, puts, drops);
+    this.#seen = { term: leadership.term, modRevision, lists: plans };
+  }
+
+  /**
+   * Calls `listener` with each state committed after the last one read, in order, until the
+   * returned function is called: a watch, and a poll every `pollMs` in case the watch went silent
+   * (a paused member keeps its streams open). Each (re)start of the watch reads the latest state first.
+   */
+  follow(listener: (committed: CommittedState) => void, onError: (error: unknown) => void = () => {}): () => void {
+    const stop = new AbortController();
+    const pollMs = this.#options.pollMs ?? 1000;
+    let delivered = this.#lastRead;
+    let tail = Promise.resolve();
+    let watching: AbortController | undefined;
+    const deliver = (read: Snapshot) => {
+      if (read.committed && read.committed.revision > delivered && !stop.signal.aborted) {
+        delivered = read.committed.revision;
+        listener(read.committed);
+      }
+    };
+    const catchUp = (revision: number) => {
+      tail = tail.then(async () => {
+        if (revision > delivered && !stop.signal.aborted) deliver(await this.#read(revision));
+      }).catch(onError);
+    };
+    const watch = async () => {
+      while (!stop.signal.aborted) {
+        watching = new AbortController();
+        const signal = AbortSignal.any([stop.signal, watching.signal]);
+        try {
+          const latest = await this.#read();
+          deliver(latest);
+          await this.#client.watch(this.stateKey, latest.revision + 1, (events) => {
+            const last = events.filter((e) => e.type === 'PUT').at(-1);
+            if (last) catchUp(last.kv.modRevision);
+          }, signal);
+        } catch (error) {
+          if (!signal.aborted) onError(error);
+        }
+        if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, pollMs));
+      }
+    };
+    const poll = setInterval(() => {
+      this.#client.range(this.stateKey, { keysOnly: true }).then(({ kvs }) => {
+        // Newer than the watch delivered: its member is silent; restart it on the client's current endpoint.
+        if ((kvs[0]?.modRevision ?? 0) > delivered) watching?.abort();
+      }, onError);
+    }, pollMs);
+    void watch();
+    return () => {
+      stop.abort();
+      clearInterval(poll);
+    };
+  }
+
+  async #commit(
+    leadership: Leadership,
+    seen: Seen,
+    envelope: Envelope,
+    puts: Operation[],
+    drops: Operation[],
+  ): Promise<number> {
+    const guards = leadership.guards();
+    const refuse = (why: string): never => {
+      leadership.lose(why);
+      throw new NotLeader(why);
+    };
+    try {
+      // Entries past `next` are read by nobody until the state names them: large appends may go first.
+      let rest = puts;
+      while (rest.length > CHUNK_OPS || JSON.stringify(rest).length > CHUNK_BYTES) {
+        const chunk = rest.slice(0, CHUNK_OPS);
+        rest = rest.slice(CHUNK_OPS);
+        const result = await this.#client.txn(guards, chunk);
+        if (!result.succeeded) refuse(`the leader key changed while the state was written (term ${leadership.term})`);
+      }
+      const result = await this.#client.txn(
+        [...guards, compare.modified(this.stateKey, seen.modRevision)],
+        [op.put(this.stateKey, JSON.stringify(envelope)), ...rest, ...drops],
+        [op.get(leadership.leaderKey), op.get(this.stateKey)],
+      );
+      if (result.succeeded) return result.revision;
+      const [leader, state] = [result.ranges[0]?.[0], result.ranges[1]?.[0]];
+      // Our own write, committed by an attempt whose answer was lost, then retried by the client.
+      if (state && envelopeOf(state).write === envelope.write) return state.modRevision;
+      return refuse(refusal(leadership, leader, state));
+    } catch (error) {
+      if (error instanceof NotLeader || !(error instanceof EtcdError)) throw error;
+      // Committed or not, nobody can tell now: step down, the next leader reads what was committed.
+      return refuse(`the outcome of a state write is unknown (${describeCause(error)}); stepping down`);
+    }
+  }
+
+  /** The state, its revision and its writer's term, read in one snapshot (at `revision`, or the latest). */
+  async #read(revision = 0): Promise<Snapshot> {
+    const snapshot = await this.#client.txn(
+      [],
+      [op.get(this.stateKey, revision), op.getPrefix(`${this.#options.prefix}log/`, revision)],
+    );
+    const stateKv = snapshot.ranges[0]?.[0];
+    const latest = revision === 0;
+    if (latest) this.#lastRead = stateKv?.modRevision ?? 0;
+    if (stateKv === undefined) {
+      if (latest) this.#seenBy(0, {});
+      return { committed: null, revision: revision || snapshot.revision };
+    }
+    const envelope = envelopeOf(stateKv, this.location);
+    const entries = new Map((snapshot.ranges[1] ?? []).map((kv) => [kv.key, kv.value]));
+    const stored: Record<string, StoredList> = {};
+    const lists: Record<string, unknown[]> = {};
+    for (const [name, { first, next }] of Object.entries(envelope.logs)) {
+      const texts: string[] = [];
+      for (let i = first; i < next; i++) {
+        const text = entries.get(entryKey(this.#options.prefix, name, i));
+        if (text === undefined) throw new StateError(`${this.location}: entry ${i} of ${name} is missing. It was left untouched.`);
+        texts.push(text);
+      }
+      stored[name] = { first, next, texts };
+      lists[name] = texts.map((t) => JSON.parse(t) as unknown);
+    }
+    const state = parseState(joinState(envelope.state, lists), this.location);
+    if (latest) this.#seenBy(stateKv.modRevision, stored);
+    const committed = { state, term: envelope.term, revision: stateKv.modRevision };
+    return { committed, revision: revision || snapshot.revision };
+  }
+
+  /** Under a leadership, what was read is the base of its next write. */
+  #seenBy(modRevision: number, lists: Record<string, StoredList>): void {
+    const term = this.#leadership?.lost === undefined ? this.#leadership?.term : undefined;
+    if (term !== undefined) this.#seen = { term, modRevision, lists };
+  }
+}
+
+function refusal(leadership: Leadership, leader: KeyValue | undefined, state: KeyValue | undefined): string {
+  if (leader === undefined) return `the leader key is gone (term ${leadership.term} is over)`;
+  if (leader.createRevision !== leadership.term) return `another controller leads (term ${leader.createRevision})`;
+  if (leader.lease !== leadership.lease.id) return `the leader key is bound to another lease (${leader.lease})`;
+  const writer = state ? envelopeOf(state) : undefined;
+  return `the state was written by someone else (${writer ? `${writer.writer}, term ${writer.term}` : 'deleted'})`;
+}
+
+function envelopeOf(kv: KeyValue, location = kv.key): Envelope {
+  let envelope: Envelope;
+  try {
+    envelope = JSON.parse(kv.value) as Envelope;
+  } catch (error) {
+    throw new StateError(`${location} is not valid JSON (${describeCause(error)}). It was left untouched.`);
+  }
+  if (envelope.format !== ENVELOPE_FORMAT || typeof envelope.state !== 'object' || typeof envelope.logs !== 'object') {
+    throw new StateError(
+      `${location} was written in an unknown layout (format ${String(envelope.format)}); run the pullover-controller that wrote it. It was left untouched.`,
+    );
+  }
+  return envelope;
+}
+
+function parseState(json: unknown, location: string): ControllerState {
+  const format = (json as { format?: unknown }).format;
+  if (typeof format === 'number' && format > STATE_FORMAT) {
+    throw new StateError(`${location} was written by a newer pullover-controller (state format ${format}); run the newer version.`);
+  }
+  const result = ControllerState.safeParse(migrateState(json));
+  if (!result.success) {
+    const issues = issueLines(result.error.issues, formatPath).join('; ');
+    throw new StateError(`${location} is not a valid pullover state (${issues}). It was left untouched.`);
+  }
+  return result.data;
+}
