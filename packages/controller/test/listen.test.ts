@@ -18,6 +18,9 @@ async function start(dir: string, extra: object = {}) {
   await writeFile(file, JSON.stringify({ ...configDoc(dir, [LOOPBACK_CLUSTER]), ...extra }));
   const controller = await startController(await loadConfig(file), { logger: false });
   running.push(controller);
+  // No mysqld listens on 127.0.99.x: the first round fails its ping and asks the agents for their
+  // view, ending every parked poll. The tests park theirs after it (the next ask is 10 s later).
+  while (!controller.monitors.monitor('myservice')?.health) await new Promise((r) => setTimeout(r, 10));
   return controller;
 }
 
