@@ -128,7 +128,7 @@ export class ClusterMonitor {
     const ctx = this.#ctx;
     if (ctx.exclusive.holder !== undefined) return;
     const now = ctx.deps.now();
-    let lookedAtMs = performance.now();
+    const lookedAtMs = performance.now();
     const master = ctx.master();
     const [pinged, firstLook] = await Promise.all([
       ctx.observer.ping(master.name, ctx.deps.cluster.monitor.ping).then(
@@ -137,16 +137,17 @@ export class ClusterMonitor {
       ),
       ctx.observer.observeAll(),
     ]);
+    if (this.#stopped || ctx.exclusive.holder !== undefined) return;
     let observed = firstLook;
+    let silentReceivers = ctx.view.note(observed, lookedAtMs);
     // A failed ping took the whole timeout: the replicas are looked at again now, so that their
-    // silence is measured up to the verdict, not from before the ping (a replica answers in ms).
+    // silence is measured up to the verdict, not only up to the start of the round.
     if (pinged !== undefined) {
-      lookedAtMs = performance.now();
+      const againAtMs = performance.now();
       const again = await ctx.observer.observeAll(observed.filter((o) => o.name !== master.name).map((o) => o.name));
       observed = observed.map((o) => again.find((r) => r.name === o.name) ?? o);
+      silentReceivers = ctx.view.note(again, againAtMs);
     }
-    if (this.#stopped || ctx.exclusive.holder !== undefined) return;
-    const silentReceivers = ctx.view.note(observed, lookedAtMs);
     if (pinged === undefined) {
       this.#pings = { consecutiveFailures: 0 };
       this.#lastAnswer = now;
