@@ -50,17 +50,18 @@ function send(reply: FastifyReply, published: Published): FastifyReply {
   return reply;
 }
 
-export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, sink }) => {
+export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, fleet }) => {
   const ahead = new AheadWarning();
   app.get('/v1/mapping', { config: { access: 'agent' } }, async (request, reply) => {
     const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
     if (agent !== undefined && block !== undefined) {
-      for (const line of registry.acknowledge(agent, after, block, request.ip, now())) sink.say(line);
+      fleet.heard(agent, after, registry.acknowledge(agent, after, block, request.ip, now()));
     }
     if (publisher.version > after) return send(reply, publisher.current);
     if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
-    // request.signal aborts when the client leaves: its waiter is dropped at once, not at the deadline.
-    const published = await publisher.wait(after, wait * 1000, request.signal);
+    // The request emits 'close' when the client leaves: its waiter is dropped at once, not at the
+    // deadline. Not request.signal: an AbortController per parked poll is memory 10,000 times over.
+    const published = await publisher.wait(after, wait * 1000, request.raw);
     return published ? send(reply, published) : reply.code(204).send();
   });
 };
