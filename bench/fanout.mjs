@@ -80,6 +80,7 @@ function startController() {
     process.execPath,
     [
       ...profile,
+      ...(process.env.BENCH_CONTROLLER_FLAGS ?? '').split(' ').filter(Boolean),
       // The controller stops when the bench's end of its stdin closes, even after a SIGKILL of the bench.
       '--import',
       'data:text/javascript,process.stdin.on("end",()=>process.kill(process.pid,"SIGTERM")).resume().unref()',
@@ -90,7 +91,7 @@ function startController() {
       '--log-level',
       'warn',
     ],
-    { stdio: ['pipe', 'ignore', 'inherit'] },
+    { stdio: ['pipe', process.env.BENCH_CONTROLLER_FLAGS ? 'inherit' : 'ignore', 'inherit'] },
   );
   children.add(controller);
   controller.once('exit', () => children.delete(controller));

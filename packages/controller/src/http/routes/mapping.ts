@@ -1,8 +1,10 @@
 import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/protocol';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { ControllerClosing } from '../../errors.js';
 import type { Published } from '../../mapping/long-poll.js';
 import type { AppDeps } from '../deps.js';
+import { errorBody } from '../error-handler.js';
 import { parseInput } from '../input.js';
 
 const PollQuery = MappingQuery.extend({
@@ -61,7 +63,15 @@ export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publishe
     if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
     // The request emits 'close' when the client leaves: its waiter is dropped at once, not at the
     // deadline. Not request.signal: an AbortController per parked poll is memory 10,000 times over.
-    const published = await publisher.wait(after, wait * 1000, request.raw);
+    let published: Published | null;
+    try {
+      published = await publisher.wait(after, wait * 1000, request.raw);
+    } catch (error) {
+      if (!(error instanceof ControllerClosing)) throw error;
+      // Every parked poll ends so at shutdown: expected, so not one error line each. A restart
+      // takes about a second; the agents come back after 1 to 2 times this, at random.
+      return reply.code(503).header('retry-after', '1').send(errorBody(503, error.code, error.message));
+    }
     return published ? send(reply, published) : reply.code(204).send();
   });
 };
