@@ -4,11 +4,14 @@ import type { LogSink } from '../log-sink.js';
 import type { PublishListener } from '../mapping/long-poll.js';
 import { count, Rollout, someNames } from './rollout.js';
 
-/** Lines of one kind after the first are gathered this long into one line. */
-const WINDOW_MS = 1000;
+export interface FleetLogTimes {
+  /** Lines of one kind after the first are gathered this long into one line. */
+  readonly windowMs: number;
+  /** How long a published version is followed before the agents still behind are named. */
+  readonly rolloutMs: number;
+}
 
-/** How long a published version is followed before the agents still behind are named. */
-export const ROLLOUT_MS = 60_000;
+const TIMES: FleetLogTimes = { windowMs: 1000, rolloutMs: 60_000 };
 
 /** Lines of one kind (same level, same `about`) since the first of them went out on its own. */
 interface Gathering {
@@ -31,15 +34,15 @@ export class FleetLog implements PublishListener {
   readonly #sink: LogSink;
   readonly #registry: AgentRegistry;
   readonly #now: () => Date;
-  readonly #rolloutMs: number;
+  readonly #times: FleetLogTimes;
   readonly #gatherings = new Map<string, Gathering>();
   #rollout: { readonly rollout: Rollout; readonly timer: NodeJS.Timeout } | undefined;
 
-  constructor(sink: LogSink, registry: AgentRegistry, now: () => Date, rolloutMs = ROLLOUT_MS) {
+  constructor(sink: LogSink, registry: AgentRegistry, now: () => Date, times = TIMES) {
     this.#sink = sink;
     this.#registry = registry;
     this.#now = now;
-    this.#rolloutMs = rolloutMs;
+    this.#times = times;
   }
 
   /** What an agent's report or acknowledgement changed (the registry's sentences), and the version its file holds. */
@@ -62,7 +65,8 @@ export class FleetLog implements PublishListener {
     const behind = live.filter((a) => a.report.applied_version < version).map((a) => a.name);
     if (behind.length === 0) return;
     const rollout = new Rollout(version, behind, live.length, performance.now());
-    const timer = setTimeout(() => this.#endRollout(rollout.cut(`within ${this.#rolloutMs / 1000} s`, performance.now())), this.#rolloutMs);
+    const { rolloutMs } = this.#times;
+    const timer = setTimeout(() => this.#endRollout(rollout.cut(`within ${rolloutMs / 1000} s`, performance.now())), rolloutMs);
     timer.unref();
     this.#rollout = { rollout, timer };
   }
@@ -106,7 +110,7 @@ export class FleetLog implements PublishListener {
       this.#gatherings.delete(key);
       // A herd that goes on (10,000 agents reporting after a restart) keeps being gathered.
       if (this.#flush(gathering, true)) this.#gatherings.set(key, this.#open(key, level, about));
-    }, WINDOW_MS);
+    }, this.#times.windowMs);
     gathering.timer.unref();
     return gathering;
   }
@@ -120,7 +124,7 @@ export class FleetLog implements PublishListener {
       this.#sink.say(only);
       return true;
     }
-    const when = timely ? ' in the last second' : '';
+    const when = timely ? ` in the last ${this.#times.windowMs / 1000} s` : '';
     this.#sink.say({
       level: gathering.level,
       message: `${count(names.length)} more agents ${gathering.about}${when}: ${someNames(names)}`,
