@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Mapping } from '@pullover/protocol';
 import { describe, expect, it } from 'vitest';
 import { ControllerClosing, MappingPublisher } from '../src/index.js';
+import { AnswersFirst } from '../src/mapping/answers-first.js';
 
 function mapping(version: number, address = '200.200.200.1'): Mapping {
   return {
@@ -114,5 +115,33 @@ describe('MappingPublisher', () => {
       code: 'PULLOVER_CLOSING',
     });
     expect(publisher.parked).toBe(0);
+  });
+});
+
+describe('AnswersFirst', () => {
+  const socket = () => ({
+    paused: false,
+    pause() {
+      this.paused = true;
+    },
+    resume() {
+      this.paused = false;
+    },
+  });
+
+  it('reads no agent already answered until every parked poll has its answer, then all of them again', async () => {
+    const first = new AnswersFirst();
+    const sockets = Array.from({ length: 600 }, socket);
+    first.hold(sockets[0] as never);
+    expect(sockets[0]?.paused).toBe(false);
+    first.published();
+    for (const s of sockets) first.hold(s as never);
+    expect(sockets.every((s) => s.paused)).toBe(true);
+    first.answered();
+    // A few hundred per turn of the event loop, as the answers went.
+    expect(sockets.filter((s) => s.paused)).toHaveLength(350);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(sockets.some((s) => s.paused)).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ControllerClosing } from '../../errors.js';
+import { AnswersFirst } from '../../mapping/answers-first.js';
 import type { Published } from '../../mapping/long-poll.js';
 import type { AppDeps } from '../deps.js';
 import { errorBody } from '../error-handler.js';
@@ -54,6 +55,9 @@ function send(reply: FastifyReply, published: Published): FastifyReply {
 
 export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, fleet }) => {
   const ahead = new AheadWarning();
+  const answersFirst = new AnswersFirst();
+  publisher.listen(answersFirst);
+  app.addHook('preClose', async () => answersFirst.releaseAll());
   app.get('/v1/mapping', { config: { access: 'agent' } }, async (request, reply) => {
     const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
     if (agent !== undefined && block !== undefined) {
@@ -72,6 +76,9 @@ export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publishe
       // takes about a second; the agents come back after 1 to 2 times this, at random.
       return reply.code(503).header('retry-after', '1').send(errorBody(503, error.code, error.message));
     }
-    return published ? send(reply, published) : reply.code(204).send();
+    if (!published) return reply.code(204).send();
+    send(reply, published);
+    answersFirst.hold(request.raw.socket);
+    return reply;
   });
 };
