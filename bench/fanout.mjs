@@ -80,7 +80,6 @@ function startController() {
     process.execPath,
     [
       ...profile,
-      ...(process.env.BENCH_CONTROLLER_FLAGS ?? '').split(' ').filter(Boolean),
       // The controller stops when the bench's end of its stdin closes, even after a SIGKILL of the bench.
       '--import',
       'data:text/javascript,process.stdin.on("end",()=>process.kill(process.pid,"SIGTERM")).resume().unref()',
@@ -91,7 +90,7 @@ function startController() {
       '--log-level',
       'warn',
     ],
-    { stdio: ['pipe', process.env.BENCH_CONTROLLER_FLAGS ? 'inherit' : 'ignore', 'inherit'] },
+    { stdio: ['pipe', 'ignore', 'inherit'] },
   );
   children.add(controller);
   controller.once('exit', () => children.delete(controller));
@@ -141,7 +140,6 @@ await fromWorkers('applied', (m) => m.version === 1);
 await until(parked, 120_000, `${N} parked long-polls`, 500);
 const setup = Date.now() - t_start;
 const setupLog = await agentLog();
-const rssParked = await rss(controller.pid, 'VmRSS');
 
 // What the controller spends with nothing to do but hold the polls: its monitor pinging the
 // bench's absent MySQL, mostly. Printed to put the publish's CPU in proportion.
@@ -150,11 +148,15 @@ await new Promise((r) => setTimeout(r, 2000));
 const idleCpuPerS = ((await cpuMs(controller.pid)) - idleCpu0) / 2;
 // The peak during the publish alone: 5 resets VmHWM to the current RSS.
 await writeFile(`/proc/${controller.pid}/clear_refs`, '5');
+// Measured after the idle seconds: reports shed during the start-up come back in them.
+const rssParked = await rss(controller.pid, 'VmRSS');
 for (const w of workers) w.send({ type: 'mark' });
 await new Promise((r) => setTimeout(r, 100));
 const controllerCpu0 = await cpuMs(controller.pid);
 const eventsBefore = (await (await api('/v1/events?wait=0')).json()).last;
 const published = fromWorkers('applied', (m) => m.version === 2);
+// Asked all along the publish: it must stay answered while 10,000 agents are.
+const health = probeHealth();
 mark('publish');
 const t0 = Date.now();
 const response = await api('/v1/clusters/myservice/set-master', {
@@ -171,23 +173,29 @@ const controllerCpuApplied = (await cpuMs(controller.pid)) - controllerCpu0;
 // The controller's own line says when the last agent's acknowledgement came: no need to ask it
 // for a status of 10,000 agents (a large answer) while it is being measured.
 const rollout = await rolloutLine(eventsBefore, 2);
+const t_reported = Date.now() - t0;
 mark('reported');
 const controllerCpu = (await cpuMs(controller.pid)) - controllerCpu0;
 const peak = await rss(controller.pid, 'VmHWM');
+const healthMs = await health.stop();
+const publishLog = await agentLog();
 const status = await (await api('/v1/status')).json();
 const reported = status.agents.map((a) => Date.parse(a.last_report_at) - t0);
 
 console.log(`agents                 ${n(N)} in ${W} worker processes (files in ${base}), setup ${n(setup)} ms`);
 console.log(`agents' log at setup   ${setupLog}`);
-console.log(`set-master answered    ${t_answered} ms after the request`);
+console.log(`set-master answered    ${t_answered} ms after the request; /healthz during the publish: ${quantiles(healthMs)} (${healthMs.length} asks)`);
 console.log(`publish → applied      ${quantiles(applied)}  (${n(applied.length)} agents)`);
 console.log(`publish → reported     ${quantiles(reported)}  (${n(reported.length)} agents)`);
 console.log(`controller said        ${rollout}`);
+console.log(`agents' log at publish ${publishLog}`);
+// Net: less what the controller spends idle over as long (its monitor pinging the absent MySQL).
+const net = controllerCpu - (idleCpuPerS * t_reported) / 1000;
 console.log(
-  `CPU after publish      workers ${workerCpu.join(' + ')} ms until all applied; controller ${controllerCpuApplied} ms until then, ${controllerCpu} ms until all reported (${(controllerCpu / N).toFixed(3)} ms per agent; ${n(idleCpuPerS)} ms/s when idle)`,
+  `CPU after publish      workers ${workerCpu.join(' + ')} ms until all applied; controller ${controllerCpuApplied} ms until then, ${controllerCpu} ms until all reported: ${(controllerCpu / N).toFixed(3)} ms per agent, ${(net / N).toFixed(3)} net of its ${n(idleCpuPerS)} ms/s when idle`,
 );
 console.log(
-  `controller RSS         ${(rssParked / 1024).toFixed(0)} MB with ${n(N)} parked long-polls, peak ${(peak / 1024).toFixed(0)} MB during the publish`,
+  `controller RSS         ${(rssParked / 1024).toFixed(0)} MB with ${n(N)} parked long-polls, peak ${(peak / 1024).toFixed(0)} MB during the publish (+${((peak - rssParked) / 1024).toFixed(0)} MB)`,
 );
 
 if (values.restart) {
@@ -233,6 +241,20 @@ function mergeLogs(answers) {
   }
   const top = [...byMessage].sort((a, b) => b[1] - a[1]).slice(0, 3);
   return `${n(warn)} warn, ${n(error)} error${top.map(([m, c]) => `; ${n(c)} × ${m}`).join('')}`;
+}
+/** Asks /healthz every 50 ms until stop(), which resolves with how long each answer took. */
+function probeHealth() {
+  const times = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const started = performance.now();
+      await fetch(`${url}/healthz`);
+      times.push(Math.round(performance.now() - started));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return { stop: () => ((stopped = true), loop.then(() => times)) };
 }
 /** The controller's sentence about `version` reaching the fleet, from its event log. */
 async function rolloutLine(after, version) {

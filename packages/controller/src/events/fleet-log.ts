@@ -48,6 +48,7 @@ export class FleetLog implements PublishListener {
   /** What an agent's report or acknowledgement changed (the registry's sentences), and the version its file holds. */
   heard(name: string, appliedVersion: number, lines: readonly LogLine[]): void {
     const current = this.#rollout?.rollout;
+    if (lines.length === 0 && !current) return;
     for (const line of lines) {
       const agent = line.agent;
       if (!agent) this.#sink.say(line);
