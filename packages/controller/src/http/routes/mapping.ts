@@ -53,6 +53,23 @@ function send(reply: FastifyReply, published: Published): FastifyReply {
   return reply;
 }
 
+/** A restart takes about a second; the agents come back after 1 to 2 times this, at random. */
+const CLOSING = (() => {
+  const error = new ControllerClosing();
+  return Buffer.from(JSON.stringify(errorBody(503, error.code, error.message)), 'utf8');
+})();
+
+function sendClosing(reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  reply.raw.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': CLOSING.length,
+    'retry-after': '1',
+  });
+  reply.raw.end(CLOSING);
+  return reply;
+}
+
 export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, fleet }) => {
   const ahead = new AheadWarning();
   const answersFirst = new AnswersFirst();
@@ -72,9 +89,9 @@ export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publishe
       published = await publisher.wait(after, wait * 1000, request.raw);
     } catch (error) {
       if (!(error instanceof ControllerClosing)) throw error;
-      // Every parked poll ends so at shutdown: expected, so not one error line each. A restart
-      // takes about a second; the agents come back after 1 to 2 times this, at random.
-      return reply.code(503).header('retry-after', '1').send(errorBody(503, error.code, error.message));
+      // Every parked poll ends so at shutdown: expected, so not one error line each, and written
+      // straight to the socket as the answers are (10,000 of them held a restart up 1.8 s).
+      return sendClosing(reply);
     }
     if (!published) return reply.code(204).send();
     send(reply, published);
