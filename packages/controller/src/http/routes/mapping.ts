@@ -65,6 +65,8 @@ function sendClosing(reply: FastifyReply): FastifyReply {
     'content-type': 'application/json; charset=utf-8',
     'content-length': CLOSING.length,
     'retry-after': '1',
+    // Else the server's close() waits for each agent's next request on its keep-alive connection.
+    'connection': 'close',
   });
   reply.raw.end(CLOSING);
   return reply;
