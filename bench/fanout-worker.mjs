@@ -1,12 +1,27 @@
 // One bench worker: many real agents in one process, each with its own connection, hosts file
-// and state dir. Tells the parent when every agent has applied a given version.
+// and state dir. Tells the parent when every agent has applied a given version, and what its
+// agents logged. Exits when the parent goes: a bench killed any way must leave nothing running.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentConfigSchema, ControllerClient, PulloverAgent, StateFile } from '@pullover/agent';
 import pino from 'pino';
 
+process.on('disconnect', () => process.exit(1));
+
 const { dir, url, token, from, to } = JSON.parse(process.argv[2]);
-const logger = pino({ level: 'warn' });
+/** The agents' warnings and errors, counted by message (numbers masked), since the parent last asked. */
+let counts = { warn: 0, error: 0, messages: new Map() };
+const logger = pino(
+  { level: 'warn' },
+  {
+    write(line) {
+      const { level, msg } = JSON.parse(line);
+      counts[level >= 50 ? 'error' : 'warn'] += 1;
+      const shape = String(msg).replace(/\d+/g, 'N');
+      counts.messages.set(shape, (counts.messages.get(shape) ?? 0) + 1);
+    },
+  },
+);
 const agents = [];
 const applied = new Map(); // version -> [epoch ms]
 let cpuAtStart = process.cpuUsage();
@@ -50,10 +65,19 @@ for (let i = from; i < to; i++) {
   await agent.init();
   agents.push(agent);
 }
-for (const agent of agents) void agent.run();
-process.send({ type: 'started' });
+for (const agent of agents) {
+  agent.run().catch((error) => {
+    // An agent that gives up is a failure of the run, not a line to count.
+    console.error(`bench: agent stopped: ${error.message}`);
+    process.exit(1);
+  });
+}
 process.on('message', async (message) => {
   if (message.type === 'mark') cpuAtStart = process.cpuUsage();
+  if (message.type === 'log') {
+    process.send({ type: 'log', warn: counts.warn, error: counts.error, messages: [...counts.messages] });
+    counts = { warn: 0, error: 0, messages: new Map() };
+  }
   if (message.type === 'stop') {
     await Promise.allSettled(agents.map((a) => a.close()));
     process.exit(0);

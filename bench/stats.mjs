@@ -17,3 +17,10 @@ export function worst(xs) {
   const defined = xs.filter((x) => x !== undefined);
   return defined.length === 0 ? undefined : Math.max(...defined);
 }
+
+/** "p50 350 ms  p99 641 ms  max 646 ms" of a list of durations in ms (sorts it). */
+export function quantiles(xs) {
+  xs.sort((a, b) => a - b);
+  const q = (p) => xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+  return `p50 ${n(q(50))} ms  p99 ${n(q(99))} ms  max ${n(xs[xs.length - 1])} ms`;
+}

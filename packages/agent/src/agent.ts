@@ -2,10 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { AgentReport, Mapping } from '@pullover/protocol';
 import type { Logger } from 'pino';
 import { type ApplyOutcome, MappingApplier } from './applier.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, retryAfterDelay, startDelay } from './backoff.js';
 import type { ControllerClient } from './client.js';
 import type { AgentConfig } from './config.js';
-import { MappingRefusedError, RollbackRefusedError } from './errors.js';
+import { ControllerUnavailableError, MappingRefusedError, RollbackRefusedError } from './errors.js';
 import { buildReport } from './report.js';
 import type { StateFile } from './state.js';
 import { watchHostsFile } from './watcher.js';
@@ -32,6 +32,8 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
   #closers: Array<() => Promise<void> | void> = [];
   /** A full report goes out before the next poll: at start, after each empty hold, after trouble. */
   #reportDue = true;
+  /** Not before then (epoch ms): an overloaded controller shed the last one and said when to come back. */
+  #reportAt = 0;
 
   constructor(deps: AgentDeps) {
     super();
@@ -123,31 +125,38 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
    */
   async #pollLoop(): Promise<void> {
     const { config, clients, logger } = this.#deps;
+    // A fleet started at once (a rack powered on, a config management run) must not arrive at once.
+    await sleep(startDelay(config.backoff.min), this.#stop.signal);
     let failures = 0;
+    let outageSince = 0;
     while (!this.#stop.signal.aborted) {
       const client = clients[this.#current] as ControllerClient;
       try {
-        if (this.#reportDue) {
-          await client.report(config.name, await this.buildReport(), this.#stop.signal);
-          this.#reportDue = false;
-        }
+        if (this.#reportDue && Date.now() >= this.#reportAt) await this.#reportOrPutOff(client);
         // The floor is what the controller must exceed. The ack claims it only while the file
         // holds it; after a failed write the full report says what is wrong instead.
         const floor = this.#applier.floor;
         const file = this.#applier.file;
         const ack = file.version === floor ? { agent: config.name, block: file.blockHash } : undefined;
-        const mapping = await client.fetchMapping(floor, config.wait, this.#stop.signal, ack);
+        // A report put off ends the hold early: the poll parks until the report may go.
+        const wait = this.#reportDue ? Math.min(config.wait, Math.max(0, this.#reportAt - Date.now())) : config.wait;
+        const mapping = await client.fetchMapping(floor, wait, this.#stop.signal, ack);
         if (failures > 0) logger.info({ controller: client.url }, `controller ${client.url} answers again`);
         failures = 0;
         if (mapping) await this.apply(mapping, client.url);
         else this.#reportDue = true;
       } catch (error) {
         if (this.#stop.signal.aborted) break;
+        if (failures === 0) outageSince = Date.now();
         failures += 1;
         // Fail-static: the file keeps the last good mapping; only the next controller is tried.
         this.#current = (this.#current + 1) % clients.length;
         this.#reportDue = true;
-        const delay = backoffDelay(failures, config.backoff.min, config.backoff.max);
+        const retryAfter = error instanceof ControllerUnavailableError ? error.retryAfterMs : undefined;
+        const delay =
+          retryAfter === undefined
+            ? backoffDelay(failures, config.backoff.min, config.backoff.max, { outageMs: Date.now() - outageSince })
+            : retryAfterDelay(retryAfter);
         const level = error instanceof MappingRefusedError || error instanceof RollbackRefusedError ? 'error' : 'warn';
         logger[level](
           { controller: client.url, code: (error as { code?: string }).code, retry_ms: delay },
@@ -155,6 +164,25 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
         );
         await sleep(delay, this.#stop.signal);
       }
+    }
+  }
+
+  /**
+   * An overloaded controller answers a report 503 with Retry-After: the agent polls at once all
+   * the same (a poll is never shed, so a newer version still reaches it) and reports later.
+   */
+  async #reportOrPutOff(client: ControllerClient): Promise<void> {
+    try {
+      await client.report(this.#deps.config.name, await this.buildReport(), this.#stop.signal);
+      this.#reportDue = false;
+    } catch (error) {
+      if (!(error instanceof ControllerUnavailableError) || error.retryAfterMs === undefined) throw error;
+      const delay = retryAfterDelay(error.retryAfterMs);
+      this.#reportAt = Date.now() + delay;
+      this.#deps.logger.info(
+        { controller: client.url, retry_ms: delay },
+        `${error.message}; polling meanwhile, report in ${delay} ms`,
+      );
     }
   }
 }

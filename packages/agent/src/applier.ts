@@ -92,11 +92,14 @@ export class MappingApplier {
       this.#state = next;
       const outcome = await this.#writeBlock(mapping, 'apply');
       if (mapping.version !== floor) {
-        const file = this.#deps.config.hosts_file;
-        this.#deps.logger.info(
-          { version: mapping.version, previous_version: floor, controller: source, written: outcome.written },
-          `applied version ${mapping.version}: ${describe(mapping)}${outcome.written ? ` (${file} rewritten by ${outcome.method})` : ' (file already right)'}`,
-        );
+        // Formatted only when it goes anywhere: the fan-out bench runs thousands of agents at warn.
+        if (this.#deps.logger.isLevelEnabled('info')) {
+          const file = this.#deps.config.hosts_file;
+          this.#deps.logger.info(
+            { version: mapping.version, previous_version: floor, controller: source, written: outcome.written },
+            `applied version ${mapping.version}: ${describe(mapping)}${outcome.written ? ` (${file} rewritten by ${outcome.method})` : ' (file already right)'}`,
+          );
+        }
         this.#deps.onApplied(outcome);
       }
       return outcome;
@@ -130,7 +133,7 @@ export class MappingApplier {
       const current = await readHostsFile(config.hosts_file);
       const plan = planHostsFile(current, mappingEntries(mapping));
       // Logged once, when the line gets commented out, not at every check of the file.
-      const alreadyOff = new Set(current.split('\n').map((l) => l.replace(/\r$/, '')));
+      const alreadyOff = plan.shadowed.length === 0 ? new Set() : new Set(current.split('\n').map((l) => l.replace(/\r$/, '')));
       for (const line of plan.shadowed.filter((l) => !alreadyOff.has(`${SHADOW_PREFIX}${l.text}`))) {
         logger.warn(
           { hosts_file: config.hosts_file, line: line.line },

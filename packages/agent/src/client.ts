@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { type AgentReport, issueLines, MAX_MAPPING_BYTES, Mapping } from '@pullover/protocol';
 import { Client, type Dispatcher } from 'undici';
 import { ControllerUnavailableError, MappingRefusedError } from './errors.js';
@@ -125,31 +126,36 @@ export class ControllerClient {
     return new ControllerUnavailableError(
       this.url,
       `HTTP ${response.statusCode}${message ? `: ${message.slice(0, 200)}` : ''}${hint}`,
+      response.statusCode === 503 ? retryAfterMs(response.headers['retry-after']) : undefined,
     );
   }
 }
 
-async function readLimited(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-  url: string,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length;
+/** The body as text, refused beyond `limit` bytes. Plain events: an async iterator per answer costs more than the answer. */
+function readLimited(body: Dispatcher.ResponseData['body'], limit: number, url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
       if (size > limit) {
         body.destroy();
-        throw new MappingRefusedError(url, `the answer is larger than ${limit} bytes`);
+        reject(new MappingRefusedError(url, `the answer is larger than ${limit} bytes`));
+      } else {
+        chunks.push(chunk);
       }
-      chunks.push(chunk as Buffer);
-    }
-  } catch (error) {
-    if (error instanceof MappingRefusedError) throw error;
-    throw new ControllerUnavailableError(url, `the answer broke off: ${errorText(error)}`);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+    });
+    body.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    body.once('error', (error) =>
+      reject(new ControllerUnavailableError(url, `the answer broke off: ${errorText(error)}`)),
+    );
+  });
+}
+
+/** Retry-After in seconds (the controller sends nothing else), bounded: a broken value must not park an agent for a day. */
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  return header !== undefined && Number.isFinite(seconds) && seconds >= 0 ? Math.min(seconds, 300) * 1000 : undefined;
 }
 
 function errorText(error: unknown): string {
@@ -163,35 +169,44 @@ function errorText(error: unknown): string {
 }
 
 /**
- * One timer bounding a whole exchange, tied to the agent's stop signal. A plain timer and
- * listener: AbortSignal.timeout plus AbortSignal.any per request cost more than the request
- * itself when thousands of agents share a process (the fan-out bench).
+ * One timer bounding a whole exchange, tied to the agent's stop signal. A plain timer, and an
+ * EventEmitter as the signal undici listens to: AbortSignal.timeout plus AbortSignal.any per
+ * request, or even one AbortController, cost more than the request itself when thousands of
+ * agents share a process (the fan-out bench).
  */
-class Deadline {
-  readonly #controller = new AbortController();
+class Deadline extends EventEmitter {
   readonly #timer: NodeJS.Timeout;
   readonly #outer: AbortSignal | undefined;
-  readonly #onOuter = () => this.#controller.abort();
+  readonly #onOuter = () => this.#abort();
   readonly ms: number;
+  /** undici checks it before it listens. */
+  aborted = false;
   expired = false;
 
   constructor(ms: number, outer: AbortSignal | undefined) {
+    super();
     this.ms = ms;
     this.#timer = setTimeout(() => {
       this.expired = true;
-      this.#controller.abort();
+      this.#abort();
     }, ms);
     this.#outer = outer;
-    if (outer?.aborted) this.#controller.abort();
+    if (outer?.aborted) this.#abort();
     else outer?.addEventListener('abort', this.#onOuter, { once: true });
   }
 
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  get signal(): EventEmitter {
+    return this;
   }
 
   done(): void {
     clearTimeout(this.#timer);
     this.#outer?.removeEventListener('abort', this.#onOuter);
+  }
+
+  #abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
   }
 }

@@ -62,10 +62,13 @@ export class MappingRefusedError extends AgentError {
 /** The controller could not be asked (connection, timeout, HTTP status); we stay fail-static. */
 export class ControllerUnavailableError extends AgentError {
   readonly controller: string;
+  /** From a 503's Retry-After: the controller is overloaded or restarting and says when to come back. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(controller: string, reason: string) {
+  constructor(controller: string, reason: string, retryAfterMs?: number) {
     super('CONTROLLER_UNAVAILABLE', `controller ${controller} unavailable: ${reason}`);
     this.controller = controller;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

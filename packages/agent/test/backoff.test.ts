@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../src/backoff.js';
+import { backoffDelay, retryAfterDelay, startDelay } from '../src/backoff.js';
 
 describe('backoffDelay', () => {
   it.each([
@@ -14,7 +14,7 @@ describe('backoffDelay', () => {
     [50, 1, 30_000],
     [50, 0, 0],
   ])('attempt %i with random %f waits %i ms', (attempt, random, expected) => {
-    expect(backoffDelay(attempt, 500, 30_000, () => random)).toBe(expected);
+    expect(backoffDelay(attempt, 500, 30_000, { random: () => random })).toBe(expected);
   });
 
   // A fleet that lost its controller at once: each retry's waits fill 0 … the capped step.
@@ -35,5 +35,36 @@ describe('backoffDelay', () => {
     const mean = delays.reduce((sum, d) => sum + d, 0) / delays.length;
     expect(mean / step).toBeGreaterThan(0.45);
     expect(mean / step).toBeLessThan(0.55);
+  });
+
+  // A controller restarting refuses connections at once: without the cap, agents that failed six
+  // times in its first two seconds would wait up to 16 s for it.
+  it.each([
+    // attempt, outage so far, longest wait
+    [6, 2000, 2000],
+    [6, 100, 500],
+    [3, 60_000, 2000],
+    [12, 60_000, 30_000],
+  ])('on retry %i after an outage of %i ms, waits at most %i ms', (attempt, outageMs, longest) => {
+    expect(backoffDelay(attempt, 500, 30_000, { outageMs, random: () => 1 })).toBe(longest);
+    expect(backoffDelay(attempt, 500, 30_000, { outageMs, random: () => 0 })).toBe(0);
+  });
+});
+
+describe('retryAfterDelay and startDelay', () => {
+  it('comes back between 1 and 2 times the Retry-After', () => {
+    expect(retryAfterDelay(2000, () => 0)).toBe(2000);
+    expect(retryAfterDelay(2000, () => 0.999)).toBe(3998);
+    const delays = Array.from({ length: 2000 }, () => retryAfterDelay(2000));
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(2000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(4000);
+    expect(new Set(delays.map((d) => Math.floor(d / 250))).size).toBeGreaterThanOrEqual(8);
+  });
+
+  it('spreads a fleet\'s first requests over the backoff floor', () => {
+    expect(startDelay(500, () => 0)).toBe(0);
+    expect(startDelay(500, () => 1)).toBe(500);
+    const delays = Array.from({ length: 2000 }, () => startDelay(500));
+    expect(new Set(delays.map((d) => Math.floor(d / 100))).size).toBeGreaterThanOrEqual(5);
   });
 });

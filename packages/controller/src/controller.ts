@@ -85,7 +85,10 @@ export async function startController(
     );
   }
   const listen = options.listen ?? config.listen;
-  await app.listen({ host: listen.host, port: listen.port });
+  // A fleet reconnecting at once (a controller restart under 10,000 agents) overflowed Node's
+  // default backlog of 511: the kernel dropped their SYNs and they waited out its retransmissions.
+  // The kernel caps it at net.core.somaxconn (4096 on Debian 12).
+  await app.listen({ host: listen.host, port: listen.port, backlog: 16_384 });
   controller.monitors.start();
   const { port } = app.server.address() as AddressInfo;
   const url = `${config.secrets.tls ? 'https' : 'http'}://${formatHostPort(clientHost(listen.host), port)}`;

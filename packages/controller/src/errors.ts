@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   PULLOVER_TOO_MANY_AGENTS: 'The controller already tracks the maximum number of agent names.',
   PULLOVER_INTERNAL: 'A bug in the controller; the log has the stack trace.',
   PULLOVER_CLOSING: 'The controller is shutting down; retry against it (or another one) later.',
+  PULLOVER_BUSY:
+    'The controller is overloaded and sheds new work (agents\' reports); retry after the Retry-After header\'s seconds.',
   PULLOVER_UNREACHABLE: 'The CLI could not get an answer from the controller.',
   PULLOVER_BAD_RESPONSE: 'The controller answered something that failed validation.',
   PULLOVER_REMOTE: 'The controller refused the request; the message is its own.',
@@ -154,6 +156,16 @@ export class TooManyAgents extends PulloverError {
 export class ControllerClosing extends PulloverError {
   constructor() {
     super('PULLOVER_CLOSING', 503, 'the controller is shutting down');
+  }
+}
+
+/** Answered to new work while the controller is behind (a herd of agents); polls are never shed. */
+export class ControllerBusy extends PulloverError {
+  readonly retryAfterS: number;
+
+  constructor(retryAfterS: number) {
+    super('PULLOVER_BUSY', 503, `the controller is overloaded; retry after ${retryAfterS} s`);
+    this.retryAfterS = retryAfterS;
   }
 }
 

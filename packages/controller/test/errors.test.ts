@@ -18,6 +18,7 @@ describe('errors', () => {
     new errors.SwitchoverRefused('c', ['why'], []),
     new errors.TooManyAgents(1),
     new errors.ControllerClosing(),
+    new errors.ControllerBusy(2),
     new errors.Unreachable('http://x', new Error('boom')),
     new errors.BadResponse('r'),
     new errors.RemoteError(404, 'X', 'm'),

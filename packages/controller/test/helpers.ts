@@ -120,13 +120,13 @@ export function report(applied: number, extra: Partial<AgentReport> = {}): Agent
 }
 
 /** Collects fastify's JSON log lines, to assert the sentences an operator reads. */
-export function logCapture() {
+export function logCapture(level = 'info') {
   const lines: { level: number; msg: string }[] = [];
   return {
     lines,
     messages: () => lines.map((l) => l.msg),
     logger: {
-      level: 'info',
+      level,
       stream: { write: (line: string) => void lines.push(JSON.parse(line)) },
     },
   };

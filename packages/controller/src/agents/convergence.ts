@@ -1,8 +1,10 @@
+import { count, NAMES_LISTED, someNames } from '../events/rollout.js';
 import type { AgentRegistry } from './registry.js';
 
 /**
  * Waits (up to `timeoutMs`) until every live agent has applied `version`; resolves with a sentence
  * naming who did, how long after the call, and who did not: "have all app servers switched?".
+ * A fleet is named only up to a few agents: the sentence goes into the failover's record.
  */
 export async function awaitAgents(
   registry: AgentRegistry,
@@ -12,17 +14,25 @@ export async function awaitAgents(
 ): Promise<string> {
   const started = performance.now();
   const live = registry.live(now);
-  const applied = new Map<string, number>();
+  let pending = live.map((a) => a.name);
+  const applied: [string, number][] = [];
   while (performance.now() < started + timeoutMs) {
-    for (const a of live) {
-      if (!applied.has(a.name) && (registry.get(a.name)?.report.applied_version ?? 0) >= version) {
-        applied.set(a.name, Math.round(performance.now() - started));
-      }
-    }
-    if (applied.size === live.length) break;
+    const ms = Math.round(performance.now() - started);
+    // Only those still behind are looked at again: 10,000 agents every 10 ms would be work.
+    pending = pending.filter((name) => {
+      if ((registry.get(name)?.report.applied_version ?? 0) < version) return true;
+      applied.push([name, ms]);
+      return false;
+    });
+    if (pending.length === 0) break;
     await new Promise((r) => setTimeout(r, 10));
   }
-  const late = live.filter((a) => !applied.has(a.name)).map((a) => a.name);
-  const list = [...applied].map(([name, ms]) => `${name} +${ms} ms`).join(', ');
-  return `${applied.size} of ${live.length} live agent(s) applied version ${version}${list ? ` (${list})` : ''}${late.length > 0 ? `; not yet: ${late.join(', ')}` : ''}`;
+  const who =
+    applied.length === 0
+      ? ''
+      : applied.length <= NAMES_LISTED
+        ? ` (${applied.map(([name, ms]) => `${name} +${ms} ms`).join(', ')})`
+        : ` (the last +${applied.at(-1)?.[1]} ms)`;
+  const late = pending.length > 0 ? `; not yet: ${someNames(pending)}` : '';
+  return `${count(applied.length)} of ${count(live.length)} live agent(s) applied version ${version}${who}${late}`;
 }

@@ -102,30 +102,36 @@ function describeReport(
     lines.push({
       level: 'info',
       message: `agent ${name} reports from ${remote}, applied version ${after.applied_version}`,
+      agent: { name, about: 'reported for the first time' },
     });
   } else if (before.applied_version !== after.applied_version) {
-    lines.push({ level: 'info', message: `agent ${name} applied version ${after.applied_version}` });
+    const about = `applied version ${after.applied_version}`;
+    lines.push({ level: 'info', message: `agent ${name} ${about}`, agent: { name, about, applied: after.applied_version } });
   }
   if (after.error !== undefined && after.error !== before?.error) {
     lines.push({
       level: 'warn',
       message: `agent ${name} cannot maintain ${after.hosts_file}: ${after.error}`,
+      agent: { name, about: 'cannot maintain their hosts file' },
     });
   } else if (after.error === undefined && before?.error !== undefined) {
-    lines.push({ level: 'info', message: `agent ${name} maintains ${after.hosts_file} again` });
+    lines.push({
+      level: 'info',
+      message: `agent ${name} maintains ${after.hosts_file} again`,
+      agent: { name, about: 'maintain their hosts file again' },
+    });
   }
   for (const master of after.masters) {
     const was = before?.masters.find((m) => m.cluster === master.cluster && m.address === master.address);
     if (master.reachable === (was?.reachable ?? true)) continue;
+    const where = `${master.cluster}'s master at ${at(master)}`;
     lines.push(
       master.reachable
-        ? {
-            level: 'info',
-            message: `agent ${name} reaches ${master.cluster}'s master at ${at(master)} again`,
-          }
+        ? { level: 'info', message: `agent ${name} reaches ${where} again`, agent: { name, about: `reach ${where} again` } }
         : {
             level: 'warn',
-            message: `agent ${name} cannot reach ${master.cluster}'s master at ${at(master)}: ${master.detail}`,
+            message: `agent ${name} cannot reach ${where}: ${master.detail}`,
+            agent: { name, about: `cannot reach ${where}` },
           },
     );
   }

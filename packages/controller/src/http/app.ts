@@ -1,5 +1,6 @@
 import { MAX_REPORT_BYTES } from '@pullover/protocol';
 import fastify, { type FastifyInstance, LogController } from 'fastify';
+import { FleetLog } from '../events/fleet-log.js';
 import { createLogSink } from '../log-sink.js';
 import type { AppDeps } from './deps.js';
 import { installErrorHandlers } from './error-handler.js';
@@ -15,13 +16,19 @@ import { statusPageRoutes } from './routes/status-page.js';
  * The controller's HTTP API. Does not listen: tests drive it with inject(), startController listens.
  * Without a sink (tests of the HTTP layer alone) it logs nothing and keeps its own event log.
  */
-export function buildApp(deps: Omit<AppDeps, 'now' | 'sink'> & Partial<Pick<AppDeps, 'now' | 'sink'>>): FastifyInstance {
+export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial<Pick<AppDeps, 'now' | 'sink'>>): FastifyInstance {
   const now = deps.now ?? (() => new Date());
-  const full: AppDeps = { ...deps, now, sink: deps.sink ?? createLogSink(false, now) };
+  const sink = deps.sink ?? createLogSink(false, now);
+  const fleet = new FleetLog(sink, deps.registry, now);
+  deps.publisher.listen(fleet);
+  const full: AppDeps = { ...deps, now, sink, fleet };
   const app = fastify({
     loggerInstance: full.sink.logger,
     // One line per request would be 10,000 lines per poll cycle; events are logged as sentences instead.
     logController: new LogController({ disableRequestLogging: true }),
+    // No child logger per request: a request id on the rare error line is not worth an object
+    // for each of 10,000 parked polls.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: MAX_REPORT_BYTES,
     return503OnClosing: true,
     ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
@@ -35,6 +42,7 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink'> & Partial<Pick<AppD
   // Parked polls would hold close() for up to MAX_WAIT_SECONDS; release them first (they answer 503).
   app.addHook('preClose', async () => {
     full.publisher.close();
+    full.fleet.close();
     full.sink.events.close();
   });
 

@@ -1,4 +1,5 @@
 import type { AgentRegistry } from '../agents/registry.js';
+import type { FleetLog } from '../events/fleet-log.js';
 import type { LogSink } from '../log-sink.js';
 import type { MappingPublisher } from '../mapping/long-poll.js';
 import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
@@ -25,4 +26,6 @@ export interface AppDeps {
   readonly now: () => Date;
   /** The journal and the event log: what the controller decided and did. */
   readonly sink: LogSink;
+  /** Where the sentences about agents go: aggregated over the fleet, per agent at debug. */
+  readonly fleet: FleetLog;
 }

@@ -8,28 +8,52 @@ export interface Published {
   readonly body: Buffer;
 }
 
+/** What a parked poll's client does when it leaves: an IncomingMessage emits 'close'. */
+export interface Departure {
+  once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
+/** Told of each publish, for the fleet's log: who has yet to apply it, and how long answering took. */
+export interface PublishListener {
+  /** `version` is current now; `parked` polls are about to hear of it. */
+  published(version: number, parked: number): void;
+  /** Every poll parked at the publish of `version` has had its answer, `ms` after the publish. */
+  answered(version: number, count: number, ms: number): void;
+}
+
 // Per parked poll: this object and its promise. Kept tiny — the target is 10,000 parked polls.
 interface Waiter {
   readonly after: number;
   readonly resolve: (value: Published | null) => void;
   readonly reject: (error: Error) => void;
   slot: number;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
+  departure: Departure | undefined;
+  onLeave: (() => void) | undefined;
+  settled: boolean;
 }
 
 /** Deadline precision of parked polls; they answer at most this late, never early. */
 const TICK_MS = 100;
 
 /**
+ * Parked polls answered per turn of the event loop. Answering 10,000 at once held the loop for
+ * most of a second; between two turns the admin call that published, /healthz and every other
+ * request get theirs.
+ */
+const ANSWERS_PER_TURN = 250;
+
+/**
  * Holds the current mapping and the long-polls waiting for a newer one. Publishing answers every
- * waiter at once; a waiter whose client left is dropped so it holds no memory until its deadline.
+ * waiter, a few hundred per turn of the event loop; a waiter whose client left is dropped so it
+ * holds no memory until its deadline.
  */
 export class MappingPublisher {
   #current: Published;
   #closed = false;
   #publishes = 0;
   readonly #wheel = new DeadlineWheel<Waiter>(TICK_MS, (waiter) => this.#settle(waiter, null));
+  readonly #listeners: PublishListener[] = [];
 
   constructor(initial: Mapping) {
     this.#current = freezePublished(initial);
@@ -53,51 +77,62 @@ export class MappingPublisher {
     return this.#publishes;
   }
 
+  listen(listener: PublishListener): void {
+    this.#listeners.push(listener);
+  }
+
   /**
-   * Makes `mapping` current and answers every waiter it is news to. Throws when the mapping is
-   * invalid or not newer: agents refuse older versions, so a version that goes back would strand them.
+   * Makes `mapping` current and starts answering every waiter it is news to. Throws when the
+   * mapping is invalid or not newer: agents refuse older versions, so a version that goes back
+   * would strand them.
    */
   publish(mapping: Mapping): Published {
     if (this.#closed) throw new ControllerClosing();
     const next = freezePublished(mapping);
-    if (next.mapping.version <= this.version) {
-      throw new Error(`mapping version ${next.mapping.version} is not newer than ${this.version}`);
+    const version = next.mapping.version;
+    if (version <= this.version) {
+      throw new Error(`mapping version ${version} is not newer than ${this.version}`);
     }
     this.#current = next;
     this.#publishes++;
-    for (const [waiter] of this.#wheel.entries()) {
-      if (waiter.after < next.mapping.version) this.#settle(waiter, next);
-    }
+    const waiters = this.#waiters().filter((waiter) => waiter.after < version);
+    for (const listener of this.#listeners) listener.published(version, waiters.length);
+    const started = performance.now();
+    // Each gets the mapping current when its turn comes: a second publish meanwhile is not missed.
+    this.#inTurns(waiters, (waiter) => this.#settle(waiter, this.#current), () => {
+      const ms = Math.round(performance.now() - started);
+      for (const listener of this.#listeners) listener.answered(version, waiters.length, ms);
+    });
     return next;
   }
 
   /**
    * The current mapping at once if its version is above `after`; otherwise the next one published
-   * within `ms`, or null at the deadline or when `signal` aborts (the client left).
+   * within `ms`, or null at the deadline or when the client leaves (`departure` emits 'close').
    * Rejects with ControllerClosing once `close()` was called.
    */
-  wait(after: number, ms: number, signal?: AbortSignal): Promise<Published | null> {
+  wait(after: number, ms: number, departure?: Departure): Promise<Published | null> {
     if (this.#closed) return Promise.reject(new ControllerClosing());
     if (this.version > after) return Promise.resolve(this.#current);
-    if (ms <= 0 || signal?.aborted) return Promise.resolve(null);
+    if (ms <= 0) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { after, resolve, reject, slot: 0, signal, onAbort: undefined };
+      const waiter: Waiter = { after, resolve, reject, slot: 0, departure, onLeave: undefined, settled: false };
       waiter.slot = this.#wheel.add(waiter, Date.now() + ms);
-      if (signal) {
-        waiter.onAbort = () => this.#settle(waiter, null);
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      if (departure) {
+        waiter.onLeave = () => this.#settle(waiter, null);
+        departure.once('close', waiter.onLeave);
       }
     });
   }
 
   /**
-   * Ends every parked poll now, as if its hold had run out (204). An agent answers an empty hold
+   * Ends every parked poll, as if its hold had run out (204). An agent answers an empty hold
    * with a full report, greeting check of each master included: this is how the controller asks
    * every app server "can you reach the master?" the moment it starts to doubt. Returns how many.
    */
   askForReports(): number {
-    const waiters = [...this.#wheel.entries()].map(([waiter]) => waiter);
-    for (const waiter of waiters) this.#settle(waiter, null);
+    const waiters = this.#waiters();
+    this.#inTurns(waiters, (waiter) => this.#settle(waiter, null));
     return waiters.length;
   }
 
@@ -105,14 +140,31 @@ export class MappingPublisher {
   close(): void {
     this.#closed = true;
     const closing = new ControllerClosing();
-    for (const [waiter] of this.#wheel.entries()) this.#settle(waiter, closing);
+    for (const waiter of this.#waiters()) this.#settle(waiter, closing);
+  }
+
+  #waiters(): Waiter[] {
+    return this.#wheel.entries().map(([waiter]) => waiter);
+  }
+
+  /** The first turn at once, the others each after the event loop has served what arrived meanwhile. */
+  #inTurns(waiters: readonly Waiter[], answer: (waiter: Waiter) => void, done?: () => void): void {
+    const turn = (from: number) => {
+      const to = Math.min(from + ANSWERS_PER_TURN, waiters.length);
+      for (let i = from; i < to; i++) answer(waiters[i] as Waiter);
+      if (to < waiters.length) setImmediate(turn, to);
+      else done?.();
+    };
+    turn(0);
   }
 
   #settle(waiter: Waiter, outcome: Published | null | Error): void {
+    if (waiter.settled) return;
+    waiter.settled = true;
     this.#wheel.remove(waiter, waiter.slot);
-    if (waiter.signal && waiter.onAbort) waiter.signal.removeEventListener('abort', waiter.onAbort);
-    waiter.signal = undefined;
-    waiter.onAbort = undefined;
+    if (waiter.departure && waiter.onLeave) waiter.departure.off('close', waiter.onLeave);
+    waiter.departure = undefined;
+    waiter.onLeave = undefined;
     if (outcome instanceof Error) waiter.reject(outcome);
     else waiter.resolve(outcome);
   }

@@ -1,8 +1,11 @@
 import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/protocol';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { ControllerClosing } from '../../errors.js';
+import { AnswersFirst } from '../../mapping/answers-first.js';
 import type { Published } from '../../mapping/long-poll.js';
 import type { AppDeps } from '../deps.js';
+import { errorBody } from '../error-handler.js';
 import { parseInput } from '../input.js';
 
 const PollQuery = MappingQuery.extend({
@@ -50,17 +53,51 @@ function send(reply: FastifyReply, published: Published): FastifyReply {
   return reply;
 }
 
-export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, sink }) => {
+/** A restart takes about a second; the agents come back after 1 to 2 times this, at random. */
+const CLOSING = (() => {
+  const error = new ControllerClosing();
+  return Buffer.from(JSON.stringify(errorBody(503, error.code, error.message)), 'utf8');
+})();
+
+function sendClosing(reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  reply.raw.writeHead(503, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': CLOSING.length,
+    'retry-after': '1',
+    // Else the server's close() waits for each agent's next request on its keep-alive connection.
+    'connection': 'close',
+  });
+  reply.raw.end(CLOSING);
+  return reply;
+}
+
+export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, fleet }) => {
   const ahead = new AheadWarning();
+  const answersFirst = new AnswersFirst();
+  publisher.listen(answersFirst);
+  app.addHook('preClose', async () => answersFirst.releaseAll());
   app.get('/v1/mapping', { config: { access: 'agent' } }, async (request, reply) => {
     const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
     if (agent !== undefined && block !== undefined) {
-      for (const line of registry.acknowledge(agent, after, block, request.ip, now())) sink.say(line);
+      fleet.heard(agent, after, registry.acknowledge(agent, after, block, request.ip, now()));
     }
     if (publisher.version > after) return send(reply, publisher.current);
     if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
-    // request.signal aborts when the client leaves: its waiter is dropped at once, not at the deadline.
-    const published = await publisher.wait(after, wait * 1000, request.signal);
-    return published ? send(reply, published) : reply.code(204).send();
+    // The request emits 'close' when the client leaves: its waiter is dropped at once, not at the
+    // deadline. Not request.signal: an AbortController per parked poll is memory 10,000 times over.
+    let published: Published | null;
+    try {
+      published = await publisher.wait(after, wait * 1000, request.raw);
+    } catch (error) {
+      if (!(error instanceof ControllerClosing)) throw error;
+      // Every parked poll ends so at shutdown: expected, so not one error line each, and written
+      // straight to the socket as the answers are (10,000 of them held a restart up 1.8 s).
+      return sendClosing(reply);
+    }
+    if (!published) return reply.code(204).send();
+    send(reply, published);
+    answersFirst.hold(request.raw.socket);
+    return reply;
   });
 };
