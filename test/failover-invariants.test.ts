@@ -14,7 +14,7 @@ import { type Fleet, HOSTNAME } from './support/fleet.js';
 import { type Cluster, HostnameWriter, type Server, waitFor } from './support/mariadb.js';
 import { eventually } from './support/processes.js';
 
-// DESIGN "What must hold under any fault", on real MariaDB: each case is a partial failure a user
+// The failover's invariants under partial faults, on real MariaDB: each case is a partial failure a user
 // met, and what the cluster must look like afterwards (which server is writable, where the hostname
 // points, what history and status say).
 

@@ -7,7 +7,7 @@ import { buildApp } from './http/app.js';
 import { TokenAuth } from './http/auth.js';
 import { createLogSink, type LogOptions } from './log-sink.js';
 import { mappingOf } from './mapping/build.js';
-import { MappingPublisher } from './mapping/long-poll.js';
+import { MappingPublisher } from './mapping/publisher.js';
 import { FileStore } from './state/file-store.js';
 import { StateKeeper } from './state/keeper.js';
 import { ClusterMonitors } from './monitor/cluster-monitors.js';

@@ -26,7 +26,7 @@ export { buildApp } from './http/app.js';
 export type { AppDeps } from './http/deps.js';
 export { type Access, TokenAuth } from './http/auth.js';
 export { mappingOf } from './mapping/build.js';
-export { MappingPublisher, type Published } from './mapping/long-poll.js';
+export { MappingPublisher, type Published } from './mapping/publisher.js';
 export { FileStore } from './state/file-store.js';
 export { type SetMasterOutcome, StateKeeper } from './state/keeper.js';
 export { type Reconciled, reconcile } from './state/reconcile.js';

@@ -4,7 +4,9 @@ import {
   EventsResponse,
   FailoverRecord,
   type FailoverRequest,
+  formatPath,
   HistoryResponse,
+  issueLines,
   PauseResponse,
   RejoinResponse,
   ReplicaHeartbeatResponse,
@@ -138,10 +140,8 @@ export class AdminClient {
     }
     const result = schema.safeParse(json);
     if (!result.success) {
-      const first = result.error.issues[0];
-      throw new BadResponse(
-        `${method} ${url} answered something that is not a valid response (${first?.path.join('.')}: ${first?.message})`,
-      );
+      const problems = issueLines(result.error.issues, (path) => formatPath(path)).join('; ');
+      throw new BadResponse(`${method} ${url} answered something that is not a valid response (${problems})`);
     }
     return result.data;
   }

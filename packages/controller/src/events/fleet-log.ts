@@ -1,7 +1,7 @@
 import type { AgentRegistry } from '../agents/registry.js';
 import type { LogLine } from '../log-line.js';
 import type { LogSink } from '../log-sink.js';
-import type { PublishListener } from '../mapping/long-poll.js';
+import type { PublishListener } from '../mapping/publisher.js';
 import { count, Rollout, someNames } from './rollout.js';
 
 export interface FleetLogTimes {

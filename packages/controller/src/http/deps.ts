@@ -1,7 +1,7 @@
 import type { AgentRegistry } from '../agents/registry.js';
 import type { FleetLog } from '../events/fleet-log.js';
 import type { LogSink } from '../log-sink.js';
-import type { MappingPublisher } from '../mapping/long-poll.js';
+import type { MappingPublisher } from '../mapping/publisher.js';
 import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { Access, TokenAuth } from './auth.js';

@@ -1,4 +1,4 @@
-import { formatPath, missingKeyMessage } from '@pullover/protocol';
+import { formatPath, issueLines, missingKeyMessage } from '@pullover/protocol';
 import type { z } from 'zod';
 import { BadRequest } from '../errors.js';
 
@@ -11,10 +11,5 @@ export function parseInput<S extends z.ZodType>(
   const result = schema.safeParse(value, { error: missingKeyMessage });
   if (result.success) return result.data;
   const at = (path: readonly PropertyKey[]) => (path.length === 0 ? part : `${part}.${formatPath(path)}`);
-  const problems = result.error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => `${at([...issue.path, key])}: unknown field`)
-      : [`${at(issue.path)}: ${issue.message}`],
-  );
-  throw new BadRequest(problems.join('; '));
+  throw new BadRequest(issueLines(result.error.issues, at, 'unknown field').join('; '));
 }

@@ -1,5 +1,5 @@
 import type { AgentRegistry } from '../agents/registry.js';
-import type { MappingPublisher } from '../mapping/long-poll.js';
+import type { MappingPublisher } from '../mapping/publisher.js';
 import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { clusterMetrics } from './cluster-metrics.js';

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { PublishListener } from './long-poll.js';
+import type { PublishListener } from './publisher.js';
 
 /** Sockets given back to the event loop per turn once a publish has answered every parked poll. */
 const RESUMED_PER_TURN = 250;

@@ -10,7 +10,7 @@ import type {
 import type { AgentRegistry } from '../agents/registry.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { LogLine } from '../log-line.js';
-import type { MappingPublisher } from '../mapping/long-poll.js';
+import type { MappingPublisher } from '../mapping/publisher.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 

@@ -2,7 +2,7 @@ import { type FailoverRecord, Mapping, type SetMasterResponse } from '@pullover/
 import type { ClusterConfig, ControllerConfig, ServerConfig } from '../config/load.js';
 import { describeCause, NotEligible, StateWriteError, UnknownCluster, UnknownServer } from '../errors.js';
 import { mappingOf } from '../mapping/build.js';
-import type { MappingPublisher } from '../mapping/long-poll.js';
+import type { MappingPublisher } from '../mapping/publisher.js';
 import { describeTarget, publishedCluster } from './published.js';
 import {
   type ClusterFailoverState,

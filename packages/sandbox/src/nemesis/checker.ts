@@ -1,5 +1,7 @@
-// The judge of a nemesis run: a pure function of the recorded history, against the invariants of
-// DESIGN.md ("What must hold under any fault"). Nothing here reads a server or a clock.
+// The judge of a nemesis run: a pure function of the recorded history, against the failover's
+// invariants (no acknowledged write lost; never two servers taking writes; never left without a
+// writable master while one could be had; survivors repointed; the README lists them). Nothing here
+// reads a server or a clock.
 import type { ReadOnlySample } from '../sampler.js';
 import type { FinalServer, RunHistory } from './history.js';
 
@@ -39,8 +41,8 @@ export function check(history: RunHistory): Verdict {
 
   const writable = history.final.servers.filter((s) => s.reachable && s.readOnly === false);
   const master = writable.length === 1 ? writable[0] : undefined;
-  // DESIGN's invariant 3 allows one thing: a state a human fixes with one command, named by the
-  // controller. A master back read_only with restart_recovery: manual is that (set-writable).
+  // "Never left without a writable master" allows one thing: a state a human fixes with one
+  // command, named by the controller. A master back read_only with restart_recovery: manual is that (set-writable).
   const awaitsOperator = writable.length === 0 && history.restartRecovery === 'manual'
     && history.final.healthState === 'master-read-only';
   if (awaitsOperator) {

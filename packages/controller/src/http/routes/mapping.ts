@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from 'fastif
 import { z } from 'zod';
 import { ControllerClosing } from '../../errors.js';
 import { AnswersFirst } from '../../mapping/answers-first.js';
-import type { Published } from '../../mapping/long-poll.js';
+import type { Published } from '../../mapping/publisher.js';
 import type { AppDeps } from '../deps.js';
 import { errorBody } from '../error-handler.js';
 import { parseInput } from '../input.js';
