@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AgentRegistry } from './agents/registry.js';
 import { clientHost, formatHostPort, type ListenAddress } from './config/listen.js';
 import type { LoadedConfig } from './config/load.js';
+import { unboundWarning } from './config/tokens.js';
 import { buildApp } from './http/app.js';
 import { TokenAuth } from './http/auth.js';
 import { createLogSink, type LogOptions } from './log-sink.js';
@@ -57,6 +58,8 @@ export async function openController(
   const registry = new AgentRegistry();
   const sink = createLogSink(options.logger ?? { level: 'info' }, now);
   for (const line of log) sink.say(line);
+  const unbound = unboundWarning(config.secrets.agent_tokens);
+  if (unbound !== undefined) sink.logger.warn(unbound);
   if (!changed) sink.logger.info(`resumed from ${store.location} at version ${state.version}`);
   const monitors = new ClusterMonitors(config, keeper, registry, publisher, sink.say, now);
   const app = buildApp({
@@ -64,7 +67,11 @@ export async function openController(
     keeper,
     publisher,
     registry,
-    auth: new TokenAuth(config.secrets.agent_tokens, config.secrets.admin_tokens, config.secrets.viewer_tokens),
+    auth: new TokenAuth({
+      agents: config.secrets.agent_tokens,
+      admin: config.secrets.admin_tokens,
+      viewer: config.secrets.viewer_tokens,
+    }),
     https: config.secrets.tls,
     now,
     sink,

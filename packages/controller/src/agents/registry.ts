@@ -12,6 +12,11 @@ export interface AgentRecord {
    * just before it reports, and its own clock may be off by any amount (a veto dropped or kept by skew).
    */
   readonly masters_received_at: Date;
+  /**
+   * Its last report came with its own token (a `NAME TOKEN` line). An unbound agent (a bare-token
+   * line) may be anyone holding that token: it shows in status but never vetoes a failover.
+   */
+  readonly bound: boolean;
 }
 
 /** Agent names are chosen by agents; a bound keeps a buggy or hostile fleet from exhausting memory. */
@@ -58,7 +63,8 @@ export class AgentRegistry {
     appliedVersion: number,
     blockHash: string,
     remoteAddress: string,
-    receivedAt = new Date(),
+    receivedAt: Date,
+    bound: boolean,
   ): LogLine[] {
     const previous = this.#agents.get(name)?.report;
     const report: AgentReport = previous
@@ -70,11 +76,11 @@ export class AgentRegistry {
           masters: [],
           agent_version: '',
         };
-    return this.record(name, report, remoteAddress, receivedAt);
+    return this.record(name, report, remoteAddress, receivedAt, bound);
   }
 
   /** Stores the report; returns a sentence for each thing that changed since the agent's last one. */
-  record(name: string, report: AgentReport, remoteAddress: string, receivedAt = new Date()): LogLine[] {
+  record(name: string, report: AgentReport, remoteAddress: string, receivedAt: Date, bound: boolean): LogLine[] {
     const previous = this.#agents.get(name);
     if (!previous && this.#agents.size >= MAX_AGENTS) throw new TooManyAgents(MAX_AGENTS);
     // An acknowledgement carries no new probe: the reachability keeps the time it was reported.
@@ -85,9 +91,10 @@ export class AgentRegistry {
       remote_address: remoteAddress,
       received_at: receivedAt,
       masters_received_at: mastersAt,
+      bound,
     });
     this.#reports++;
-    return describeReport(name, previous?.report, report, remoteAddress);
+    return describeReport(name, previous?.report, report, remoteAddress, bound);
   }
 }
 
@@ -96,12 +103,13 @@ function describeReport(
   before: AgentReport | undefined,
   after: AgentReport,
   remote: string,
+  bound: boolean,
 ): LogLine[] {
   const lines: LogLine[] = [];
   if (!before) {
     lines.push({
       level: 'info',
-      message: `agent ${name} reports from ${remote}, applied version ${after.applied_version}`,
+      message: `agent ${name} reports from ${remote}${bound ? '' : ' (unbound: a token without an agent name)'}, applied version ${after.applied_version}`,
       agent: { name, about: 'reported for the first time' },
     });
   } else if (before.applied_version !== after.applied_version) {
