@@ -47,6 +47,7 @@ const FAILOVER_DEFAULTS = {
   command_timeout: 30_000,
   catchup_timeout: 60_000,
   agents_timeout: 10_000,
+  agent_veto_share: 0.5,
 };
 
 describe('the example config', () => {
