@@ -88,13 +88,13 @@ describe('the status page in headless Chromium, against a live controller', () =
   afterAll(async () => browser?.close());
 
   it('asks for a token, says why one is refused, and keeps it out of the address bar', async () => {
-    const fleet = await Fleet.create({ agents: 0 });
+    const fleet = await Fleet.create({ agents: 1 }); // its token only: the agent is not started
     const page = await browser.newPage();
     const said = complaints(page);
     try {
       await fleet.startController();
       const admin = (await readFile(fleet.adminTokenFile, 'utf8')).trim();
-      const agent = (await readFile(fleet.agentTokenFile, 'utf8')).trim();
+      const agent = fleet.agents[0]?.token ?? '';
 
       await page.goto(`${fleet.url}/ui`);
       await expect.poll(() => seen(page)).toMatchObject({ form: true, message: null, headline: null });

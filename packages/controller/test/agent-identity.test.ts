@@ -1,19 +1,24 @@
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ErrorBody, Status } from '@pullover/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseAgentTokens, unboundWarning } from '../src/config/tokens.js';
+import { parseAgentTokens, tokenWarnings } from '../src/config/tokens.js';
 import { RefusalLog, TokenAuth } from '../src/http/auth.js';
-import { type Controller, WrongAgent } from '../src/index.js';
+import { type Controller, loadConfig, startController, WrongAgent } from '../src/index.js';
 import {
   ADMIN_TOKEN,
   AGENT_TOKEN,
   adminAuth,
   agentAuth,
+  configDoc,
   logCapture,
+  LOOPBACK_CLUSTER,
   NAMED_TOKENS,
   namedAuth,
   openTest,
   report,
   tempDir,
+  writeSecrets,
 } from './helpers.js';
 
 // A token speaks for one agent: the name on its line of auth.agent_tokens_file.
@@ -34,7 +39,8 @@ function send(c: Controller, name: string, headers: object) {
 }
 
 function poll(c: Controller, agent: string, headers: object) {
-  return c.app.inject({ method: 'GET', url: `/v1/mapping?after=1&wait=0&agent=${agent}&block=${'ab'.repeat(32)}`, headers });
+  const url = `/v1/mapping?after=1&wait=0&agent=${agent}&block=${'ab'.repeat(32)}`;
+  return c.app.inject({ method: 'GET', url, headers: { ...headers } });
 }
 
 async function status(c: Controller) {
@@ -150,14 +156,43 @@ describe('the agent tokens file', () => {
       'line 6: expected "NAME TOKEN", found 3 fields',
     ]);
     expect(problems.join('\n')).not.toContain(NAMED_TOKENS.web1);
-    expect(parseAgentTokens('# nothing\n').problems).toEqual(['holds no token']);
+    expect(parseAgentTokens('# nothing yet\n')).toEqual({ lines: [], problems: [] });
   });
 
-  it('warns of bare lines, naming the file and the command that converts it', () => {
+  it('warns of bare lines, naming the file and the command that converts it, and of no line at all', () => {
     const lines = parseAgentTokens(`${AGENT_TOKEN}\nweb1 ${NAMED_TOKENS.web1}\n`).lines;
-    const warning = unboundWarning({ file: '/etc/pullover/agent-tokens', lines }) ?? '';
+    const [warning = ''] = tokenWarnings({ file: '/etc/pullover/agent-tokens', lines });
     expect(warning).toMatch(/^\/etc\/pullover\/agent-tokens: 1 token line\(s\) without an agent name \(line 1\): /);
     expect(warning.endsWith('pullover-controller convert-tokens --file /etc/pullover/agent-tokens --names NAME,...')).toBe(true);
-    expect(unboundWarning({ file: 'f', lines: lines.slice(1) })).toBeUndefined();
+    expect(tokenWarnings({ file: 'f', lines: lines.slice(1) })).toEqual([]);
+    expect(tokenWarnings({ file: 'f', lines: [] })).toEqual([
+      'f holds no agent token yet: no agent can poll until its "NAME TOKEN" line is added (read on change)',
+    ]);
+  });
+});
+
+describe('the agent tokens file of a running controller', () => {
+  it('takes a new agent\'s line without a restart, and keeps the tokens it had when the file turns bad', async () => {
+    const dir = await tempDir();
+    await writeSecrets(dir);
+    const file = join(dir, 'controller.yaml');
+    await writeFile(file, JSON.stringify(configDoc(dir, [LOOPBACK_CLUSTER])));
+    const log = logCapture();
+    const c = await startController(await loadConfig(file), { logger: log.logger, listen: { host: '127.0.0.1', port: 0 } });
+    try {
+      const newcomer = 'web9-token-0123456789abcdef';
+      const pollAs = async (name: string, token: string) =>
+        (await fetch(`${c.url}/v1/mapping?wait=0&agent=${name}`, { headers: { authorization: `Bearer ${token}` } })).status;
+      expect(await pollAs('web9', newcomer)).toBe(401);
+      await appendFile(join(dir, 'agent-tokens'), `web9 ${newcomer}\n`);
+      await expect.poll(() => pollAs('web9', newcomer), { timeout: 5000 }).toBe(200);
+      expect(log.messages()).toContain(`${join(dir, 'agent-tokens')} read again: 5 agent token(s)`);
+
+      await appendFile(join(dir, 'agent-tokens'), 'web9 a-second-token-for-web9\n');
+      await expect.poll(() => log.messages().some((m) => m.includes('changed but is refused')), { timeout: 5000 }).toBe(true);
+      expect(await pollAs('web9', newcomer)).toBe(200);
+    } finally {
+      await c.close();
+    }
   });
 });

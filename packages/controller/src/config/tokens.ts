@@ -1,3 +1,4 @@
+import { type Stats, unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { MIN_TOKEN_LENGTH, type ParsedTokens, parseTokens } from '@pullover/protocol';
 import { describeCause } from '../errors.js';
@@ -32,7 +33,8 @@ export interface AgentTokens {
 /**
  * Parses `NAME TOKEN` lines (and bare `TOKEN` lines, the first format). A name twice, or one token
  * under two names, is refused: either would let one token speak for more than one app server.
- * Problems name the line, never the token.
+ * Problems name the line, never the token. No line at all is allowed: a controller is installed
+ * before its app servers, whose lines are read when added (watchAgentTokens).
  */
 export function parseAgentTokens(text: string): { lines: AgentTokenLine[]; problems: string[] } {
   const lines: AgentTokenLine[] = [];
@@ -68,7 +70,6 @@ export function parseAgentTokens(text: string): { lines: AgentTokenLine[]; probl
       lines.push({ line, token, ...(name !== undefined ? { name } : {}) });
     }
   }
-  if (lines.length === 0 && problems.length === 0) problems.push('holds no token');
   return { lines, problems };
 }
 
@@ -80,13 +81,36 @@ export async function readAgentTokens(file: string): Promise<{ tokens: AgentToke
   return { tokens: { file, lines: parsed.lines }, problems: parsed.problems.map((p) => `${file} ${p}`) };
 }
 
-/** The start-up warning for bare-token lines, or nothing when every token has its agent's name. */
-export function unboundWarning(tokens: AgentTokens): string | undefined {
+/** What an operator must hear about the agent tokens, at start and on each change: bare lines, no line. */
+export function tokenWarnings(tokens: AgentTokens): string[] {
+  if (tokens.lines.length === 0) {
+    return [`${tokens.file} holds no agent token yet: no agent can poll until its "NAME TOKEN" line is added (read on change)`];
+  }
   const bare = tokens.lines.filter((l) => l.name === undefined);
-  if (bare.length === 0) return undefined;
-  return `${tokens.file}: ${bare.length} token line(s) without an agent name (line ${bare.map((l) => l.line).join(', ')}): `
+  if (bare.length === 0) return [];
+  return [
+    `${tokens.file}: ${bare.length} token line(s) without an agent name (line ${bare.map((l) => l.line).join(', ')}): `
     + 'such a token may report under any name no other line holds, and its agents show as unbound and never veto a '
-    + `failover; give each agent its own "NAME TOKEN" line: pullover-controller convert-tokens --file ${tokens.file} --names NAME,...`;
+    + `failover; give each agent its own "NAME TOKEN" line: pullover-controller convert-tokens --file ${tokens.file} --names NAME,...`,
+  ];
+}
+
+/**
+ * Calls `changed` with the file's tokens each time it changes, so that a new app server's line
+ * is taken without restarting the controller. Polled (a stat a second), not watched: editors and
+ * convert-tokens replace the file by a rename, which an inotify watch on the old inode misses.
+ */
+export function watchAgentTokens(
+  file: string,
+  changed: (read: { tokens: AgentTokens; problems: string[] }) => void,
+  intervalMs = 1000,
+): () => void {
+  const listener = (now: Stats, before: Stats) => {
+    if (now.mtimeMs === before.mtimeMs && now.size === before.size && now.ino === before.ino) return;
+    void readAgentTokens(file).then(changed);
+  };
+  watchFile(file, { interval: intervalMs, persistent: false }, listener);
+  return () => unwatchFile(file, listener);
 }
 
 async function readOrProblem(file: string): Promise<string | { problem: string }> {

@@ -64,7 +64,7 @@ export interface TokenSets {
  * presented token, whose timing says nothing about any real token.
  */
 export class TokenAuth {
-  readonly #agents: AgentIndex;
+  #agents: AgentIndex;
   readonly #admin: readonly Buffer[];
   readonly #viewer: readonly Buffer[];
 
@@ -72,6 +72,11 @@ export class TokenAuth {
     this.#agents = indexAgents(sets.agents);
     this.#admin = sets.admin.map(digest);
     this.#viewer = (sets.viewer ?? []).map(digest);
+  }
+
+  /** The agent tokens file changed: requests from now on are checked against `agents`. */
+  replaceAgents(agents: AgentTokens): void {
+    this.#agents = indexAgents(agents);
   }
 
   /**
