@@ -12,7 +12,7 @@ export async function readTokens(file: string): Promise<ParsedTokens> {
 }
 
 /** Agent names as the protocol spells them (Name): they appear in URLs, logs and file names. */
-const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const AGENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** One line of auth.agent_tokens_file: `NAME TOKEN`, or a bare `TOKEN` (the first format, unbound). */
 export interface AgentTokenLine {
