@@ -33,9 +33,11 @@ describe('a fresh clone', () => {
     expect(before).toMatchObject({ code: 2, stderr: `${bin} is not built: run \`npm run build\` in the repository first\n` });
   });
 
-  it.each(['pullover-controller', 'pullover-agent'])('after npm run build, npx %s runs it without a registry', async (bin) => {
+  it('after npm run build, npx runs pullover-controller and pullover-agent without a registry', async () => {
     await run('npm', ['run', 'build', '--silent'], { cwd: clone });
-    const { stdout } = await run('npx', [bin, '--help'], { cwd: clone, env: NO_REGISTRY });
-    expect(stdout).toMatch(new RegExp(`^usage: ${bin} COMMAND`));
+    for (const bin of ['pullover-controller', 'pullover-agent']) {
+      const { stdout } = await run('npx', [bin, '--help'], { cwd: clone, env: NO_REGISTRY });
+      expect(stdout).toMatch(new RegExp(`^usage: ${bin} COMMAND`));
+    }
   }, 120_000);
 });
