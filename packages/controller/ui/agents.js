@@ -35,8 +35,8 @@ export function renderAgents(status, panel) {
   }
   const unbound = status.agents.filter((a) => !a.bound).length;
   const unboundText = ` ${unbound} unbound (a token line without an agent name): their reports never veto a failover.`;
-  const unboundNote = unbound === 0 ? null : h('span', { 'data-unbound-count': unbound }, unboundText);
-  summary.replaceChildren(h('strong', { 'data-agents-count': '' }, count), more, unboundNote);
+  const unboundNote = unbound === 0 ? [] : [h('span', { 'data-unbound-count': unbound }, unboundText)];
+  summary.replaceChildren(h('strong', { 'data-agents-count': '' }, count), more, ...unboundNote);
   // A report names the master the agent last checked; right after a failover that is the old one.
   const masters = new Set(status.clusters.map((c) => `${c.name} ${c.servers.find((sv) => sv.name === c.master)?.address}`));
   const shown = agents.slice(0, MAX_AGENTS_SHOWN).map(({ agent, state }) => agentBox(agent, state, masters));
