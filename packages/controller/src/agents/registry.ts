@@ -63,8 +63,8 @@ export class AgentRegistry {
     appliedVersion: number,
     blockHash: string,
     remoteAddress: string,
-    receivedAt: Date,
-    bound: boolean,
+    receivedAt = new Date(),
+    bound = false,
   ): LogLine[] {
     const previous = this.#agents.get(name)?.report;
     const report: AgentReport = previous
@@ -79,8 +79,11 @@ export class AgentRegistry {
     return this.record(name, report, remoteAddress, receivedAt, bound);
   }
 
-  /** Stores the report; returns a sentence for each thing that changed since the agent's last one. */
-  record(name: string, report: AgentReport, remoteAddress: string, receivedAt: Date, bound: boolean): LogLine[] {
+  /**
+   * Stores the report; returns a sentence for each thing that changed since the agent's last one.
+   * `bound`: it came with the agent's own token; unbound unless said (it never vetoes a failover).
+   */
+  record(name: string, report: AgentReport, remoteAddress: string, receivedAt = new Date(), bound = false): LogLine[] {
     const previous = this.#agents.get(name);
     if (!previous && this.#agents.size >= MAX_AGENTS) throw new TooManyAgents(MAX_AGENTS);
     // An acknowledgement carries no new probe: the reachability keeps the time it was reported.
@@ -94,7 +97,7 @@ export class AgentRegistry {
       bound,
     });
     this.#reports++;
-    return describeReport(name, previous?.report, report, remoteAddress, bound);
+    return describeReport(name, previous?.report, report, remoteAddress);
   }
 }
 
@@ -103,13 +106,12 @@ function describeReport(
   before: AgentReport | undefined,
   after: AgentReport,
   remote: string,
-  bound: boolean,
 ): LogLine[] {
   const lines: LogLine[] = [];
   if (!before) {
     lines.push({
       level: 'info',
-      message: `agent ${name} reports from ${remote}${bound ? '' : ' (unbound: a token without an agent name)'}, applied version ${after.applied_version}`,
+      message: `agent ${name} reports from ${remote}, applied version ${after.applied_version}`,
       agent: { name, about: 'reported for the first time' },
     });
   } else if (before.applied_version !== after.applied_version) {
