@@ -70,7 +70,7 @@ describe('a controller cut off from a live master', () => {
     fleet = await cutOffFleet();
     // Each agent's answer arrives on its own; the verdict names those heard so far.
     await waitFor(
-      async () => /but 2 app server\(s\) still do \(app1, app2\)/.test((await fleet!.status()).clusters[0]?.health?.sentence ?? ''),
+      async () => /but 2 of 2 app server\(s\) that answered still do \(app1, app2\)/.test((await fleet!.status()).clusters[0]?.health?.sentence ?? ''),
       15_000,
       'the controller to find itself cut off, on the word of both agents',
     );
@@ -89,7 +89,7 @@ describe('a controller cut off from a live master', () => {
     // Before, the agent's own checked_at (an hour old) made its "I reach mysql1" look stale.
     fleet = await cutOffFleet(['env', 'FAKETIME_DONT_FAKE_MONOTONIC=1', 'faketime', '-f', '-1h', process.execPath]);
     await waitFor(
-      async () => /but 2 app server\(s\) still do \(app1, app2\)/.test((await fleet!.status()).clusters[0]?.health?.sentence ?? ''),
+      async () => /but 2 of 2 app server\(s\) that answered still do \(app1, app2\)/.test((await fleet!.status()).clusters[0]?.health?.sentence ?? ''),
       15_000,
       'the controller to find itself cut off, on the word of both agents',
     );

@@ -133,7 +133,7 @@ describe('tokens and config errors', () => {
   });
 
   it('no token → 401; an agent token on admin endpoints → 403; an admin token → 200', async () => {
-    const agentToken = (await readFile(fleet.agentTokenFile, 'utf8')).trim();
+    const agentToken = fleet.agents[0]?.token ?? '';
     const call = (path: string, token?: string, method = 'GET', body?: unknown) =>
       fetch(`${fleet.url}${path}`, {
         method,

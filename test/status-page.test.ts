@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realCluster, startFailoverFleet, waitAgentsOn } from './support/failover-fleet.js';
 import { Fleet } from './support/fleet.js';
 import type { Cluster, Server } from './support/mariadb.js';
+import { eventually, ROOT } from './support/processes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 /** Set to a directory to keep the screenshots (to look at the picture); otherwise they are only taken. */
@@ -88,13 +89,13 @@ describe('the status page in headless Chromium, against a live controller', () =
   afterAll(async () => browser?.close());
 
   it('asks for a token, says why one is refused, and keeps it out of the address bar', async () => {
-    const fleet = await Fleet.create({ agents: 0 });
+    const fleet = await Fleet.create({ agents: 1 }); // its token only: the agent is not started
     const page = await browser.newPage();
     const said = complaints(page);
     try {
       await fleet.startController();
       const admin = (await readFile(fleet.adminTokenFile, 'utf8')).trim();
-      const agent = (await readFile(fleet.agentTokenFile, 'utf8')).trim();
+      const agent = fleet.agents[0]?.token ?? '';
 
       await page.goto(`${fleet.url}/ui`);
       await expect.poll(() => seen(page)).toMatchObject({ form: true, message: null, headline: null });
@@ -192,6 +193,55 @@ describe('the status page in headless Chromium, against a live controller', () =
       expect(story.every((at, i) => at >= 0 && (i === 0 || at > story[i - 1]!)), events.join('\n')).toBe(true);
       expect(await page.evaluate('window.notReloaded')).toBe(true);
       await screenshot(page, 'after');
+      expect(said).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('mid-failover, as the README shows it; an unbound agent is marked as such', async () => {
+    // app3's agent is stopped: still live for the controller, it holds the failover in its last
+    // step (agents-applied) for agents_timeout, long enough to see a failover under way.
+    const fleet = await startFailoverFleet(cluster, { agents: 3, clusterExtra: '    failover: { agents_timeout: 20s }\n' });
+    const token = (await readFile(fleet.adminTokenFile, 'utf8')).trim();
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const said = complaints(page);
+    try {
+      await page.goto(`${fleet.url}/ui#token=${token}`);
+      await expect.poll(async () => (await seen(page)).count, { timeout: 10_000 }).toMatch(/^3 of 3 agents/);
+      await fleet.agents[2]!.proc!.kill('SIGKILL');
+      await mysql1.kill('SIGKILL');
+      await expect.poll(() => seen(page), { timeout: 15_000 }).toMatchObject({
+        headline: 'mysql2',
+        banners: ['failover-running'],
+        agents: {
+          app1: expect.stringMatching(/^current/),
+          app2: expect.stringMatching(/^current/),
+          app3: expect.stringMatching(/^behind/),
+        },
+        count: expect.stringMatching(/^2 of 3 agents/),
+      });
+      expect(await page.textContent('[data-agents-summary]')).not.toContain('null');
+      const png = await page.screenshot({ fullPage: true });
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+      // The committed picture is rewritten on request only: a test run leaves the repository as it was.
+      if (process.env.PULLOVER_README_PICTURE) await writeFile(join(ROOT, 'docs/status-page.png'), png);
+
+      // A bare-token line (the first format): its agent shows, marked unbound.
+      const legacy = 'legacy-shared-token-0123456789';
+      await appendFile(fleet.agentTokenFile, `${legacy}\n`);
+      const report = { applied_version: 1, block_hash: 'a'.repeat(64), hosts_file: '/etc/hosts', masters: [], agent_version: '0.1.0' };
+      await eventually(async () => (await fleet.fetch('/v1/agents/legacy1/report', {
+        method: 'POST',
+        headers: { 'authorization': `Bearer ${legacy}`, 'content-type': 'application/json' },
+        body: JSON.stringify(report),
+      })).status === 204, 5000, 'the bare line read');
+      await expect.poll(() => page.evaluate(`[
+        document.querySelector('[data-agent=legacy1]')?.dataset.bound,
+        document.querySelector('[data-agent=legacy1] [data-unbound]')?.textContent,
+        document.querySelector('[data-unbound-count]')?.dataset.unboundCount,
+        document.querySelector('[data-agent=app1]')?.dataset.bound,
+      ]`), { timeout: 10_000 }).toEqual(['false', 'unbound', '1', 'true']);
       expect(said).toEqual([]);
     } finally {
       await page.close();

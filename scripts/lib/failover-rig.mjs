@@ -137,7 +137,7 @@ export class Rig {
     const rig = new Rig(cluster, await mkdtemp(join(tmpdir(), 'pullover-rig-')));
     rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.stopSync() });
     rig.monitor = { ...DEFAULT_MONITOR, ...monitor };
-    await rig.#configureController(clusterYaml);
+    await rig.#configureController(clusterYaml, agents);
     await rig.startController();
     for (const name of agents) await rig.#startAgent(name);
     return rig;
@@ -152,7 +152,8 @@ export class Rig {
     this.cluster = cluster;
     this.dir = dir;
     this.adminToken = randomBytes(24).toString('hex');
-    this.agentToken = randomBytes(24).toString('hex');
+    /** Each agent's own token, on its `NAME TOKEN` line of the controller's agent tokens file. */
+    this.agentTokens = new Map();
   }
 
   /** The first writer started, if any. */
@@ -160,13 +161,14 @@ export class Rig {
     return this.writers[0];
   }
 
-  async #configureController(clusterYaml) {
+  async #configureController(clusterYaml, agents) {
     const { cluster, dir } = this;
+    for (const name of agents) this.agentTokens.set(name, randomBytes(24).toString('hex'));
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
     const file = (name, content) => writeFile(join(dir, name), `${content}\n`, { mode: 0o600 });
     await file('admin-tokens', this.adminToken);
-    await file('agent-tokens', this.agentToken);
+    await file('agent-tokens', [...this.agentTokens].map(([name, token]) => `${name} ${token}`).join('\n'));
     await file('mysql-password', cluster.admin.password);
     await file('repl-password', cluster.repl.password);
     const [master, candidate, ...others] = cluster.servers;
@@ -229,9 +231,10 @@ ${clusterYaml.map((line) => `    ${line}\n`).join('')}`,
     const hostsFile = join(dir, 'hosts');
     // The hand-written line of the rsync era: the agent comments it out so that it cannot shadow the block.
     await writeFile(hostsFile, `127.0.0.1\tlocalhost\n${this.cluster.master.address}\t${HOSTNAME}\n`);
+    await writeFile(join(dir, 'token'), `${this.agentTokens.get(name)}\n`, { mode: 0o600 });
     await writeFile(
       join(dir, 'agent.yaml'),
-      `name: ${name}\ncontrollers: [${this.url}]\ntoken_file: ${this.dir}/agent-tokens\nhosts_file: ${hostsFile}\nstate_dir: ${dir}/state\n`,
+      `name: ${name}\ncontrollers: [${this.url}]\ntoken_file: ${dir}/token\nhosts_file: ${hostsFile}\nstate_dir: ${dir}/state\n`,
     );
     const proc = this.#spawn(name, AGENT_CLI, ['run', '--config', join(dir, 'agent.yaml')]);
     this.agents.push({ name, hostsFile, proc });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BLOCK_BEGIN, BLOCK_END, type Status } from '@pullover/protocol';
@@ -70,6 +70,9 @@ export interface FleetOptions {
 
 export interface AgentHandle {
   name: string;
+  /** Its own token, on its line `NAME TOKEN` of the controller's agent tokens file. */
+  token: string;
+  tokenFile: string;
   configFile: string;
   hostsFile: string;
   stateDir: string;
@@ -122,7 +125,8 @@ export class Fleet {
   private async setup(opts: FleetOptions): Promise<void> {
     this.port = await freePort();
     await writeFile(this.adminTokenFile, `${randomBytes(24).toString('hex')}\n`);
-    await writeFile(this.agentTokenFile, `${randomBytes(24).toString('hex')}\n`);
+    // One line per agent, added with the agent: a running controller reads the file again on change.
+    await writeFile(this.agentTokenFile, '# NAME TOKEN, one line per agent\n');
     const password = join(this.dir, 'mysql-password');
     await writeFile(password, 'unused-until-failover\n');
     const mysql = opts.mysql ?? {
@@ -156,16 +160,20 @@ ${opts.clusterExtra ?? ''}`,
     await mkdir(dir, { recursive: true });
     const handle: AgentHandle = {
       name,
+      token: randomBytes(24).toString('hex'),
+      tokenFile: join(dir, 'token'),
       configFile: join(dir, 'agent.yaml'),
       hostsFile: join(dir, 'hosts'),
       stateDir: join(dir, 'state'),
     };
     await writeFile(handle.hostsFile, ORIGINAL_HOSTS);
+    await writeFile(handle.tokenFile, `${handle.token}\n`, { mode: 0o600 });
+    await appendFile(this.agentTokenFile, `${name} ${handle.token}\n`);
     await writeFile(
       handle.configFile,
       `name: ${name}
 controllers: [${controllers.join(', ')}]
-token_file: ${this.agentTokenFile}
+token_file: ${handle.tokenFile}
 hosts_file: ${handle.hostsFile}
 state_dir: ${handle.stateDir}
 check_interval: 1s
@@ -173,7 +181,14 @@ backoff: { min: 100ms, max: 500ms }
 ${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
     );
     this.agents.push(handle);
+    if (this.controller?.running) await this.#tokenTaken(handle);
     return handle;
+  }
+
+  /** Until the running controller has read the agent's new line (it polls the file once a second). */
+  async #tokenTaken(agent: AgentHandle): Promise<void> {
+    const poll = () => this.fetch(`/v1/mapping?wait=0&agent=${agent.name}`, { headers: { authorization: `Bearer ${agent.token}` } });
+    await eventually(async () => (await poll()).ok, 10_000, `the controller to read ${agent.name}'s token`);
   }
 
   /** `launcher` runs node differently (default: this node), e.g. inside a network namespace. */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AgentRegistry } from './agents/registry.js';
 import { clientHost, formatHostPort, type ListenAddress } from './config/listen.js';
 import type { LoadedConfig } from './config/load.js';
+import { tokenWarnings, watchAgentTokens } from './config/tokens.js';
 import { buildApp } from './http/app.js';
 import { TokenAuth } from './http/auth.js';
 import { createLogSink, type LogOptions } from './log-sink.js';
@@ -24,6 +25,7 @@ export interface ControllerOptions {
 
 export interface Controller {
   readonly app: FastifyInstance;
+  readonly auth: TokenAuth;
   readonly keeper: StateKeeper;
   readonly publisher: MappingPublisher;
   readonly registry: AgentRegistry;
@@ -57,19 +59,25 @@ export async function openController(
   const registry = new AgentRegistry();
   const sink = createLogSink(options.logger ?? { level: 'info' }, now);
   for (const line of log) sink.say(line);
+  for (const warning of tokenWarnings(config.secrets.agent_tokens)) sink.logger.warn(warning);
   if (!changed) sink.logger.info(`resumed from ${store.location} at version ${state.version}`);
   const monitors = new ClusterMonitors(config, keeper, registry, publisher, sink.say, now);
+  const auth = new TokenAuth({
+    agents: config.secrets.agent_tokens,
+    admin: config.secrets.admin_tokens,
+    viewer: config.secrets.viewer_tokens,
+  });
   const app = buildApp({
     monitors,
     keeper,
     publisher,
     registry,
-    auth: new TokenAuth(config.secrets.agent_tokens, config.secrets.admin_tokens, config.secrets.viewer_tokens),
+    auth,
     https: config.secrets.tls,
     now,
     sink,
   });
-  return { app, keeper, publisher, registry, store, monitors };
+  return { app, auth, keeper, publisher, registry, store, monitors };
 }
 
 /** openController, then listen on the config's `listen` (or `listen` given here, e.g. port 0 in tests). */
@@ -90,6 +98,15 @@ export async function startController(
   // The kernel caps it at net.core.somaxconn (4096 on Debian 12).
   await app.listen({ host: listen.host, port: listen.port, backlog: 16_384 });
   controller.monitors.start();
+  const unwatch = watchAgentTokens(config.auth.agent_tokens_file, ({ tokens, problems }) => {
+    if (problems.length > 0) {
+      app.log.warn(`${tokens.file} changed but is refused, the agent tokens read before stay: ${problems.join('; ')}`);
+      return;
+    }
+    controller.auth.replaceAgents(tokens);
+    app.log.info(`${tokens.file} read again: ${tokens.lines.length} agent token(s)`);
+    for (const warning of tokenWarnings(tokens)) app.log.warn(warning);
+  });
   const { port } = app.server.address() as AddressInfo;
   const url = `${config.secrets.tls ? 'https' : 'http'}://${formatHostPort(clientHost(listen.host), port)}`;
   app.log.info(
@@ -99,6 +116,7 @@ export async function startController(
     ...controller,
     url,
     close: async () => {
+      unwatch();
       controller.monitors.stop();
       await app.close();
     },

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   PULLOVER_BAD_REQUEST: 'A parameter, query or body failed validation; the message names the field.',
   PULLOVER_UNAUTHORIZED: 'No bearer token, or a token that is in neither token file.',
   PULLOVER_FORBIDDEN: 'An agent token was used on an admin endpoint.',
+  PULLOVER_WRONG_AGENT:
+    'An agent token was used under a name that is not its own: another agent\'s, or one auth.agent_tokens_file does not hold.',
   PULLOVER_NOT_FOUND: 'No such endpoint.',
   PULLOVER_UNKNOWN_CLUSTER: 'The cluster is not in the config.',
   PULLOVER_UNKNOWN_SERVER: 'The server is not in the cluster.',
@@ -93,6 +95,22 @@ export class Unauthorized extends PulloverError {
 export class Forbidden extends PulloverError {
   constructor(message: string) {
     super('PULLOVER_FORBIDDEN', 403, message);
+  }
+}
+
+/** A token spoke for an agent it does not belong to (403): `owner` names the token's own agent, for the log. */
+export class WrongAgent extends PulloverError {
+  readonly owner: string;
+  readonly claimed: string;
+
+  constructor(owner: string, claimed: string, known: boolean) {
+    super(
+      'PULLOVER_WRONG_AGENT',
+      403,
+      `this token speaks for ${owner} only, not for ${claimed}${known ? '' : ' (no agent of that name has a token)'}`,
+    );
+    this.owner = owner;
+    this.claimed = claimed;
   }
 }
 

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, parseConfigText, parseListen } from '../src/in
 import {
   ADMIN_TOKEN,
   AGENT_TOKEN,
+  NAMED_TOKENS,
   clusterDoc,
   configDoc,
   MYSQL_PASSWORD,
@@ -46,6 +47,7 @@ const FAILOVER_DEFAULTS = {
   command_timeout: 30_000,
   catchup_timeout: 60_000,
   agents_timeout: 10_000,
+  agent_veto_share: 0.5,
 };
 
 describe('the example config', () => {
@@ -227,7 +229,15 @@ describe('loadConfig', () => {
     await writeFile(join(dir, 'controller.yaml'), JSON.stringify(configDoc(dir)));
     const config = await loadConfig(join(dir, 'controller.yaml'));
     expect(config.secrets).toEqual({
-      agent_tokens: [AGENT_TOKEN],
+      agent_tokens: {
+        file: join(dir, 'agent-tokens'),
+        lines: [
+          { line: 2, token: AGENT_TOKEN },
+          { line: 3, name: 'web1', token: NAMED_TOKENS.web1 },
+          { line: 4, name: 'web2', token: NAMED_TOKENS.web2 },
+          { line: 5, name: 'web3', token: NAMED_TOKENS.web3 },
+        ],
+      },
       admin_tokens: [ADMIN_TOKEN],
       viewer_tokens: [],
       mysql: { myservice: { password: MYSQL_PASSWORD, replication_password: REPLICATION_PASSWORD } },

@@ -67,6 +67,7 @@ function snapshotOf(c: Case): Snapshot {
       silentReceivers: new Map(),
       agents: [],
       agentsExpected: 0,
+      agentVetoShare: 0.5,
       elapsedMs: 5000,
       agentGraceMs: 2000,
       failuresNeeded: 3,

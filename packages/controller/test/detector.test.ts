@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type AgentSighting, detect, type DetectorInput, type MasterState } from '../src/failover/detector.js';
+import {
+  type AgentSighting,
+  detect,
+  type DetectorInput,
+  type MasterState,
+  vetoNeeds,
+} from '../src/failover/detector.js';
 import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import type { FailureKind } from '../src/mysql/session.js';
 import type { ServerObservation } from '../src/topology/observation.js';
@@ -69,6 +75,8 @@ interface Scenario {
   /** Since the first failed ping (default 5 s, past the 2 s grace for the agents' answers). */
   readonly elapsedMs?: number;
   readonly masterReadOnly?: boolean;
+  /** failover.agent_veto_share (default 0.5). */
+  readonly share?: number;
   /** Replicas connected to it (IO Yes) that heard nothing for this long (ms), past their heartbeat period. */
   readonly silent?: Readonly<Record<string, number>>;
   readonly state: MasterState;
@@ -195,7 +203,7 @@ const scenarios: Scenario[] = [
     silent: { mysql2: 5000 },
     agents: [sighting('app1', true, 700)],
     state: 'controller-isolated',
-    says: ['but 1 app server(s) still do (app1)'],
+    says: ['but 1 of 1 app server(s) that answered still do (app1)'],
   },
   {
     name: 'a silent receiver says nothing while the pings still answer',
@@ -230,14 +238,18 @@ const scenarios: Scenario[] = [
     replicas: [lost('mysql2')],
     agents: [sighting('app1', true, 0), sighting('app2', false, 100)],
     state: 'controller-isolated',
-    says: ['the controller cannot reach mysql1', 'but 1 app server(s) still do (app1)', 'the controller is cut off, no failover'],
+    says: [
+      'the controller cannot reach mysql1',
+      'but 1 of 2 app server(s) that answered still do (app1)',
+      'the controller is cut off, no failover',
+    ],
   },
   {
     name: 'app servers reach it, even though the replicas lost it',
     replicas: [lost('mysql2'), lost('mysql3')],
     agents: [sighting('app1', true, 800), sighting('app2', true, 900)],
     state: 'controller-isolated',
-    says: ['2 app server(s) still do (app1, app2)', 'no failover'],
+    says: ['2 of 2 app server(s) that answered still do (app1, app2)', 'no failover'],
   },
   {
     name: 'no replica answers the controller either',
@@ -261,6 +273,95 @@ const scenarios: Scenario[] = [
   },
 ];
 
+// One app server that reaches the master (forged, or oddly placed) must not block a failover that
+// the controller, the replicas and most app servers agree on: a veto needs a share of those that answered.
+const reach = (...names: string[]) => names.map((n, i) => sighting(n, true, 400 + i));
+const blind = (...names: string[]) => names.map((n, i) => sighting(n, false, 300 + i));
+
+const vetoScenarios: Scenario[] = [
+  {
+    name: 'three answered, one reaches it: outvoted, the failover goes ahead and the sentence names it',
+    replicas: [lost('mysql2')],
+    agents: [...blind('app1', 'app2'), ...reach('app3')],
+    state: 'master-dead',
+    says: [
+      'mysql1 is dead',
+      '2 app server(s) cannot reach it either',
+      '1 still reach(es) it (app3), too few to veto: more than 50 % of those that answered must',
+    ],
+  },
+  {
+    name: 'three answered, two reach it: a veto',
+    replicas: [lost('mysql2')],
+    agents: [...blind('app1'), ...reach('app2', 'app3')],
+    state: 'controller-isolated',
+    says: ['but 2 of 3 app server(s) that answered still do (app2, app3)', 'the controller is cut off, no failover'],
+  },
+  {
+    name: 'four answered, two reach it: half is not more than half',
+    replicas: [lost('mysql2')],
+    agents: [...blind('app1', 'app2'), ...reach('app3', 'app4')],
+    state: 'master-dead',
+    says: ['2 app server(s) cannot reach it either', '2 still reach(es) it (app3, app4), too few to veto'],
+  },
+  {
+    name: 'five answered, three reach it: a veto',
+    replicas: [lost('mysql2')],
+    agents: [...blind('app1', 'app2'), ...reach('app3', 'app4', 'app5')],
+    state: 'controller-isolated',
+    says: ['but 3 of 5 app server(s) that answered still do (app3, app4, app5)'],
+  },
+  {
+    name: 'two answered, one reaches it: too few to outvote it, a veto',
+    replicas: [lost('mysql2')],
+    agents: [...blind('app1'), ...reach('app2')],
+    state: 'controller-isolated',
+    says: ['but 1 of 2 app server(s) that answered still do (app2)'],
+  },
+  {
+    name: 'agent_veto_share 0 (any one vetoes, the first rule): five answered, one reaches it',
+    replicas: [lost('mysql2')],
+    agents: [...blind('app1', 'app2', 'app3', 'app4'), ...reach('app5')],
+    share: 0,
+    state: 'controller-isolated',
+    says: ['but 1 of 5 app server(s) that answered still do (app5)'],
+  },
+  {
+    name: 'agent_veto_share 0.75: four answered, three reach it, not more than three quarters',
+    replicas: [lost('mysql2')],
+    agents: [...blind('app1'), ...reach('app2', 'app3', 'app4')],
+    share: 0.75,
+    state: 'master-dead',
+    says: ['1 app server(s) cannot reach it either', 'more than 75 % of those that answered must'],
+  },
+  {
+    name: 'the first of three to answer reaches it: no verdict from one answer while the others may come',
+    replicas: [lost('mysql2')],
+    agents: reach('app1'),
+    expected: 3,
+    elapsedMs: 1500,
+    state: 'master-suspect',
+    says: ['waiting for the app servers\' view (1 of 3 answered)'],
+  },
+  {
+    name: 'two of three answered and reach it: a veto whatever the third says',
+    replicas: [lost('mysql2')],
+    agents: reach('app1', 'app2'),
+    expected: 3,
+    elapsedMs: 1500,
+    state: 'controller-isolated',
+    says: ['but 2 of 2 app server(s) that answered still do (app1, app2)'],
+  },
+  {
+    name: 'one of three answered within the grace, and reaches it: alone, it vetoes',
+    replicas: [lost('mysql2')],
+    agents: reach('app1'),
+    expected: 3,
+    state: 'controller-isolated',
+    says: ['but 1 of 1 app server(s) that answered still do (app1)'],
+  },
+];
+
 function input(s: Scenario): DetectorInput {
   const failures = s.failures ?? 3;
   return {
@@ -275,6 +376,7 @@ function input(s: Scenario): DetectorInput {
     silentReceivers: new Map(Object.entries(s.silent ?? {})),
     agents: s.agents ?? [],
     agentsExpected: s.expected ?? s.agents?.length ?? 0,
+    agentVetoShare: s.share ?? 0.5,
     elapsedMs: s.elapsedMs ?? 5000,
     agentGraceMs: 2000,
     failuresNeeded: 3,
@@ -288,7 +390,27 @@ describe('detect', () => {
     expectInOrder(verdict.sentence, s.says);
   });
 
-  it('never calls the master dead while any reachable replica or fresh app server still reaches it', () => {
+  it.each(vetoScenarios)('veto share: $name: $state', (s) => {
+    const verdict = detect(input(s));
+    expect(verdict.state).toBe(s.state);
+    expectInOrder(verdict.sentence, s.says);
+  });
+
+  it.each([
+    [1, 0.5, 1],
+    [2, 0.5, 1],
+    [3, 0.5, 2],
+    [4, 0.5, 3],
+    [5, 0.5, 3],
+    [10, 0.5, 6],
+    [10, 0, 1],
+    [10, 0.9, 10],
+    [1000, 0.5, 501],
+  ])('with %i answers and share %d, %i reaching it veto', (answered, share, needed) => {
+    expect(vetoNeeds(answered, share)).toBe(needed);
+  });
+
+  it('never calls the master dead while a replica still replicates from it or enough app servers still reach it', () => {
     for (const s of scenarios.filter((x) => x.state === 'master-unreachable' || x.state === 'controller-isolated')) {
       const many = detect({ ...input(s), failuresNeeded: 1, pings: { ...input(s).pings, consecutiveFailures: 100 } });
       expect(many.state, s.name).toBe(s.state);

@@ -10,6 +10,7 @@ describe('errors', () => {
     new errors.BadRequest('b'),
     new errors.Unauthorized('u'),
     new errors.Forbidden('f'),
+    new errors.WrongAgent('app1', 'app2', true),
     new errors.NotFound('n'),
     new errors.UnknownCluster('c', ['a']),
     new errors.UnknownServer('c', 's', ['a']),

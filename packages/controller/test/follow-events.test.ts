@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { ControllerEvent } from '@pullover/protocol';
-import { Agent } from 'undici';
+import { transportFor } from '../src/cli/http.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdminClient } from '../src/cli/client.js';
 import { followEvents } from '../src/cli/follow.js';
@@ -57,7 +57,7 @@ async function follow(...messages: string[]) {
   fake.say(...messages);
   await new Promise<void>((done) => fake.server.listen(0, '127.0.0.1', done));
   const { port } = fake.server.address() as { port: number };
-  const client = new AdminClient({ url: `http://127.0.0.1:${port}`, token: 't', dispatcher: new Agent() });
+  const client = new AdminClient({ url: `http://127.0.0.1:${port}`, token: 't', transport: transportFor('http:') });
   const printed: string[] = [];
   const notes: string[] = [];
   const stop = new AbortController();
@@ -109,7 +109,7 @@ describe('events --follow across a lost controller', () => {
   });
 
   it('a controller never reached is an error at once: a wrong --url must not look like a quiet controller', async () => {
-    const client = new AdminClient({ url: 'http://127.0.0.1:1', token: 't', dispatcher: new Agent() });
+    const client = new AdminClient({ url: 'http://127.0.0.1:1', token: 't', transport: transportFor('http:') });
     const notes: string[] = [];
     const following = followEvents(client, {
       follow: true,

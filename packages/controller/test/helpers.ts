@@ -10,13 +10,24 @@ import {
   parseConfig,
   type Store,
 } from '../src/index.js';
+import { parseAgentTokens } from '../src/config/tokens.js';
 import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import type { ServerObservation } from '../src/topology/observation.js';
 
 export const AGENT_TOKEN = 'agent-token-0123456789abcdef';
 export const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 export const VIEWER_TOKEN = 'viewer-token-0123456789abcdef';
+/** Tokens of their own (`NAME TOKEN` lines), beside AGENT_TOKEN: a bare line, as in the first format. */
+export const NAMED_TOKENS = {
+  web1: 'web1-token-0123456789abcdef',
+  web2: 'web2-token-0123456789abcdef',
+  web3: 'web3-token-0123456789abcdef',
+} as const;
 export const agentAuth = { authorization: `Bearer ${AGENT_TOKEN}` };
+export const namedAuth = (name: keyof typeof NAMED_TOKENS) => ({ authorization: `Bearer ${NAMED_TOKENS[name]}` });
+
+/** The agent tokens file the tests' controllers read. */
+export const AGENT_TOKENS_TEXT = `# agents\n${AGENT_TOKEN}\n${Object.entries(NAMED_TOKENS).map(([n, t]) => `${n} ${t}\n`).join('')}`;
 export const adminAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 export const viewerAuth = { authorization: `Bearer ${VIEWER_TOKEN}` };
 
@@ -77,13 +88,14 @@ export function testConfig(dir: string, doc: unknown = configDoc(dir)): LoadedCo
   const mysql = Object.fromEntries(
     config.clusters.map((c) => [c.name, { password: MYSQL_PASSWORD, replication_password: REPLICATION_PASSWORD }]),
   );
-  const secrets = { agent_tokens: [AGENT_TOKEN], admin_tokens: [ADMIN_TOKEN], viewer_tokens: [VIEWER_TOKEN], mysql };
+  const agentTokens = { file: join(dir, 'agent-tokens'), lines: parseAgentTokens(AGENT_TOKENS_TEXT).lines };
+  const secrets = { agent_tokens: agentTokens, admin_tokens: [ADMIN_TOKEN], viewer_tokens: [VIEWER_TOKEN], mysql };
   return { ...config, secrets };
 }
 
 /** Writes the token and MySQL password files next to the config that names them. */
 export async function writeSecrets(dir: string): Promise<void> {
-  await writeFile(join(dir, 'agent-tokens'), `# agents\n${AGENT_TOKEN}\n`, { mode: 0o600 });
+  await writeFile(join(dir, 'agent-tokens'), AGENT_TOKENS_TEXT, { mode: 0o600 });
   await writeFile(join(dir, 'admin-tokens'), `${ADMIN_TOKEN}\n`, { mode: 0o600 });
   await writeFile(join(dir, 'mysql-password'), `${MYSQL_PASSWORD}\n`, { mode: 0o600 });
   await writeFile(join(dir, 'repl-password'), `${REPLICATION_PASSWORD}\n`, { mode: 0o600 });

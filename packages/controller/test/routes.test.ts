@@ -527,7 +527,7 @@ describe('failover routes', () => {
       keeper: c.keeper,
       publisher: c.publisher,
       registry: c.registry,
-      auth: new TokenAuth([AGENT_TOKEN], [ADMIN_TOKEN]),
+      auth: new TokenAuth({ agents: { file: 'agent-tokens', lines: [{ line: 1, token: AGENT_TOKEN }] }, admin: [ADMIN_TOKEN] }),
     });
     const bare = { ...c, app };
     open.push(bare);

@@ -83,6 +83,7 @@ const status: Status = {
       last_report_age_s: 3.2,
       masters: report(7).masters.map((m) => ({ ...m, address: '200.200.200.2' })),
       remote_address: '10.0.0.11',
+      bound: true,
     },
     {
       name: 'app2',
@@ -95,6 +96,7 @@ const status: Status = {
       masters: report(6).masters.map((m) => ({ ...m, reachable: false, detail: 'connect ETIMEDOUT' })),
       error: 'EROFS: read-only file system',
       remote_address: '10.0.0.12',
+      bound: false,
     },
   ],
   agents_current: 1,
@@ -125,11 +127,13 @@ describe('formatStatus', () => {
         '',
         'mapping version 7, issued 2025-01-02T03:04:05.000Z',
         '',
-        'AGENT  APPLIED  STATE    LAST REPORT  REACHES MASTER  ERROR',
-        'app1   7        current  3s ago       yes',
-        'app2   6        BEHIND   2m5s ago     not checked     EROFS: read-only file system',
+        'AGENT           APPLIED  STATE    LAST REPORT  REACHES MASTER  ERROR',
+        'app1            7        current  3s ago       yes',
+        'app2 (unbound)  6        BEHIND   2m5s ago     not checked     EROFS: read-only file system',
         '',
         '1/2 agents on version 7',
+        '1 agent(s) unbound: they report with a token line that names no agent, so they never veto a failover; '
+        + 'give each its own "NAME TOKEN" line (pullover-controller convert-tokens --help)',
       ].join('\n'),
     );
   });

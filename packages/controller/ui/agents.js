@@ -33,7 +33,10 @@ export function renderAgents(status, panel) {
       state === 'stale' ? `${agent.name} (silent ${duration(agent.last_report_age_s)})` : `${agent.name} (on ${agent.applied_version})`);
     more = ` Waiting for ${names.join(', ')}${waiting.length > 8 ? ` and ${waiting.length - 8} more` : ''}.`;
   }
-  summary.replaceChildren(h('strong', { 'data-agents-count': '' }, count), more);
+  const unbound = status.agents.filter((a) => !a.bound).length;
+  const unboundText = ` ${unbound} unbound (a token line without an agent name): their reports never veto a failover.`;
+  const unboundNote = unbound === 0 ? [] : [h('span', { 'data-unbound-count': unbound }, unboundText)];
+  summary.replaceChildren(h('strong', { 'data-agents-count': '' }, count), more, ...unboundNote);
   // A report names the master the agent last checked; right after a failover that is the old one.
   const masters = new Set(status.clusters.map((c) => `${c.name} ${c.servers.find((sv) => sv.name === c.master)?.address}`));
   const shown = agents.slice(0, MAX_AGENTS_SHOWN).map(({ agent, state }) => agentBox(agent, state, masters));
@@ -51,7 +54,7 @@ function agentBox(agent, state, masters) {
   const blind = agent.masters.filter((m) => !m.reachable && masters.has(`${m.cluster} ${m.address}`));
   const words = { current: 'current', behind: `behind: version ${agent.applied_version}`, stale: `silent ${duration(agent.last_report_age_s)}` };
   const details = [
-    `${agent.name} at ${agent.remote_address}`,
+    `${agent.name} at ${agent.remote_address}${agent.bound ? '' : ', unbound: its token line names no agent, so it never vetoes a failover'}`,
     `applied version ${agent.applied_version}`,
     `last report ${clock(agent.last_report_at)} (${duration(agent.last_report_age_s)} ago)`,
     `hosts file ${agent.hosts_file}`,
@@ -63,10 +66,12 @@ function agentBox(agent, state, masters) {
     'data-agent': agent.name,
     'data-state': state,
     'data-version': agent.applied_version,
+    'data-bound': String(agent.bound),
     'title': details.join('\n'),
   },
   h('span', { class: 'agent-name' }, clip(agent.name, 24)),
   h('span', { class: 'agent-version' }, `v${agent.applied_version} · ${words[state]}`),
+  agent.bound ? null : h('span', { 'class': 'agent-unbound', 'data-unbound': '' }, 'unbound'),
   blind.length > 0 ? h('span', { 'class': 'agent-problem', 'data-blind': '' }, 'cannot reach the master') : null,
   agent.error ? h('span', { 'class': 'agent-problem', 'data-error': '' }, clip(agent.error, 40)) : null,
   );

@@ -62,6 +62,11 @@ export const AgentStatus = z.strictObject({
   masters: z.array(MasterReachability),
   error: z.string().optional(),
   remote_address: z.string(),
+  /**
+   * It reported with its own token (a NAME TOKEN line). An unbound one used a bare-token line:
+   * anyone holding that token could be speaking, so its reachability never vetoes a failover.
+   */
+  bound: z.boolean(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;
 

@@ -12,6 +12,11 @@ export interface AgentRecord {
    * just before it reports, and its own clock may be off by any amount (a veto dropped or kept by skew).
    */
   readonly masters_received_at: Date;
+  /**
+   * Its last report came with its own token (a `NAME TOKEN` line). An unbound agent (a bare-token
+   * line) may be anyone holding that token: it shows in status but never vetoes a failover.
+   */
+  readonly bound: boolean;
 }
 
 /** Agent names are chosen by agents; a bound keeps a buggy or hostile fleet from exhausting memory. */
@@ -59,6 +64,7 @@ export class AgentRegistry {
     blockHash: string,
     remoteAddress: string,
     receivedAt = new Date(),
+    bound = false,
   ): LogLine[] {
     const previous = this.#agents.get(name)?.report;
     const report: AgentReport = previous
@@ -70,11 +76,14 @@ export class AgentRegistry {
           masters: [],
           agent_version: '',
         };
-    return this.record(name, report, remoteAddress, receivedAt);
+    return this.record(name, report, remoteAddress, receivedAt, bound);
   }
 
-  /** Stores the report; returns a sentence for each thing that changed since the agent's last one. */
-  record(name: string, report: AgentReport, remoteAddress: string, receivedAt = new Date()): LogLine[] {
+  /**
+   * Stores the report; returns a sentence for each thing that changed since the agent's last one.
+   * `bound`: it came with the agent's own token; unbound unless said (it never vetoes a failover).
+   */
+  record(name: string, report: AgentReport, remoteAddress: string, receivedAt = new Date(), bound = false): LogLine[] {
     const previous = this.#agents.get(name);
     if (!previous && this.#agents.size >= MAX_AGENTS) throw new TooManyAgents(MAX_AGENTS);
     // An acknowledgement carries no new probe: the reachability keeps the time it was reported.
@@ -85,6 +94,7 @@ export class AgentRegistry {
       remote_address: remoteAddress,
       received_at: receivedAt,
       masters_received_at: mastersAt,
+      bound,
     });
     this.#reports++;
     return describeReport(name, previous?.report, report, remoteAddress);

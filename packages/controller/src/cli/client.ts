@@ -18,10 +18,10 @@ import {
   SetMasterResponse,
   Status,
 } from '@pullover/protocol';
-import { request } from 'undici';
 import type { z } from 'zod';
 import { BadResponse, RemoteError, Unreachable } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
+import { exchange } from './http.js';
 import { longPoll, type Patience, SHORT_CALL, UNTIL_DONE } from './timeouts.js';
 
 /** What a proxy or load balancer answers when it cannot reach the controller behind it. */
@@ -97,8 +97,8 @@ export class AdminClient {
     return this.#call('GET', `/v1/events?${query}`, undefined, EventsResponse, longPoll(waitS), signal);
   }
 
-  close(): Promise<void> {
-    return this.#endpoint.dispatcher.close();
+  async close(): Promise<void> {
+    this.#endpoint.transport.destroy();
   }
 
   async #call<S extends z.ZodType>(
@@ -113,19 +113,16 @@ export class AdminClient {
     let status: number;
     let text: string;
     try {
-      const response = await request(url, {
+      ({ status, text } = await exchange(url, this.#endpoint.transport, {
         method,
-        dispatcher: this.#endpoint.dispatcher,
         headers: {
           authorization: `Bearer ${this.#endpoint.token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...patience,
-        ...(signal ? { signal } : {}),
-      });
-      status = response.statusCode;
-      text = await response.body.text();
+        patience,
+        signal,
+      }));
     } catch (error) {
       throw new Unreachable(this.#endpoint.url, error);
     }

@@ -1,7 +1,7 @@
 // What a command of the table is: its options and arguments (which parsing and --help both read,
 // so help cannot drift from what is accepted), how its parsed form is built, and how it runs.
-import { AdminClient } from './client.js';
-import { checkEndpointFlags, type EndpointFlags, resolveEndpoint } from './endpoint.js';
+import type { AdminClient } from './client.js';
+import { checkEndpointFlags, type EndpointFlags } from './endpoint-flags.js';
 
 export interface Output {
   out(text: string): void;
@@ -119,6 +119,8 @@ export function remote<const O extends OptionSpecs, C>(
       return { endpoint, ...spec.build(values as ValuesOf<O>, positionals) };
     },
     run: async (command, io) => {
+      // Loaded here, not at start: undici and the response schemas cost --help and usage errors nothing.
+      const [{ AdminClient }, { resolveEndpoint }] = await Promise.all([import('./client.js'), import('./endpoint.js')]);
       const client = new AdminClient(await resolveEndpoint(command.endpoint));
       try {
         return await spec.call(client, command, io);

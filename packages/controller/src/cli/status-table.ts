@@ -120,7 +120,7 @@ export function formatStatus(status: Status): string {
       table(
         ['AGENT', 'APPLIED', 'STATE', 'LAST REPORT', 'REACHES MASTER', 'ERROR'],
         status.agents.map((agent) => [
-          agent.name,
+          agent.bound ? agent.name : `${agent.name} (unbound)`,
           String(agent.applied_version),
           agent.current ? 'current' : agent.applied_version > status.version ? 'AHEAD' : 'BEHIND',
           `${formatAge(agent.last_report_age_s)} ago`,
@@ -131,5 +131,12 @@ export function formatStatus(status: Status): string {
     );
   }
   lines.push('', `${status.agents_current}/${status.agents_total} agents on version ${status.version}`);
+  const unbound = status.agents.filter((a) => !a.bound).length;
+  if (unbound > 0) {
+    lines.push(
+      `${unbound} agent(s) unbound: they report with a token line that names no agent, so they never veto a failover; `
+      + 'give each its own "NAME TOKEN" line (pullover-controller convert-tokens --help)',
+    );
+  }
   return lines.join('\n');
 }

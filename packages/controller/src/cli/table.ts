@@ -4,6 +4,7 @@
 import { ACK, FAILOVER, PAUSE, REJOIN, RESUME, SET_HEARTBEAT, SET_MASTER, SET_WRITABLE, SWITCHOVER } from './commands/changes.js';
 import { CHECK, IMPORT_MHA, RUN } from './commands/local.js';
 import { EVENTS, HISTORY, STATUS } from './commands/reads.js';
+import { CONVERT_TOKENS } from './commands/tokens.js';
 import type { CommandEntry, Output } from './spec.js';
 
 export const COMMANDS = {
@@ -22,6 +23,7 @@ export const COMMANDS = {
   'events': EVENTS,
   'set-master': SET_MASTER,
   'import-mha': IMPORT_MHA,
+  'convert-tokens': CONVERT_TOKENS,
 } satisfies Record<string, CommandEntry<object>>;
 
 type Table = typeof COMMANDS;

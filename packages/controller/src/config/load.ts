@@ -4,7 +4,7 @@ import { createSecureContext } from 'node:tls';
 import { type DeepReadonly, deepFreeze, issueLines, missingKeyMessage, parseYaml } from '@pullover/protocol';
 import { ConfigError, describeCause } from '../errors.js';
 import { ControllerSchema, type ControllerSchemaOutput } from './schema.js';
-import { readTokens } from './tokens.js';
+import { type AgentTokens, readAgentTokens, readTokens } from './tokens.js';
 
 /** controller.yaml, validated, durations in milliseconds, relative paths resolved; frozen. */
 export type ControllerConfig = DeepReadonly<ControllerSchemaOutput & { source: string }>;
@@ -13,7 +13,8 @@ export type ServerConfig = ClusterConfig['servers'][number];
 
 /** What the config's files hold. Kept apart from the keys so that logging a config never logs a secret. */
 export interface Secrets {
-  readonly agent_tokens: readonly string[];
+  /** Each agent's token by name; bare lines (the first format) speak for no name in particular. */
+  readonly agent_tokens: AgentTokens;
   readonly admin_tokens: readonly string[];
   /** Empty without auth.viewer_tokens_file. */
   readonly viewer_tokens: readonly string[];
@@ -72,7 +73,7 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
 
 async function loadSecrets(config: ControllerConfig): Promise<Secrets> {
   const problems: string[] = [];
-  const agent = await readTokens(config.auth.agent_tokens_file);
+  const agent = await readAgentTokens(config.auth.agent_tokens_file);
   const admin = await readTokens(config.auth.admin_tokens_file);
   problems.push(...agent.problems.map((p) => `${config.source}: auth.agent_tokens_file: ${p}`));
   problems.push(...admin.problems.map((p) => `${config.source}: auth.admin_tokens_file: ${p}`));

@@ -62,6 +62,12 @@ export const FailoverSchema = z.strictObject({
   catchup_timeout: Positive('60s'),
   /** How long a failover waits for every live agent to report the new version before it is recorded. */
   agents_timeout: Positive('10s'),
+  /**
+   * App servers that still reach the master veto an automatic failover when they are more than
+   * this share of the bound agents that answered (0: any one of them). With one or two answers,
+   * any one vetoes: too few to outvote an oddly placed one.
+   */
+  agent_veto_share: z.number().min(0).lt(1, 'must be below 1: more than all of them can never veto').default(0.5),
 });
 
 export const ClusterSchema = z.strictObject({

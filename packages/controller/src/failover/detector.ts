@@ -34,7 +34,7 @@ export interface PingRecord {
   readonly failingSince?: Date;
 }
 
-/** An agent's greeting check of the master, as last reported. */
+/** A bound agent's greeting check of the master, as last reported (unbound agents never testify). */
 export interface AgentSighting {
   readonly agent: string;
   readonly reachable: boolean;
@@ -58,6 +58,8 @@ export interface DetectorInput {
   readonly agents: readonly AgentSighting[];
   /** Live agents that check this cluster's master: their answers are awaited before a verdict of death. */
   readonly agentsExpected: number;
+  /** failover.agent_veto_share: agents reaching the master veto when they are more than this share of those that answered. */
+  readonly agentVetoShare: number;
   /** Since the first failed ping. */
   readonly elapsedMs: number;
   /** How long to wait for the agents' answers before deciding without the missing ones. */
@@ -98,10 +100,11 @@ export function detect(input: DetectorInput): Verdict {
   const since = pings.failingSince?.getTime() ?? 0;
   const fresh = input.agents.filter((a) => a.checkedAt.getTime() >= since);
   const agentsReaching = fresh.filter((a) => a.reachable);
-  if (agentsReaching.length > 0) {
+  const waiting = fresh.length < input.agentsExpected && input.elapsedMs < input.agentGraceMs;
+  if (vetoes(agentsReaching.length, fresh.length, input.agentsExpected, waiting, input.agentVetoShare)) {
     return {
       state: 'controller-isolated',
-      sentence: `the controller cannot reach ${master.name} (${why}), but ${agentsReaching.length} app server(s) still do (${names(agentsReaching)}): the controller is cut off, no failover`,
+      sentence: `the controller cannot reach ${master.name} (${why}), but ${agentsReaching.length} of ${fresh.length} app server(s) that answered still do (${names(agentsReaching)}): the controller is cut off, no failover`,
     };
   }
 
@@ -140,7 +143,7 @@ export function detect(input: DetectorInput): Verdict {
     };
   }
 
-  if (fresh.length < input.agentsExpected && input.elapsedMs < input.agentGraceMs) {
+  if (waiting) {
     return {
       state: 'master-suspect',
       sentence: `${master.name} failed ${pings.consecutiveFailures} pings (${why}) and its replicas lost it; waiting for the app servers' view (${fresh.length} of ${input.agentsExpected} answered)`,
@@ -148,9 +151,14 @@ export function detect(input: DetectorInput): Verdict {
   }
 
   const lost = witnesses.map((r) => `${r.name} lost it too${howLost(r, input.silentReceivers)}`);
+  const blind = fresh.length - agentsReaching.length;
+  const missing = fresh.length < input.agentsExpected ? ` (${input.agentsExpected - fresh.length} did not answer in ${input.agentGraceMs} ms)` : '';
+  const outvoted = agentsReaching.length > 0
+    ? `; ${agentsReaching.length} still reach(es) it (${names(agentsReaching)}), too few to veto: more than ${Math.round(input.agentVetoShare * 100)} % of those that answered must`
+    : '';
   const agentPart =
     fresh.length > 0
-      ? `; ${fresh.length} app server(s) cannot reach it either${fresh.length < input.agentsExpected ? ` (${input.agentsExpected - fresh.length} did not answer in ${input.agentGraceMs} ms)` : ''}`
+      ? `; ${blind} app server(s) cannot reach it either${missing}${outvoted}`
       : input.agentsExpected > 0
         ? `; no app server answered in ${input.agentGraceMs} ms`
         : '';
@@ -158,6 +166,24 @@ export function detect(input: DetectorInput): Verdict {
     state: 'master-dead',
     sentence: `${master.name} is dead: ${pings.consecutiveFailures} pings failed (${why})${lost.length > 0 ? `; ${lost.join(', ')}` : ''}${agentPart}`,
   };
+}
+
+/**
+ * How many app servers that reach the master veto a failover when `answered` answered: more than
+ * `share` of them, but one alone when one or two answered. Two disagreeing app servers cannot
+ * outvote each other, and a failover wrongly made (two masters) costs more than one delayed.
+ */
+export function vetoNeeds(answered: number, share: number): number {
+  return answered <= 2 ? 1 : Math.floor(share * answered) + 1;
+}
+
+/**
+ * While answers are still awaited, a veto stands only when the agents reaching the master would
+ * be enough however the silent ones answer: otherwise the first answer in would decide alone.
+ */
+function vetoes(reaching: number, answered: number, expected: number, waiting: boolean, share: number): boolean {
+  if (reaching === 0 || reaching < vetoNeeds(answered, share)) return false;
+  return !waiting || reaching >= vetoNeeds(Math.max(answered, expected), share);
 }
 
 // Client errors of a replication IO thread that mean "no answer from the master's host": cannot

@@ -1,7 +1,9 @@
 import { MAX_REPORT_BYTES } from '@pullover/protocol';
 import fastify, { type FastifyInstance, LogController } from 'fastify';
+import { WrongAgent } from '../errors.js';
 import { FleetLog } from '../events/fleet-log.js';
 import { createLogSink } from '../log-sink.js';
+import { RefusalLog } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { installErrorHandlers } from './error-handler.js';
 import { adminRoutes } from './routes/admin.js';
@@ -35,9 +37,24 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
   }) as unknown as FastifyInstance;
 
   installErrorHandlers(app);
+  const refusals = new RefusalLog();
+  // null, not an object: fastify refuses a shared reference as a request decoration's initial value.
+  app.decorateRequest('caller', null as never);
   // onRequest runs before the body is read: an unauthenticated client cannot make us parse anything.
   app.addHook('onRequest', async (request) => {
-    full.auth.check(request.routeOptions.config?.access ?? 'public', request.headers.authorization);
+    const config = request.routeOptions.config;
+    const claimed = config?.speaksFor?.(request);
+    try {
+      request.caller = full.auth.check(
+        config?.access ?? 'public',
+        request.headers.authorization,
+        typeof claimed === 'string' ? claimed : undefined,
+      );
+    } catch (error) {
+      const line = error instanceof WrongAgent ? refusals.line(error, request.ip) : undefined;
+      if (line) full.sink.say(line);
+      throw error;
+    }
   });
   // Parked polls would hold close() for up to MAX_WAIT_SECONDS; release them first (they answer 503).
   app.addHook('preClose', async () => {

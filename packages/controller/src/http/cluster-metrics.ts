@@ -1,3 +1,4 @@
+import { MASTER_STATES, type MasterState } from '../failover/detector.js';
 import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { label, metric } from './metric-text.js';
@@ -7,6 +8,8 @@ import { lastFailedSteps } from './status.js';
 export function clusterMetrics(keeper: StateKeeper, monitors: ClusterMonitors | undefined, now: Date): string[] {
   const up: [string, number][] = [];
   const masterReadOnly: [string, number][] = [];
+  const masterState: [string, number][] = [];
+  const fenced: [string, number][] = [];
   const failedSteps: [string, number][] = [];
   const failures: [string, number][] = [];
   const serverUp: [string, number][] = [];
@@ -24,12 +27,18 @@ export function clusterMetrics(keeper: StateKeeper, monitors: ClusterMonitors | 
     if (health !== undefined) {
       up.push([`{${c}}`, health === 'master-alive' ? 1 : 0]);
       masterReadOnly.push([`{${c}}`, health === 'master-read-only' ? 1 : 0]);
+      // One series per state, 1 for the current one: an alert names the state it is about.
+      for (const state of Object.keys(MASTER_STATES) as MasterState[]) {
+        masterState.push([`{${c},state="${state}"}`, health === state ? 1 : 0]);
+      }
     }
+    const fencedNow = keeper.fencedServers(cluster.name);
     if (monitor) failures.push([`{${c}}`, monitor.consecutiveFailures]);
     for (const server of cluster.servers) {
+      const s = `{${c},server="${label(server.name)}"}`;
+      fenced.push([s, fencedNow.includes(server.name) ? 1 : 0]);
       const o = monitor?.observation(server.name);
       if (!o) continue;
-      const s = `{${c},server="${label(server.name)}"}`;
       serverUp.push([s, o.reachable ? 1 : 0]);
       if (o.readOnly !== undefined) readOnly.push([s, o.readOnly ? 1 : 0]);
       const behind = o.replica?.secondsBehind;
@@ -51,6 +60,8 @@ export function clusterMetrics(keeper: StateKeeper, monitors: ClusterMonitors | 
   return [
     metric('pullover_master_up', 'gauge', 'Whether the detector finds the master alive (1) or not (0).', up),
     metric('pullover_master_read_only', 'gauge', 'The master answers but is read_only: no server takes writes (alert on 1; set-writable fixes it).', masterReadOnly),
+    metric('pullover_master_state', 'gauge', 'The detector\'s verdict on the master: 1 for the current state, 0 for the others.', masterState),
+    metric('pullover_server_fenced', 'gauge', 'The server was fenced by a failover (an old master): it must stay read_only until it rejoins.', fenced),
     metric('pullover_master_consecutive_failures', 'gauge', 'Consecutive failed pings of the master.', failures),
     metric('pullover_server_up', 'gauge', 'Whether the controller could observe the server on its last look.', serverUp),
     metric('pullover_server_read_only', 'gauge', 'The server\'s read_only as last observed.', readOnly),

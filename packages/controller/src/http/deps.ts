@@ -4,12 +4,18 @@ import type { LogSink } from '../log-sink.js';
 import type { MappingPublisher } from '../mapping/publisher.js';
 import type { ClusterMonitors } from '../monitor/cluster-monitors.js';
 import type { StateKeeper } from '../state/keeper.js';
-import type { Access, TokenAuth } from './auth.js';
+import type { Access, Caller, TokenAuth } from './auth.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route; routes without it are public. */
     access?: Access;
+    /** The agent a request speaks for (its URL's name, a poll's acknowledgement): only its own token may. */
+    speaksFor?: (request: FastifyRequest) => unknown;
+  }
+  interface FastifyRequest {
+    /** Set by the auth hook before anything reads the body. */
+    caller: Caller;
   }
 }
 

@@ -74,6 +74,7 @@ function agentStatus(record: AgentRecord, version: number, now: Date): AgentStat
     masters: [...report.masters],
     ...(report.error !== undefined ? { error: report.error } : {}),
     remote_address: record.remote_address,
+    bound: record.bound,
   };
 }
 

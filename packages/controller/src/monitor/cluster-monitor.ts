@@ -220,6 +220,7 @@ export class ClusterMonitor {
         silentReceivers: round.silentReceivers ?? new Map(),
         agents: this.#sightings(master.address),
         agentsExpected: this.#liveAgents(now),
+        agentVetoShare: cluster.failover.agent_veto_share,
         elapsedMs: now.getTime() - (this.#pings.failingSince ?? now).getTime(),
         // Long enough for an agent's greeting check of a silent master to time out and be reported.
         agentGraceMs: 2 * cluster.monitor.timeout,
@@ -282,15 +283,17 @@ export class ClusterMonitor {
     }
   }
 
+  // Unbound agents (a bare-token line: anyone with that token) neither testify nor are awaited:
+  // one leaked token could otherwise veto every failover, or pad the count of those that answered.
   #liveAgents(now: Date): number {
     const live = this.#ctx.deps.registry.live(now);
-    return live.filter((r) => r.report.masters.some((m) => m.cluster === this.name)).length;
+    return live.filter((r) => r.bound && r.report.masters.some((m) => m.cluster === this.name)).length;
   }
 
   #sightings(address: string): AgentSighting[] {
     const out: AgentSighting[] = [];
     for (const record of this.#ctx.deps.registry.all()) {
-      const seen = record.report.masters.find((m) => m.cluster === this.name && m.address === address);
+      const seen = record.bound && record.report.masters.find((m) => m.cluster === this.name && m.address === address);
       if (!seen) continue;
       const { reachable, detail } = seen;
       out.push({ agent: record.name, reachable, checkedAt: record.masters_received_at, detail });

@@ -1,6 +1,7 @@
 import { AgentParams, AgentReport } from '@pullover/protocol';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ControllerBusy } from '../../errors.js';
+import { isBound } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { errorBody } from '../error-handler.js';
 import { parseInput } from '../input.js';
@@ -20,10 +21,12 @@ export const agentRoutes: FastifyPluginAsync<AppDeps> = async (app, { registry, 
     await reply.code(503).header('retry-after', String(retryAfter)).send(errorBody(503, busy.code, busy.message));
   });
 
-  app.post('/v1/agents/:name/report', { config: { access: 'agent' } }, async (request, reply) => {
+  const speaksFor = (request: FastifyRequest) => (request.params as { name?: unknown }).name;
+  app.post('/v1/agents/:name/report', { config: { access: 'agent', speaksFor } }, async (request, reply) => {
     const { name } = parseInput(AgentParams, request.params, 'params');
     const report = parseInput(AgentReport, request.body, 'body');
-    fleet.heard(name, report.applied_version, registry.record(name, report, request.ip, now()));
+    const lines = registry.record(name, report, request.ip, now(), isBound(request.caller));
+    fleet.heard(name, report.applied_version, lines);
     return reply.code(204).send();
   });
 };

@@ -1,9 +1,10 @@
 import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/protocol';
-import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ControllerClosing } from '../../errors.js';
 import { AnswersFirst } from '../../mapping/answers-first.js';
 import type { Published } from '../../mapping/publisher.js';
+import { isBound } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { errorBody } from '../error-handler.js';
 import { parseInput } from '../input.js';
@@ -77,10 +78,11 @@ export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publishe
   const answersFirst = new AnswersFirst();
   publisher.listen(answersFirst);
   app.addHook('preClose', async () => answersFirst.releaseAll());
-  app.get('/v1/mapping', { config: { access: 'agent' } }, async (request, reply) => {
+  const speaksFor = (request: FastifyRequest) => (request.query as { agent?: unknown }).agent;
+  app.get('/v1/mapping', { config: { access: 'agent', speaksFor } }, async (request, reply) => {
     const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
     if (agent !== undefined && block !== undefined) {
-      fleet.heard(agent, after, registry.acknowledge(agent, after, block, request.ip, now()));
+      fleet.heard(agent, after, registry.acknowledge(agent, after, block, request.ip, now(), isBound(request.caller)));
     }
     if (publisher.version > after) return send(reply, publisher.current);
     if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
