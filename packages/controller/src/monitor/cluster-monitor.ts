@@ -1,7 +1,8 @@
 import type { FailoverRecord, FailoverRequest } from '@pullover/protocol';
 import { FailoverRefused } from '../errors.js';
 import { cancelFailover } from '../failover/cancel.js';
-import type { AgentSighting, PingRecord } from '../failover/detector.js';
+import { liveAgentsOf, sightingsOf } from '../agents/sightings.js';
+import type { PingRecord } from '../failover/detector.js';
 import { FailoverExecutor } from '../failover/executor.js';
 import type { Plan } from '../failover/planner.js';
 import { openRecord } from '../failover/record.js';
@@ -218,8 +219,8 @@ export class ClusterMonitor {
         masterReadOnly: round.masterReadOnly,
         replicas: observed.filter((o) => o.name !== master.name),
         silentReceivers: round.silentReceivers ?? new Map(),
-        agents: this.#sightings(master.address),
-        agentsExpected: this.#liveAgents(now),
+        agents: sightingsOf(this.#ctx.deps.registry, this.name, master.address),
+        agentsExpected: liveAgentsOf(this.#ctx.deps.registry, this.name, now),
         agentVetoShare: cluster.failover.agent_veto_share,
         elapsedMs: now.getTime() - (this.#pings.failingSince ?? now).getTime(),
         // Long enough for an agent's greeting check of a silent master to time out and be reported.
@@ -281,23 +282,5 @@ export class ClusterMonitor {
       this.#pings = { consecutiveFailures: 0 };
       ctx.view.forgetHealth();
     }
-  }
-
-  // Unbound agents (a bare-token line: anyone with that token) neither testify nor are awaited:
-  // one leaked token could otherwise veto every failover, or pad the count of those that answered.
-  #liveAgents(now: Date): number {
-    const live = this.#ctx.deps.registry.live(now);
-    return live.filter((r) => r.bound && r.report.masters.some((m) => m.cluster === this.name)).length;
-  }
-
-  #sightings(address: string): AgentSighting[] {
-    const out: AgentSighting[] = [];
-    for (const record of this.#ctx.deps.registry.all()) {
-      const seen = record.bound && record.report.masters.find((m) => m.cluster === this.name && m.address === address);
-      if (!seen) continue;
-      const { reachable, detail } = seen;
-      out.push({ agent: record.name, reachable, checkedAt: record.masters_received_at, detail });
-    }
-    return out;
   }
 }

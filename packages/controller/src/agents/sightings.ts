@@ -1,0 +1,23 @@
+import type { AgentSighting } from '../failover/detector.js';
+import type { AgentRegistry } from './registry.js';
+
+// What the app servers say of a cluster's master, for the detector. Unbound agents (a bare-token
+// line: anyone with that token) neither testify nor are awaited: one leaked token could otherwise
+// veto every failover, or pad the count of those that answered.
+
+/** Live bound agents that check `cluster`'s master: their answers are awaited before a verdict of death. */
+export function liveAgentsOf(registry: AgentRegistry, cluster: string, now: Date): number {
+  return registry.live(now).filter((r) => r.bound && r.report.masters.some((m) => m.cluster === cluster)).length;
+}
+
+/** Each bound agent's last greeting check of the master at `address`, dated by when the controller received it. */
+export function sightingsOf(registry: AgentRegistry, cluster: string, address: string): AgentSighting[] {
+  const out: AgentSighting[] = [];
+  for (const record of registry.all()) {
+    const seen = record.bound && record.report.masters.find((m) => m.cluster === cluster && m.address === address);
+    if (!seen) continue;
+    const { reachable, detail } = seen;
+    out.push({ agent: record.name, reachable, checkedAt: record.masters_received_at, detail });
+  }
+  return out;
+}
