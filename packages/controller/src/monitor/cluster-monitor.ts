@@ -141,9 +141,9 @@ export class ClusterMonitor {
     if (this.#stopped || ctx.exclusive.holder !== undefined) return;
     let observed = firstLook;
     let silentReceivers = ctx.view.note(observed, lookedAtMs);
-    // A failed ping took the whole timeout: the replicas are looked at again now, so that their
-    // silence is measured up to the verdict, not only up to the start of the round.
-    if (pinged !== undefined) {
+    // A ping that failed slowly (a timeout, not a refusal) took the round long: the replicas are
+    // looked at again now, so that their silence is measured up to the verdict.
+    if (pinged !== undefined && performance.now() - lookedAtMs > RECHECK_MS) {
       const againAtMs = performance.now();
       const again = await ctx.observer.observeAll(observed.filter((o) => o.name !== master.name).map((o) => o.name));
       observed = observed.map((o) => again.find((r) => r.name === o.name) ?? o);
