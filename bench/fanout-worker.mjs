@@ -5,10 +5,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentConfigSchema, ControllerClient, PulloverAgent, StateFile } from '@pullover/agent';
 import pino from 'pino';
+import { agentToken } from './fanout-token.mjs';
 
 process.on('disconnect', () => process.exit(1));
 
-const { dir, url, token, from, to } = JSON.parse(process.argv[2]);
+const { dir, url, tokenSeed, from, to } = JSON.parse(process.argv[2]);
 /** The agents' warnings and errors, counted by message (numbers masked), since the parent last asked. */
 let counts = { warn: 0, error: 0, messages: new Map() };
 const logger = pino(
@@ -44,7 +45,7 @@ for (let i = from; i < to; i++) {
   });
   const agent = new PulloverAgent({
     config,
-    clients: [new ControllerClient(url, { token, timeoutMs: config.http_timeout })],
+    clients: [new ControllerClient(url, { token: agentToken(tokenSeed, `app${i}`), timeoutMs: config.http_timeout })],
     stateFile: new StateFile(config.state_dir),
     logger,
   });

@@ -5,6 +5,7 @@
 // Every child is stopped however the bench ends: a throw, Ctrl-C, SIGTERM, or its IPC pipe gone.
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { agentToken } from './fanout-token.mjs';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,9 +52,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 const port = 20000 + Math.floor(Math.random() * 10000);
 const url = `http://127.0.0.1:${port}`;
 const adminToken = randomBytes(24).toString('hex');
-const agentToken = randomBytes(24).toString('hex');
+// One token per agent, as production has them: derived from a seed, so each worker computes its
+// agents' own without 10,000 tokens on its command line.
+const tokenSeed = randomBytes(24).toString('hex');
 await writeFile(join(dir, 'admin-tokens'), `${adminToken}\n`);
-await writeFile(join(dir, 'agent-tokens'), `${agentToken}\n`);
+const tokenLines = Array.from({ length: N }, (_, i) => `app${i} ${agentToken(tokenSeed, `app${i}`)}\n`);
+await writeFile(join(dir, 'agent-tokens'), tokenLines.join(''));
 await writeFile(join(dir, 'pw'), 'x\n');
 await writeFile(
   join(dir, 'controller.yaml'),
@@ -116,7 +120,7 @@ for (let w = 0; w < W; w++) {
   const to = Math.floor(((w + 1) * N) / W);
   const worker = fork(
     join(root, 'bench/fanout-worker.mjs'),
-    [JSON.stringify({ dir, url, token: agentToken, from, to })],
+    [JSON.stringify({ dir, url, tokenSeed, from, to })],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: profile },
   );
   children.add(worker);
