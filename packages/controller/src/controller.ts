@@ -85,7 +85,15 @@ export async function startController(
   config: LoadedConfig,
   options: ControllerOptions & { readonly listen?: ListenAddress } = {},
 ): Promise<RunningController> {
-  const controller = await openController(config, options);
+  // A second controller on the same state dir would act on the same MySQL servers: refused before
+  // it reads the state. The kernel lock ends with the process, however it ends.
+  const files = options.store ? undefined : new FileStore(config.state_dir);
+  const lock = await files?.lock();
+  const opened = openController(config, files ? { ...options, store: files } : options);
+  const controller = await opened.catch(async (error: unknown) => {
+    await lock?.release();
+    throw error;
+  });
   const { app } = controller;
   if (!config.secrets.tls) {
     app.log.warn(
@@ -119,6 +127,7 @@ export async function startController(
       unwatch();
       controller.monitors.stop();
       await app.close();
+      await lock?.release();
     },
   };
 }

@@ -73,3 +73,15 @@ describe('listening on a real port', () => {
     await expect(request(`${c.url.replace('https', 'http')}/healthz`)).rejects.toThrow();
   });
 });
+
+describe('one controller per state dir', () => {
+  it('refuses a second controller on the same state dir, naming the holder, and lets one start once the first closed', async () => {
+    const dir = await tempDir();
+    const first = await start(dir);
+    await expect(start(dir)).rejects.toThrow(new RegExp(`is in use by another pullover-controller \\(pid ${process.pid}, holding .*controller\\.lock\\)`));
+    await first.close();
+    running.splice(running.indexOf(first), 1);
+    const again = await start(dir);
+    expect(again.url).toMatch(/^http:/);
+  });
+});
