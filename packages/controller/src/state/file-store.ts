@@ -104,6 +104,8 @@ export class FileStore implements Store {
       onLost: (listener) => child.once('exit', () => released || listener()),
       release: async () => {
         released = true;
+        // Held again while it ends: an unreferenced child would let the process exit mid-await.
+        child.ref();
         const exited = child.exitCode === null ? once(child, 'exit') : Promise.resolve();
         child.stdin.end();
         await exited;
