@@ -9,7 +9,7 @@ import {
 import type { ReplicaStatus } from '../src/mysql/dialect.js';
 import type { FailureKind } from '../src/mysql/session.js';
 import type { ServerObservation } from '../src/topology/observation.js';
-import { expectInOrder, replicaStatus } from './helpers.js';
+import { expectInOrder, observation, unreachableObservation } from './helpers.js';
 
 // The master mysql1 at 200.200.200.1 stopped answering the controller at FAILING_SINCE. Each
 // scenario says what the replicas and the app servers saw, the verdict, and the parts of the
@@ -21,34 +21,21 @@ const REFUSED = { kind: 'refused' as const, message: `mysql1: connect ECONNREFUS
 
 /** A reachable replica of mysql1 whose IO thread is in state `io`. */
 function replica(name: string, io: ReplicaStatus['io'], over: Partial<ReplicaStatus> = {}): ServerObservation {
-  return {
-    name,
-    address: `200.200.200.${name.slice(-1)}`,
+  return observation(name, {
     at: new Date(FAILING_SINCE.getTime() + 2000),
-    reachable: true,
-    flavor: 'mariadb',
-    readOnly: true,
-    executedGtid: '0-1-100',
-    replica: replicaStatus(MASTER, {
+    replica: {
       io,
-      receivedGtid: '0-1-100',
       lastIoErrno: io === 'yes' ? 0 : 2003,
       lastIoError: io === 'yes' ? '' : `error reconnecting to master 'repl@${MASTER}:3306' - retry-time: 1 (Errno: 2003)`,
       secondsBehind: io === 'yes' ? 0 : null,
       ...over,
-    }),
-  };
+    },
+  });
 }
 
 /** A replica the controller could not look at. */
 function unreachable(name: string, kind: FailureKind, message: string): ServerObservation {
-  return {
-    name,
-    address: `200.200.200.${name.slice(-1)}`,
-    at: FAILING_SINCE,
-    reachable: false,
-    failure: { kind, message: `${name}: ${message}` },
-  };
+  return unreachableObservation(name, { kind, message: `${name}: ${message}` }, { at: FAILING_SINCE });
 }
 
 /** An app server's greeting check of the master, `offsetMs` after the first failed ping. */
