@@ -9,7 +9,7 @@ import { parseConfig } from '../src/config/load.js';
 import { MARIADB, type ReplicaStatus } from '../src/mysql/dialect.js';
 import type { ControllerState } from '../src/state/schema.js';
 import type { ServerObservation } from '../src/topology/observation.js';
-import { clusterDoc, configDoc } from './helpers.js';
+import { clusterDoc, configDoc, observation } from './helpers.js';
 
 // `check` as a table: a healthy MariaDB cluster as data, one change per scenario, the lines expected.
 
@@ -44,16 +44,20 @@ const replicaOf = (host: string): ReplicaStatus => ({
 function server(
   name: string,
   n: number,
-  observation: Partial<ServerObservation>,
+  change: Partial<ServerObservation>,
   over: Partial<ServerFacts> = {},
 ): ServerFacts {
   const address = `10.0.0.${n}`;
+  const { replica, ...rest } = change;
   return {
     name,
     address,
     candidate: false,
     no_master: false,
-    observation: { name, address, at: NOW, reachable: true, flavor: 'mariadb', version: '10.11.19-MariaDB', readOnly: true, executedGtid: '0-1-42', ...observation },
+    observation: {
+      ...observation(name, { net: '10.0.0', gtid: '0-1-42', at: NOW, version: '10.11.19-MariaDB', ...rest }),
+      replica,
+    },
     loggedIn: true,
     grants: MARIADB_ALL,
     variables: VARIABLES,
