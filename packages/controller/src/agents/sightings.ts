@@ -1,5 +1,5 @@
 import type { AgentSighting } from '../failover/detector.js';
-import type { AgentRegistry } from './registry.js';
+import { AGENT_LIVE_MS, type AgentRegistry } from './registry.js';
 
 // What the app servers say of a cluster's master, for the detector. Unbound agents (a bare-token
 // line: anyone with that token) neither testify nor are awaited: one leaked token could otherwise
@@ -7,7 +7,12 @@ import type { AgentRegistry } from './registry.js';
 
 /** Live bound agents that check `cluster`'s master: their answers are awaited before a verdict of death. */
 export function liveAgentsOf(registry: AgentRegistry, cluster: string, now: Date): number {
-  return registry.live(now).filter((r) => r.bound && r.report.masters.some((m) => m.cluster === cluster)).length;
+  const since = now.getTime() - AGENT_LIVE_MS;
+  let live = 0;
+  for (const r of registry.records()) {
+    if (r.bound && r.received_at.getTime() >= since && r.report.masters.some((m) => m.cluster === cluster)) live++;
+  }
+  return live;
 }
 
 /** Each bound agent's last greeting check of the master at `address`, dated by when the controller received it. */
