@@ -1,19 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { BLOCK_BEGIN, BLOCK_END, type Status } from '@pullover/protocol';
-import { addressIn } from '@pullover/sandbox';
+import { addressIn, type AgentHandle, CONTROLLER_CLI, ProcessFleet, runCli } from '@pullover/sandbox';
 import { Agent, fetch as undiciFetch } from 'undici';
-import {
-  AGENT_CLI,
-  CONTROLLER_CLI,
-  eventually,
-  freePort,
-  type Proc,
-  runCli,
-  startProcess,
-} from './processes.js';
 import { selfSignedCert } from './tls.js';
 
 export const HOSTNAME = 'mysql-master.myservice.com';
@@ -68,29 +56,15 @@ export interface FleetOptions {
   clusterExtra?: string;
 }
 
-export interface AgentHandle {
-  name: string;
-  /** Its own token, on its line `NAME TOKEN` of the controller's agent tokens file. */
-  token: string;
-  tokenFile: string;
-  configFile: string;
-  hostsFile: string;
-  stateDir: string;
-  proc?: Proc;
-}
+export type { AgentHandle } from '@pullover/sandbox';
 
-/** One controller and its agents in a temp dir, all real processes. */
-export class Fleet {
-  readonly agents: AgentHandle[] = [];
-  controller?: Proc;
-  port = 0;
-  private constructor(readonly dir: string) {}
-
+/** One controller and its agents in a temp dir, all real processes (the sandbox's rig), seen the way the tests use it. */
+export class Fleet extends ProcessFleet {
   /** With TLS: the controller serves HTTPS with a self-signed certificate, agents trust it by ca_file. */
   private tls?: { cert: string; key: string; dispatcher: Agent };
 
   static async create(opts: FleetOptions = {}): Promise<Fleet> {
-    const fleet = new Fleet(await mkdtemp(join(tmpdir(), 'pullover-test-')));
+    const fleet = new Fleet(await ProcessFleet.makeDir('pullover-test-'));
     if (opts.tls) {
       const files = selfSignedCert(fleet.dir, 'controller', 'ctl1.internal', 'IP:127.0.0.1');
       fleet.tls = {
@@ -102,33 +76,8 @@ export class Fleet {
     return fleet;
   }
 
-  get url(): string {
-    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
-  }
-
-  get controllerConfig(): string {
-    return join(this.dir, 'controller.yaml');
-  }
-
-  get adminTokenFile(): string {
-    return join(this.dir, 'admin-tokens');
-  }
-
-  get agentTokenFile(): string {
-    return join(this.dir, 'agent-tokens');
-  }
-
-  get stateDir(): string {
-    return join(this.dir, 'controller-state');
-  }
-
   private async setup(opts: FleetOptions): Promise<void> {
-    this.port = await freePort();
-    await writeFile(this.adminTokenFile, `${randomBytes(24).toString('hex')}\n`);
-    // One line per agent, added with the agent: a running controller reads the file again on change.
-    await writeFile(this.agentTokenFile, '# NAME TOKEN, one line per agent\n');
-    const password = join(this.dir, 'mysql-password');
-    await writeFile(password, 'unused-until-failover\n');
+    const password = await this.secretFile('mysql-password', 'unused-until-failover');
     const mysql = opts.mysql ?? {
       port: 3306,
       user: 'pullover',
@@ -136,78 +85,25 @@ export class Fleet {
       replication_user: 'repl',
       replication_password_file: password,
     };
-    const servers = opts.servers ?? SERVERS.map((s, i) => ({ ...s, ...(i === 1 ? { candidate: true } : {}) }));
-    await writeFile(
-      this.controllerConfig,
-      `listen: 127.0.0.1:${this.port}
-state_dir: ${this.stateDir}
-${this.tls ? `tls: { cert_file: ${this.tls.cert}, key_file: ${this.tls.key} }\n` : ''}auth:
-  agent_tokens_file: ${this.agentTokenFile}
-  admin_tokens_file: ${this.adminTokenFile}
-clusters:
-  - name: myservice
-    master_hostnames: [${HOSTNAME}]
-    mysql: ${JSON.stringify({ ...mysql, port: opts.mysqlPort ?? mysql.port })}
-    servers:
-${servers.map((s) => `      - ${JSON.stringify(s)}`).join('\n')}
-${opts.clusterExtra ?? ''}`,
-    );
+    await this.configureController({
+      cluster: 'myservice',
+      masterHostnames: [HOSTNAME],
+      mysql: { ...mysql, port: opts.mysqlPort ?? mysql.port },
+      servers: opts.servers ?? SERVERS.map((s, i) => ({ ...s, ...(i === 1 ? { candidate: true } : {}) })),
+      ...(opts.clusterExtra ? { clusterExtra: opts.clusterExtra } : {}),
+      ...(this.tls ? { tls: this.tls } : {}),
+    });
     for (let i = 1; i <= (opts.agents ?? 0); i++) await this.addAgent(`app${i}`, opts.agentExtra ?? '');
   }
 
-  async addAgent(name: string, extra = '', controllers = [this.url]): Promise<AgentHandle> {
-    const dir = join(this.dir, name);
-    await mkdir(dir, { recursive: true });
-    const handle: AgentHandle = {
-      name,
-      token: randomBytes(24).toString('hex'),
-      tokenFile: join(dir, 'token'),
-      configFile: join(dir, 'agent.yaml'),
-      hostsFile: join(dir, 'hosts'),
-      stateDir: join(dir, 'state'),
-    };
-    await writeFile(handle.hostsFile, ORIGINAL_HOSTS);
-    await writeFile(handle.tokenFile, `${handle.token}\n`, { mode: 0o600 });
-    await appendFile(this.agentTokenFile, `${name} ${handle.token}\n`);
-    await writeFile(
-      handle.configFile,
-      `name: ${name}
-controllers: [${controllers.join(', ')}]
-token_file: ${handle.tokenFile}
-hosts_file: ${handle.hostsFile}
-state_dir: ${handle.stateDir}
-check_interval: 1s
-backoff: { min: 100ms, max: 500ms }
-${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
-    );
-    this.agents.push(handle);
-    if (this.controller?.running) await this.#tokenTaken(handle);
-    return handle;
-  }
-
-  /** Until the running controller has read the agent's new line (it polls the file once a second). */
-  async #tokenTaken(agent: AgentHandle): Promise<void> {
-    const poll = () => this.fetch(`/v1/mapping?wait=0&agent=${agent.name}`, { headers: { authorization: `Bearer ${agent.token}` } });
-    await eventually(async () => (await poll()).ok, 10_000, `the controller to read ${agent.name}'s token`);
-  }
-
-  /** `launcher` runs node differently (default: this node), e.g. inside a network namespace. */
-  async startController(launcher?: string[]): Promise<Proc> {
-    this.controller = await startProcess(
-      CONTROLLER_CLI,
-      ['run', '--config', this.controllerConfig],
-      this.dir,
-      'controller',
-      launcher,
-    );
-    await eventually(async () => (await this.fetch('/healthz')).ok, 10_000, 'the controller to listen');
-    return this.controller;
-  }
-
-  /** `cli`: another build of the agent, e.g. the single-file bundle; `launcher` as for startController. */
-  async startAgent(agent: AgentHandle, cli = AGENT_CLI, launcher?: string[]): Promise<Proc> {
-    agent.proc = await startProcess(cli, ['run', '--config', agent.configFile], this.dir, agent.name, launcher);
-    return agent.proc;
+  /** An agent on a copy of ORIGINAL_HOSTS, polling every second; `extra`: more keys of its agent.yaml. */
+  addAgent(name: string, extra = '', controllers = [this.url]): Promise<AgentHandle> {
+    const ca = this.tls ? `ca_file: ${this.tls.cert}\n` : '';
+    return this.writeAgent(name, {
+      hosts: ORIGINAL_HOSTS,
+      extra: `check_interval: 1s\nbackoff: { min: 100ms, max: 500ms }\n${ca}${extra}`,
+      controllers,
+    });
   }
 
   admin(args: string[]) {
@@ -216,12 +112,12 @@ ${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
   }
 
   /** A request to the controller, trusting its certificate when it has one. */
-  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+  override fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const tls = this.tls ? { dispatcher: this.tls.dispatcher } : {};
     return undiciFetch(`${this.url}${path}`, { ...init, ...tls } as never) as unknown as Promise<Response>;
   }
 
-  /** An admin call straight over HTTP: quicker than spawning the CLI, for storms. */
+  /** An admin call straight over HTTP, with the token the file holds now: quicker than spawning the CLI, for storms. */
   async api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
     const token = (await readFile(this.adminTokenFile, 'utf8')).trim();
     return this.fetch(path, {
@@ -247,13 +143,9 @@ ${this.tls ? `ca_file: ${this.tls.cert}\n` : ''}${extra}`,
     return resolveInHosts(await readFile(agent.hostsFile, 'utf8'), HOSTNAME);
   }
 
+  /** SIGKILLs every process, keeps the dir. */
   async stop(): Promise<void> {
-    await Promise.all([this.controller, ...this.agents.map((a) => a.proc)].map((p) => p?.kill('SIGKILL')));
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    await rm(this.dir, { recursive: true, force: true });
+    await this.stopProcesses();
   }
 }
 

@@ -23,3 +23,12 @@ export { check, type Invariant, parseGtidState, type Verdict, type Violation } f
 export type { FailoverSummary, FinalServer, FinalState, RunHistory, ServerIdentity } from './nemesis/history.js';
 export { type Action, describeSchedule, drawSchedule, FAULT_KINDS, type FaultKind, type Schedule, type Step } from './nemesis/schedule.js';
 export { ETCD, EtcdCluster, EtcdMember, type EtcdOptions, startEtcd } from './etcd.js';
+export {
+  type AgentHandle,
+  type AgentOptions,
+  type ControllerSpec,
+  type MysqlSection,
+  ProcessFleet,
+  type ServerEntry,
+} from './rig/fleet.js';
+export { AGENT_CLI, CONTROLLER_CLI, freePort, Proc, REPO_ROOT, runCli, signalPid, startProcess } from './rig/process.js';
