@@ -1,21 +1,14 @@
-// What the demo (scripts/demo.mjs) and the failover bench (bench/failover.mjs) share: a real MariaDB
-// sandbox, a controller and agents on sandbox hosts files (never /etc/hosts), a writer going through
-// the hostname, live watches of the failover history and of the hosts files, and the cleanup of every
-// process started here, by PID — on success, on error and on Ctrl-C.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, rmSync, watch } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+// What the demo, the nemesis and the benches share beyond the sandbox's rig (ProcessFleet, also the
+// tests'): a real MariaDB sandbox, a controller and agents on sandbox hosts files (never /etc/hosts),
+// a writer going through the hostname, live watches of the failover history and of the hosts files,
+// and the cleanup of every process started here, by PID — on success, on error and on Ctrl-C.
+import { existsSync, rmSync, watch } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clearInterval, setInterval } from 'node:timers';
-import { addressIn, eventually, HostnameWriter, MARIADBD, startCluster } from '@pullover/sandbox';
+import { addressIn, eventually, HostnameWriter, MARIADBD, ProcessFleet, signalPid, startCluster } from '@pullover/sandbox';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const CONTROLLER_CLI = join(ROOT, 'packages/controller/dist/cli.js');
-const AGENT_CLI = join(ROOT, 'packages/agent/dist/cli.js');
 export const HOSTNAME = 'mysql-master.myservice.com';
 export const CLUSTER = 'myservice';
 
@@ -113,7 +106,7 @@ export async function sandbox(id, { semisync = true, network, slaveNetTimeout } 
   track({
     stop: () => cluster.destroy(),
     stopSync: () => {
-      for (const s of cluster.servers) signal(s.pid, 'SIGKILL');
+      for (const s of cluster.servers) signalPid(s.pid, 'SIGKILL');
       cluster.network?.destroy();
       rmSync(cluster.dir, { recursive: true, force: true, maxRetries: 3 });
     },
@@ -127,33 +120,27 @@ export async function sandbox(id, { semisync = true, network, slaveNetTimeout } 
 /** The cluster's monitor settings unless Rig.start is given others: the product's defaults. */
 export const DEFAULT_MONITOR = Object.freeze({ interval: '1s', timeout: '1s', ping: 'connect', failures: 3 });
 
-export class Rig {
+export class Rig extends ProcessFleet {
   /**
    * Fresh dir, fresh controller state, fresh agent state: safe to start again on a reset() cluster.
    * `clusterYaml`: more keys of the cluster in controller.yaml (e.g. `rejoin: auto`), one per line;
    * `monitor`: keys of its `monitor` that differ from DEFAULT_MONITOR (e.g. `{ interval: '500ms' }`).
    */
   static async start(cluster, { agents = ['app1', 'app2'], clusterYaml = [], monitor = {} } = {}) {
-    const rig = new Rig(cluster, await mkdtemp(join(tmpdir(), 'pullover-rig-')));
-    rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.stopSync() });
-    rig.monitor = { ...DEFAULT_MONITOR, ...monitor };
-    await rig.#configureController(clusterYaml, agents);
+    const rig = new Rig(cluster, await ProcessFleet.makeDir('pullover-rig-'));
+    rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.destroySync() });
+    await rig.#configure({ ...DEFAULT_MONITOR, ...monitor }, clusterYaml);
     await rig.startController();
     for (const name of agents) await rig.#startAgent(name);
     return rig;
   }
 
-  procs = [];
-  agents = [];
   watchers = [];
   writers = [];
 
   constructor(cluster, dir) {
+    super(dir);
     this.cluster = cluster;
-    this.dir = dir;
-    this.adminToken = randomBytes(24).toString('hex');
-    /** Each agent's own token, on its `NAME TOKEN` line of the controller's agent tokens file. */
-    this.agentTokens = new Map();
   }
 
   /** The first writer started, if any. */
@@ -161,117 +148,59 @@ export class Rig {
     return this.writers[0];
   }
 
-  async #configureController(clusterYaml, agents) {
-    const { cluster, dir } = this;
-    for (const name of agents) this.agentTokens.set(name, randomBytes(24).toString('hex'));
-    const port = await freePort();
-    this.url = `http://127.0.0.1:${port}`;
-    const file = (name, content) => writeFile(join(dir, name), `${content}\n`, { mode: 0o600 });
-    await file('admin-tokens', this.adminToken);
-    await file('agent-tokens', [...this.agentTokens].map(([name, token]) => `${name} ${token}`).join('\n'));
-    await file('mysql-password', cluster.admin.password);
-    await file('repl-password', cluster.repl.password);
+  async #configure(monitor, clusterYaml) {
+    const { cluster } = this;
     const [master, candidate, ...others] = cluster.servers;
-    const server = (s, extra = '') => `      - { name: ${s.name}, address: ${s.address}${extra} }`;
-    await writeFile(
-      join(dir, 'controller.yaml'),
-      `listen: 127.0.0.1:${port}
-state_dir: ${dir}/controller-state
-auth: { agent_tokens_file: ${dir}/agent-tokens, admin_tokens_file: ${dir}/admin-tokens }
-clusters:
-  - name: ${CLUSTER}
-    master_hostnames: [${HOSTNAME}]
-    mysql:
-      port: ${master.port}
-      user: ${cluster.admin.user}
-      password_file: ${dir}/mysql-password
-      replication_user: ${cluster.repl.user}
-      replication_password_file: ${dir}/repl-password
-    servers:
-${[server(master), server(candidate, ', candidate: true'), ...others.map((s) => server(s))].join('\n')}
-    monitor: { ${Object.entries(this.monitor).map(([key, value]) => `${key}: ${value}`).join(', ')} }
-${clusterYaml.map((line) => `    ${line}\n`).join('')}`,
-    );
+    const entry = (s) => ({ name: s.name, address: s.address });
+    await this.configureController({
+      cluster: CLUSTER,
+      masterHostnames: [HOSTNAME],
+      mysql: {
+        port: master.port,
+        user: cluster.admin.user,
+        password_file: await this.secretFile('mysql-password', cluster.admin.password),
+        replication_user: cluster.repl.user,
+        replication_password_file: await this.secretFile('repl-password', cluster.repl.password),
+      },
+      servers: [entry(master), { ...entry(candidate), candidate: true }, ...others.map(entry)],
+      clusterExtra: [`monitor: ${JSON.stringify(monitor)}`, ...clusterYaml].map((line) => `    ${line}\n`).join(''),
+    });
   }
 
   /** Starts the controller on the same config, port and state dir (again, after killController). */
-  async startController() {
-    this.controller = this.#spawn('controller', CONTROLLER_CLI, ['run', '--config', join(this.dir, 'controller.yaml')]);
-    await eventually(async () => {
-      if (this.controller.exitCode !== null) throw new Error(`the controller exited: ${await this.logTail('controller')}`);
-      return (await fetch(`${this.url}/healthz`)).ok;
-    }, 15_000, 'the controller to listen').catch(this.#withLog('controller'));
+  startController() {
+    return super.startController(undefined, 15_000);
   }
 
   /** SIGKILL by PID, as a crash: no cleanup of its own. Resolves once it has exited. */
   killController() {
-    return killChild(this.controller);
+    return this.controller.kill('SIGKILL');
   }
 
   /** SIGKILL of agent `name` by PID; resolves once it has exited. */
   killAgent(name) {
-    return killChild(this.#agent(name).proc);
+    return this.agent(name).proc.kill('SIGKILL');
   }
 
   /** Starts agent `name` again on its config, hosts file and state dir. */
   restartAgent(name) {
-    const agent = this.#agent(name);
-    agent.proc = this.#spawn(name, AGENT_CLI, ['run', '--config', join(this.dir, name, 'agent.yaml')]);
-  }
-
-  #agent(name) {
-    const agent = this.agents.find((a) => a.name === name);
-    if (!agent) throw new Error(`no agent ${name}`);
-    return agent;
+    return this.startAgent(this.agent(name));
   }
 
   async #startAgent(name) {
-    const dir = join(this.dir, name);
-    await mkdir(dir);
-    const hostsFile = join(dir, 'hosts');
     // The hand-written line of the rsync era: the agent comments it out so that it cannot shadow the block.
-    await writeFile(hostsFile, `127.0.0.1\tlocalhost\n${this.cluster.master.address}\t${HOSTNAME}\n`);
-    await writeFile(join(dir, 'token'), `${this.agentTokens.get(name)}\n`, { mode: 0o600 });
-    await writeFile(
-      join(dir, 'agent.yaml'),
-      `name: ${name}\ncontrollers: [${this.url}]\ntoken_file: ${dir}/token\nhosts_file: ${hostsFile}\nstate_dir: ${dir}/state\n`,
-    );
-    const proc = this.#spawn(name, AGENT_CLI, ['run', '--config', join(dir, 'agent.yaml')]);
-    this.agents.push({ name, hostsFile, proc });
-  }
-
-  #spawn(name, cli, args) {
-    const log = openSync(join(this.dir, `${name}.log`), 'a');
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', log, log] });
-    closeSync(log);
-    this.procs.push(child);
-    return child;
+    const hosts = `127.0.0.1\tlocalhost\n${this.cluster.master.address}\t${HOSTNAME}\n`;
+    await this.startAgent(await this.writeAgent(name, { hosts }));
   }
 
   logTail(name, lines = 15) {
-    return readFile(join(this.dir, `${name}.log`), 'utf8').then(
-      (text) => text.trimEnd().split('\n').slice(-lines).join('\n'),
-      () => '(no log)',
-    );
-  }
-
-  /** Turns a failed wait into an error carrying the tail of `name`'s log (the dir is removed afterwards). */
-  #withLog(name) {
-    return async (err) => {
-      throw new Error(`${err.message}\n--- ${name}.log (last lines)\n${await this.logTail(name)}`);
-    };
+    const proc = name === 'controller' ? this.controller : this.agent(name).proc;
+    return proc ? proc.logTail(lines) : Promise.resolve('(no log)');
   }
 
   /** An admin call: GET, or POST with `body`. */
   async api(path, body) {
-    const response = await fetch(`${this.url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers: {
-        authorization: `Bearer ${this.adminToken}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    const response = await this.adminRequest(body === undefined ? 'GET' : 'POST', path, body);
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
     return response.json();
   }
@@ -389,29 +318,10 @@ ${clusterYaml.map((line) => `    ${line}\n`).join('')}`,
   async #stop() {
     for (const unwatch of this.watchers.splice(0)) unwatch();
     await Promise.all(this.writers.map((w) => w.stop()));
-    await Promise.all(this.procs.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((done) => child.once('exit', done));
-      signal(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => signal(child.pid, 'SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }));
-    await rm(this.dir, { recursive: true, force: true });
-  }
-
-  stopSync() {
-    for (const child of this.procs) if (child.exitCode === null && child.signalCode === null) signal(child.pid, 'SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    await this.destroy(5000);
   }
 }
 
-/**
- * SIGKILLs the master (by PID, through the sandbox) and follows the failover until it is recorded,
- * every hosts file names the new master and a write through the hostname was acknowledged there, or
- * until `timeoutMs`. Events go to `onEvent` in time order, each about 250 ms after it happened (the
- * sources are polled), as {at, ms, kind: 'step' | 'hosts' | 'write', ...}: `at` epoch ms, `ms` since the kill.
- */
 /** From the initial topology: a fresh rig (`options` as Rig.start's) with the writer running, handed to `use`; always stopped after. */
 export async function withRig(cluster, use, options = {}) {
   await cluster.reset();
@@ -438,6 +348,12 @@ export function benchOptions(options = {}) {
   return { ...values, runs };
 }
 
+/**
+ * SIGKILLs the master (by PID, through the sandbox) and follows the failover until it is recorded,
+ * every hosts file names the new master and a write through the hostname was acknowledged there, or
+ * until `timeoutMs`. Events go to `onEvent` in time order, each about 250 ms after it happened (the
+ * sources are polled), as {at, ms, kind: 'step' | 'hosts' | 'write', ...}: `at` epoch ms, `ms` since the kill.
+ */
 export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000 } = {}) {
   const { cluster, writer } = rig;
   const old = cluster.master;
@@ -506,29 +422,4 @@ export function managedBlock(content) {
   const begin = lines.findIndex((l) => l.startsWith('# BEGIN pullover'));
   const end = lines.findIndex((l) => l.startsWith('# END pullover'));
   return begin >= 0 && end > begin ? lines.slice(begin, end + 1).join('\n') : undefined;
-}
-
-async function killChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((done) => child.once('exit', done));
-  signal(child.pid, 'SIGKILL');
-  await exited;
-}
-
-function signal(pid, name) {
-  try {
-    if (pid !== undefined) process.kill(pid, name);
-  } catch {
-    // already gone
-  }
-}
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer().once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
 }
