@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FailoverRecord } from '@pullover/protocol';
+import type { Proc } from '@pullover/sandbox';
 import { Fleet } from './fleet.js';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { type Cluster, type Server, startCluster, waitFor } from './mariadb.js';
@@ -70,8 +71,8 @@ export async function startFailoverFleet(cluster: Cluster, opts: FailoverFleetOp
       `agents to map the hostname to ${master.name}`,
     );
   } catch (error) {
-    const tail = async (log: Promise<string> | undefined) => ((await log) ?? '').trimEnd().split('\n').slice(-8).join('\n');
-    const logs = `controller:\n${await tail(fleet.controller?.log())}\n${fleet.agents[0]?.name}:\n${await tail(fleet.agents[0]?.proc?.log())}`;
+    const tail = async (proc: Proc | undefined) => (proc ? proc.logTail(8) : '');
+    const logs = `controller:\n${await tail(fleet.controller)}\n${fleet.agents[0]?.name}:\n${await tail(fleet.agents[0]?.proc)}`;
     await fleet.destroy();
     throw new Error(`${(error as Error).message}\n${logs}`);
   }
