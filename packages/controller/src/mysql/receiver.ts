@@ -1,22 +1,22 @@
 import type { MysqlSession } from './session.js';
 
 // Stopping replication must not wait on a hung master. An IO thread blocked on a silent socket
-// (a frozen or black-holed master) can miss STOP SLAVE's signal, which is sent again only every
-// 2 s; KILL can miss it the same way (seen: the thread shows "Killed" and goes on waiting), so its
-// connection is killed again until the thread is gone, and the STOP that follows finds it gone.
+// (a frozen or black-holed master) misses STOP SLAVE's signal, which is sent again only every 2 s.
+// KILL of its connection shuts its socket down, so its read ends at once; with semi-sync, the
+// thread then connects to the master once more to end its dump thread (kill_connection, bounded by
+// rpl_semi_sync_slave_kill_conn_timeout, 5 s), and only STOP SLAVE's signal interrupts that
+// connect. Sent before the thread is in it, the signal is missed and the STOP waits 2 s. So: KILL,
+// let the thread get there, then STOP (measured: never slow in 60 frozen or black-holed runs, where
+// KILLing again until the thread was gone was slow in 3 of 30).
 
-/** How often, and how many times, a receiver that outlived its KILL is signalled again. */
-const KILL_AGAIN_MS = 20;
-const KILL_ATTEMPTS = 10;
+/** How long a killed receiver is given to reach its last connect before STOP's signal is sent. */
+const SETTLE_MS = 20;
 
 /** Ends the IO thread's connection to its master, if it has one; a thread that ended meanwhile is not an error. */
 async function killReceivers(session: MysqlSession, timeoutMs: number): Promise<void> {
-  for (let attempt = 0; attempt < KILL_ATTEMPTS; attempt++) {
-    const rows = await session.query<{ id: string | number }[]>(session.dialect.receiverConnections, timeoutMs);
-    if (rows.length === 0) return;
-    if (attempt > 0) await new Promise((r) => setTimeout(r, KILL_AGAIN_MS));
-    for (const { id } of rows) await session.query(`KILL CONNECTION ${Number(id)}`, timeoutMs).catch(() => undefined);
-  }
+  const rows = await session.query<{ id: string | number }[]>(session.dialect.receiverConnections, timeoutMs);
+  for (const { id } of rows) await session.query(`KILL CONNECTION ${Number(id)}`, timeoutMs).catch(() => undefined);
+  if (rows.length > 0) await new Promise((r) => setTimeout(r, SETTLE_MS));
 }
 
 /** The replica stops receiving from its master (it goes on applying what it has). */
