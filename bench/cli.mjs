@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from './stats.mjs';
+import { writeControllerConfig } from './controller-config.mjs';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const RUNS = Number(values.runs);
@@ -26,21 +27,7 @@ const port = 20000 + Math.floor(Math.random() * 10000);
 const url = `http://127.0.0.1:${port}`;
 await writeFile(join(dir, 'admin-tokens'), `${randomBytes(24).toString('hex')}\n`);
 await writeFile(join(dir, 'agent-tokens'), `${randomBytes(24).toString('hex')}\n`);
-await writeFile(join(dir, 'pw'), 'x\n');
-await writeFile(
-  join(dir, 'controller.yaml'),
-  `listen: 127.0.0.1:${port}
-state_dir: ${join(dir, 'state')}
-auth: { agent_tokens_file: ${join(dir, 'agent-tokens')}, admin_tokens_file: ${join(dir, 'admin-tokens')} }
-clusters:
-  - name: myservice
-    master_hostnames: [mysql-master.myservice.com]
-    mysql: { port: 1, user: u, password_file: ${join(dir, 'pw')}, replication_user: r, replication_password_file: ${join(dir, 'pw')} }
-    servers:
-      - { name: mysql1, address: 127.0.10.1 }
-      - { name: mysql2, address: 127.0.10.2, candidate: true }
-`,
-);
+await writeControllerConfig(dir, port);
 
 const controller = spawn(process.execPath, [BIN, 'run', '--config', join(dir, 'controller.yaml'), '--log-level', 'warn'], {
   stdio: ['ignore', 'ignore', 'inherit'],

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { n, quantiles } from './stats.mjs';
+import { writeControllerConfig } from './controller-config.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -58,21 +59,7 @@ const tokenSeed = randomBytes(24).toString('hex');
 await writeFile(join(dir, 'admin-tokens'), `${adminToken}\n`);
 const tokenLines = Array.from({ length: N }, (_, i) => `app${i} ${agentToken(tokenSeed, `app${i}`)}\n`);
 await writeFile(join(dir, 'agent-tokens'), tokenLines.join(''));
-await writeFile(join(dir, 'pw'), 'x\n');
-await writeFile(
-  join(dir, 'controller.yaml'),
-  `listen: 127.0.0.1:${port}
-state_dir: ${join(dir, 'state')}
-auth: { agent_tokens_file: ${join(dir, 'agent-tokens')}, admin_tokens_file: ${join(dir, 'admin-tokens')} }
-clusters:
-  - name: myservice
-    master_hostnames: [mysql-master.myservice.com]
-    mysql: { port: 1, user: u, password_file: ${join(dir, 'pw')}, replication_user: r, replication_password_file: ${join(dir, 'pw')} }
-    servers:
-      - { name: mysql1, address: 127.0.10.1 }
-      - { name: mysql2, address: 127.0.10.2, candidate: true }
-`,
-);
+await writeControllerConfig(dir, port);
 
 const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
 /** On the monotonic clock of the CPU profiles: where to look in them. */
