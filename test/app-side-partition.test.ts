@@ -9,6 +9,7 @@ import {
   ReadOnlySampler,
   type Server,
   startCluster,
+  twoWritableWindows,
   waitFor,
 } from './support/mariadb.js';
 
@@ -87,11 +88,12 @@ describe('a partition that leaves the master with the application, away from the
     const onlyOnOldMaster = final === master ? 0 : [...(await rowIds(master))].filter((id) => !onFinal.has(id)).length;
     const history = await failoverHistory(fleet);
     const story = JSON.stringify({ cut, outcomes, onlyOnOldMaster, history, samples: sampler.samples }, null, 1);
-    // The sampler keeps only the rounds that changed: a round with two writable servers lasts until the next one kept.
-    const twoWritableMs = sampler.samples.reduce((total, sample, i) => {
-      const writable = Object.values(sample.states).filter((st) => st === 'rw').length;
-      return writable > 1 ? total + ((sampler.samples[i + 1]?.at ?? Date.now()) - sample.at) : total;
-    }, 0);
+    // The old master answers as it was left, writable, from the heal until the controller fences it:
+    // whoever looks first sees that (the sampler did, 102 ms before the fence, in one CI run). That
+    // window, shorter than the 1 s the fence is given, is the one the invariant allows; any other is not.
+    const twoWritableMs = twoWritableWindows(sampler.samples, Date.now())
+      .filter((w) => !(w.back.includes(master.name) && w.ms <= 1000))
+      .reduce((total, w) => total + w.ms, 0);
     // Acknowledgements by the old master all come before the first one by the new master.
     const acks = (address: string) => writer.acknowledged.filter((w) => w.address === address).map((w) => w.at);
     const lastOnOld = Math.max(...acks(master.address));

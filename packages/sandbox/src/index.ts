@@ -18,7 +18,13 @@ export { type AcknowledgedWrite, addressIn, HostnameWriter, type WriteAttempt, t
 export { NetworkCut } from './netcut.js';
 export { NetnsLayout } from './netns.js';
 export { PacketDrop } from './packet-drop.js';
-export { type ReadOnlySample, ReadOnlySampler, type WritableState } from './sampler.js';
+export {
+  type ReadOnlySample,
+  ReadOnlySampler,
+  type TwoWritableWindow,
+  twoWritableWindows,
+  type WritableState,
+} from './sampler.js';
 export { check, type Invariant, parseGtidState, type Verdict, type Violation } from './nemesis/checker.js';
 export type { FailoverSummary, FinalServer, FinalState, RunHistory, ServerIdentity } from './nemesis/history.js';
 export { type Action, describeSchedule, drawSchedule, FAULT_KINDS, type FaultKind, type Schedule, type Step } from './nemesis/schedule.js';

@@ -67,3 +67,43 @@ export class ReadOnlySampler {
     }
   }
 }
+
+/** A stretch of rounds in which two or more servers answered read_only=OFF. */
+export interface TwoWritableWindow {
+  at: number;
+  ms: number;
+  rounds: number;
+  writable: string[];
+  /** Those of them that did not answer in the round before: a server that had just come back. */
+  back: string[];
+}
+
+/**
+ * The windows with two writable servers. A server that comes back (thawed, link up) answers as it
+ * was left, writable, until the controller reaches and fences it: whoever looks first sees it, so
+ * a short window whose writable servers include one just back is the overlap the invariant allows.
+ * The last kept round lasts until `end`.
+ */
+export function twoWritableWindows(samples: readonly ReadOnlySample[], end: number): TwoWritableWindow[] {
+  const windows: TwoWritableWindow[] = [];
+  for (let i = 0; i < samples.length; i++) {
+    if (writableIn(samples[i]!).length < 2) continue;
+    let j = i;
+    while (j + 1 < samples.length && writableIn(samples[j + 1]!).length > 1) j++;
+    const first = samples[i]!;
+    const writable = writableIn(first);
+    windows.push({
+      at: first.at,
+      ms: (samples[j + 1]?.at ?? end) - first.at,
+      rounds: j - i + 1,
+      writable,
+      back: writable.filter((n) => samples[i - 1]?.states[n] === 'unknown'),
+    });
+    i = j;
+  }
+  return windows;
+}
+
+function writableIn(sample: ReadOnlySample): string[] {
+  return Object.entries(sample.states).filter(([, v]) => v === 'rw').map(([n]) => n);
+}

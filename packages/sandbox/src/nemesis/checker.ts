@@ -2,7 +2,7 @@
 // invariants (no acknowledged write lost; never two servers taking writes; never left without a
 // writable master while one could be had; survivors repointed; the README lists them). Nothing here
 // reads a server or a clock.
-import type { ReadOnlySample } from '../sampler.js';
+import { twoWritableWindows } from '../sampler.js';
 import type { FinalServer, RunHistory } from './history.js';
 
 export type Invariant =
@@ -126,25 +126,12 @@ function twoWritable(history: RunHistory, since: (at: number) => string, notes: 
   const end = [...history.samples.map((s) => s.at), ...history.writes.map((w) => w.end)]
     .reduce((a, b) => Math.max(a, b), 0);
   const found: string[] = [];
-  const { samples } = history;
-  for (let i = 0; i < samples.length; i++) {
-    if (writableIn(samples[i]!).length < 2) continue;
-    let j = i;
-    while (j + 1 < samples.length && writableIn(samples[j + 1]!).length > 1) j++;
-    const first = samples[i]!;
-    const ms = (samples[j + 1]?.at ?? end) - first.at;
-    const names = writableIn(first);
-    const back = names.filter((n) => samples[i - 1]?.states[n] === 'unknown');
-    const what = `${names.join(' and ')} both answered read_only=OFF at ${since(first.at)} for about ${ms} ms (${j - i + 1} sample(s))`;
-    if (back.length > 0 && ms <= RETURN_GRACE_MS) notes.push(`${what}: ${back.join(', ')} had just come back`);
+  for (const w of twoWritableWindows(history.samples, end)) {
+    const what = `${w.writable.join(' and ')} both answered read_only=OFF at ${since(w.at)} for about ${w.ms} ms (${w.rounds} sample(s))`;
+    if (w.back.length > 0 && w.ms <= RETURN_GRACE_MS) notes.push(`${what}: ${w.back.join(', ')} had just come back`);
     else found.push(what);
-    i = j;
   }
   return found;
-}
-
-function writableIn(sample: ReadOnlySample): string[] {
-  return Object.entries(sample.states).filter(([, v]) => v === 'rw').map(([n]) => n);
 }
 
 /** (3) Every other reachable server replicates from the master, healthy, holding nothing it lacks. */
