@@ -18,6 +18,12 @@ export type ClusterMapping = z.infer<typeof ClusterMapping>;
 export const Mapping = z
   .strictObject({
     version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    /**
+     * The term of the leader that committed this version (several controllers on etcd); 0 with one
+     * controller. Versions are committed once, in order, whoever leads: an agent never goes back to a
+     * lower version, whichever controller serves it.
+     */
+    term: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     issued_at: z.iso.datetime({ offset: true }),
     clusters: z.array(ClusterMapping).max(256),
   })

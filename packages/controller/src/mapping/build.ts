@@ -5,6 +5,7 @@ import type { ControllerState } from '../state/schema.js';
 export function mappingOf(state: ControllerState): Mapping {
   return {
     version: state.version,
+    ...(state.term === undefined ? {} : { term: state.term }),
     issued_at: state.issued_at,
     clusters: Object.entries(state.clusters).map(([name, cluster]) => ({
       name,

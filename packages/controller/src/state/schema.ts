@@ -125,6 +125,8 @@ export const ControllerState = z.strictObject({
   /** Never goes down, survives restarts: agents refuse a mapping older than the one they applied. */
   version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   issued_at: z.iso.datetime({ offset: true }),
+  /** The term of the etcd leader that committed `version`; absent with one controller and its state dir. */
+  term: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   clusters: z.record(Name, PublishedCluster),
   history: z.array(HistoryEntry),
   failover: z.record(Name, ClusterFailoverState),
