@@ -6,9 +6,12 @@ import type { LoadedConfig } from './config/load.js';
 import { tokenWarnings, watchAgentTokens } from './config/tokens.js';
 import { buildApp } from './http/app.js';
 import { TokenAuth } from './http/auth.js';
+import type { LogLine } from './log-line.js';
 import { createLogSink, type LogOptions } from './log-sink.js';
 import { mappingOf } from './mapping/build.js';
 import { MappingPublisher } from './mapping/publisher.js';
+import { type Authority, SOLE_AUTHORITY } from './ha/authority.js';
+import { EtcdRole } from './ha/etcd-role.js';
 import { FileStore } from './state/file-store.js';
 import { StateKeeper } from './state/keeper.js';
 import { ClusterMonitors } from './monitor/cluster-monitors.js';
@@ -25,6 +28,12 @@ export interface ControllerOptions {
 
 export interface Controller {
   readonly app: FastifyInstance;
+  /** Whether it may act: always alone; on etcd, while it leads. */
+  readonly authority: Authority;
+  /** On etcd: this controller among the others. */
+  readonly role: EtcdRole | undefined;
+  /** The journal and the event log. */
+  readonly say: (line: LogLine) => void;
   readonly auth: TokenAuth;
   readonly keeper: StateKeeper;
   readonly publisher: MappingPublisher;
@@ -49,19 +58,23 @@ export async function openController(
   options: ControllerOptions = {},
 ): Promise<Controller> {
   const now = options.now ?? (() => new Date());
-  const store = options.store ?? new FileStore(config.state_dir);
+  const etcd = config.store?.etcd;
+  const role = etcd && !options.store ? new EtcdRole(config, etcd) : undefined;
+  const store = options.store ?? role?.store ?? new FileStore(config.state_dir);
   const saved = await store.load();
   const { state, changed, log } = reconcile(saved, config, now(), store.location);
   // Saved even when unchanged: a state dir that cannot be written must fail now, not at the first set-master.
-  await store.save(state);
+  // On etcd only the leader writes: until one is elected (maybe this one) the committed state is served.
+  if (!role) await store.save(state);
   const publisher = new MappingPublisher(mappingOf(state));
-  const keeper = new StateKeeper(config, store, publisher, state, now);
+  const authority: Authority = role ?? SOLE_AUTHORITY;
+  const keeper = new StateKeeper(config, store, publisher, state, now, authority);
   const registry = new AgentRegistry();
   const sink = createLogSink(options.logger ?? { level: 'info' }, now);
   for (const line of log) sink.say(line);
   for (const warning of tokenWarnings(config.secrets.agent_tokens)) sink.logger.warn(warning);
   if (!changed) sink.logger.info(`resumed from ${store.location} at version ${state.version}`);
-  const monitors = new ClusterMonitors(config, keeper, registry, publisher, sink.say, now);
+  const monitors = new ClusterMonitors(config, keeper, registry, publisher, sink.say, now, authority);
   const auth = new TokenAuth({
     agents: config.secrets.agent_tokens,
     admin: config.secrets.admin_tokens,
@@ -73,11 +86,13 @@ export async function openController(
     publisher,
     registry,
     auth,
+    authority,
+    ...(role ? { role } : {}),
     https: config.secrets.tls,
     now,
     sink,
   });
-  return { app, auth, keeper, publisher, registry, store, monitors };
+  return { app, auth, authority, role, keeper, publisher, registry, store, monitors, say: sink.say };
 }
 
 /** openController, then listen on the config's `listen` (or `listen` given here, e.g. port 0 in tests). */
@@ -87,7 +102,7 @@ export async function startController(
 ): Promise<RunningController> {
   // A second controller on the same state dir would act on the same MySQL servers: refused before
   // it reads the state. The kernel lock ends with the process, however it ends.
-  const files = options.store ? undefined : new FileStore(config.state_dir);
+  const files = options.store || config.store?.etcd ? undefined : new FileStore(config.state_dir);
   const lock = await files?.lock();
   const opened = openController(config, files ? { ...options, store: files } : options);
   const controller = await opened.catch(async (error: unknown) => {
@@ -105,7 +120,11 @@ export async function startController(
   // default backlog of 511: the kernel dropped their SYNs and they waited out its retransmissions.
   // The kernel caps it at net.core.somaxconn (4096 on Debian 12).
   await app.listen({ host: listen.host, port: listen.port, backlog: 16_384 });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `${config.secrets.tls ? 'https' : 'http'}://${formatHostPort(clientHost(listen.host), port)}`;
   controller.monitors.start();
+  const { keeper, monitors, publisher, say } = controller;
+  controller.role?.start({ url, keeper, monitors, publisher, now: options.now ?? (() => new Date()), log: say });
   const unwatch = watchAgentTokens(config.auth.agent_tokens_file, ({ tokens, problems }) => {
     if (problems.length > 0) {
       app.log.warn(`${tokens.file} changed but is refused, the agent tokens read before stay: ${problems.join('; ')}`);
@@ -115,8 +134,6 @@ export async function startController(
     app.log.info(`${tokens.file} read again: ${tokens.lines.length} agent token(s)`);
     for (const warning of tokenWarnings(tokens)) app.log.warn(warning);
   });
-  const { port } = app.server.address() as AddressInfo;
-  const url = `${config.secrets.tls ? 'https' : 'http'}://${formatHostPort(clientHost(listen.host), port)}`;
   app.log.info(
     `serving version ${controller.publisher.version} of ${config.clusters.map((c) => c.name).join(', ')} on ${formatHostPort(listen.host, port)}`,
   );
@@ -126,6 +143,7 @@ export async function startController(
     close: async () => {
       unwatch();
       controller.monitors.stop();
+      await controller.role?.stop();
       await app.close();
       await lock?.release();
     },

@@ -1,3 +1,5 @@
+import type { LeaderRef } from '@pullover/protocol';
+
 /**
  * Every error the controller raises on purpose. Each has a stable `code` (clients, scripts and the
  * CLI branch on it, so a code is never renamed) and, for the HTTP API, the status it answers with.
@@ -36,6 +38,8 @@ export const ERROR_CODES = {
   PULLOVER_NOT_LEADER:
     'This controller does not lead (any more): its lease ended or another controller leads; it stopped acting and wrote nothing.',
   PULLOVER_ETCD: 'etcd did not answer on any endpoint within the retry budget, or refused the request; the message says which.',
+  PULLOVER_NOT_SERVING:
+    'This controller has been cut off from etcd for longer than the lease: its mapping may be stale, so it holds no long-poll; agents move to another controller.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -203,8 +207,19 @@ export class BadResponse extends PulloverError {
 
 /** A write or action refused because this controller is not the leader; `why` names what ended the leadership. */
 export class NotLeader extends PulloverError {
-  constructor(why: string) {
+  /** The controller that leads now, when known: the CLI re-sends the request there. */
+  readonly leader: LeaderRef | null;
+
+  constructor(why: string, leader: LeaderRef | null = null) {
     super('PULLOVER_NOT_LEADER', 421, `not the leader: ${why}`);
+    this.leader = leader;
+  }
+}
+
+/** A follower cut off from etcd longer than the lease: what it would serve may be stale. */
+export class NotServing extends PulloverError {
+  constructor(message: string) {
+    super('PULLOVER_NOT_SERVING', 503, message);
   }
 }
 

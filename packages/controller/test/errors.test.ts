@@ -25,6 +25,7 @@ describe('errors', () => {
     new errors.RemoteError(404, 'X', 'm'),
     new errors.NotLeader('lease expired'),
     new errors.EtcdError('down'),
+    new errors.NotServing('cut off'),
   ];
 
   it('every error class uses a documented code', () => {

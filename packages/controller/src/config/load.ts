@@ -19,6 +19,8 @@ export interface Secrets {
   /** Empty without auth.viewer_tokens_file. */
   readonly viewer_tokens: readonly string[];
   readonly tls?: { readonly cert: string; readonly key: string };
+  /** store.etcd's PEM files, read. */
+  readonly etcd_tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   /** Per cluster: the monitoring user's and the replication user's passwords. */
   readonly mysql: Readonly<Record<string, { readonly password: string; readonly replication_password: string }>>;
 }
@@ -39,6 +41,13 @@ export function parseConfig(input: unknown, source: string, baseDir = dirname(so
   config.auth.admin_tokens_file = at(config.auth.admin_tokens_file);
   if (config.auth.viewer_tokens_file !== undefined) config.auth.viewer_tokens_file = at(config.auth.viewer_tokens_file);
   if (config.tls) config.tls = { cert_file: at(config.tls.cert_file), key_file: at(config.tls.key_file) };
+  const etcd = config.store?.etcd;
+  if (etcd) {
+    for (const key of ['ca_file', 'cert_file', 'key_file'] as const) {
+      const file = etcd[key];
+      if (file !== undefined) etcd[key] = at(file);
+    }
+  }
   for (const cluster of config.clusters) {
     cluster.mysql.password_file = at(cluster.mysql.password_file);
     cluster.mysql.replication_password_file = at(cluster.mysql.replication_password_file);
@@ -98,6 +107,7 @@ async function loadSecrets(config: ControllerConfig): Promise<Secrets> {
       }
     }
   }
+  const etcdTls = await readEtcdTls(config, problems);
   const mysql: Record<string, { password: string; replication_password: string }> = {};
   for (const [i, cluster] of config.clusters.entries()) {
     const where = `${config.source}: clusters.${i}.mysql`;
@@ -119,7 +129,21 @@ async function loadSecrets(config: ControllerConfig): Promise<Secrets> {
     viewer_tokens: viewer.tokens,
     mysql,
     ...(tls ? { tls } : {}),
+    ...(etcdTls ? { etcd_tls: etcdTls } : {}),
   };
+}
+
+async function readEtcdTls(config: ControllerConfig, problems: string[]): Promise<Secrets['etcd_tls']> {
+  const etcd = config.store?.etcd;
+  if (!etcd) return undefined;
+  const read = (key: 'ca_file' | 'cert_file' | 'key_file') => {
+    const file = etcd[key];
+    return file === undefined ? undefined : readOrNote(file, `${config.source}: store.etcd.${key}`, problems);
+  };
+  const [ca, cert, key] = await Promise.all([read('ca_file'), read('cert_file'), read('key_file')]);
+  if (ca === undefined && cert === undefined) return undefined;
+  const pems = Object.entries({ ca, cert, key }).filter(([, pem]) => pem !== undefined);
+  return Object.fromEntries(pems) as NonNullable<Secrets['etcd_tls']>;
 }
 
 async function readOrNote(file: string, where: string, problems: string[]): Promise<string | undefined> {

@@ -96,6 +96,12 @@ export const EtcdStoreSchema = z.strictObject({
   prefix: z.string().regex(/^\/([^/]+\/)*$/, 'expected a key prefix that starts and ends with "/"').default('/pullover/'),
   /** This controller's name among the controllers (default: the host name). */
   name: Name.optional(),
+  /**
+   * The URL the other controllers, the CLI and the page reach this one at (admin writes sent to a
+   * follower are redirected to the leader's). Default: the listen address, or the host name when it
+   * listens on every address.
+   */
+  advertise_url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
   /** The leader's lease; a new leader acts about this long after the old one died. Whole seconds. */
   lease_ttl: Positive('10s'),
   /** The longest one etcd call may take, every endpoint and retry included. */

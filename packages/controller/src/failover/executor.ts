@@ -2,7 +2,7 @@ import type { FailoverRecord, FailoverStep, FailoverStepName } from '@pullover/p
 import { awaitAgents } from '../agents/convergence.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
-import { describeCause } from '../errors.js';
+import { describeCause, NotLeader } from '../errors.js';
 import type { LogLine } from '../log-line.js';
 import { promoteServer } from '../mysql/promote.js';
 import { failureOf, type MysqlSession } from '../mysql/session.js';
@@ -86,6 +86,8 @@ export class FailoverExecutor {
       await Promise.all([this.#waitForAgents(version), this.#verifyRepointed(repointed, target)]);
       this.#record = { ...this.#record, outcome: 'done', finished_at: this.#deps.now().toISOString() };
     } catch (error) {
+      // Deposed: not a failed step. The next leader takes the journal forward; this one does nothing more.
+      if (error instanceof NotLeader) throw error;
       const message = describeCause(error);
       this.#record = { ...this.#record, outcome: 'failed', error: message, finished_at: this.#deps.now().toISOString() };
       this.#deps.log({ level: 'warn', message: `failover ${cluster.name} ${old.name} → ${target.name} failed: ${message}` });

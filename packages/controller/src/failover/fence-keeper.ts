@@ -75,7 +75,8 @@ export class FenceKeeper {
     while (!this.#stopped) {
       // A server since removed from the config is no longer ours to fence.
       const known = new Set(this.observer.cluster.servers.map((s) => s.name));
-      const fenced = this.keeper.fencedServers(this.cluster).filter((n) => known.has(n));
+      // Only the acting controller fences: a follower's statements would be refused anyway.
+      const fenced = this.observer.acting ? this.keeper.fencedServers(this.cluster).filter((n) => known.has(n)) : [];
       const started = fenced.map((name) => this.#attempt(name));
       // A server that answers is checked once per round; only silent ones overlap their attempts.
       if (this.#unreachable.size === 0) await Promise.all(started);

@@ -39,12 +39,28 @@ export class Election {
   #started = false;
   #stopped = false;
   #failing: string | undefined;
+  #answeredAt: number;
 
   constructor(client: EtcdClient, options: ElectionOptions) {
     this.#client = client;
     this.#options = options;
     this.leaderKey = `${options.prefix}leader`;
     this.memberKey = `${options.prefix}members/${options.name}`;
+    this.#answeredAt = this.#now();
+  }
+
+  /** Milliseconds since etcd last answered a round (or since this election was made). */
+  get cutOffMs(): number {
+    return this.#now() - this.#answeredAt;
+  }
+
+  /** Why etcd does not answer, while it does not. */
+  get failing(): string | undefined {
+    return this.#failing;
+  }
+
+  #now(): number {
+    return (this.#options.now ?? performance.now.bind(performance))();
   }
 
   /** Who led at the last round (this controller included); undefined when nobody did or etcd did not answer. */
@@ -104,6 +120,7 @@ export class Election {
     if (this.#stopped) return;
     try {
       await this.#campaign();
+      this.#answeredAt = this.#now();
       if (this.#failing !== undefined) this.#log(`etcd answers again (${this.#client.endpoint})`);
       this.#failing = undefined;
     } catch (error) {

@@ -11,6 +11,7 @@ import { agentRoutes } from './routes/agents.js';
 import { eventRoutes } from './routes/events.js';
 import { failoverRoutes } from './routes/failover.js';
 import { healthRoutes } from './routes/health.js';
+import { leaderRoutes } from './routes/leader.js';
 import { mappingRoutes } from './routes/mapping.js';
 import { statusPageRoutes } from './routes/status-page.js';
 
@@ -55,6 +56,9 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
       if (line) full.sink.say(line);
       throw error;
     }
+    // An admin write to a follower is refused before it is read: the CLI re-sends it to the leader.
+    const write = config?.access === 'admin' && request.method !== 'GET';
+    if (write) full.authority?.assertActing();
   });
   // Parked polls would hold close() for up to MAX_WAIT_SECONDS; release them first (they answer 503).
   app.addHook('preClose', async () => {
@@ -64,7 +68,8 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
   });
 
   // Each route file is a plugin: it sees only what it is given, and nothing imports this file back.
-  for (const routes of [mappingRoutes, eventRoutes, agentRoutes, adminRoutes, failoverRoutes, healthRoutes]) {
+  const plugins = [mappingRoutes, eventRoutes, agentRoutes, adminRoutes, failoverRoutes, healthRoutes, leaderRoutes];
+  for (const routes of plugins) {
     app.register(routes, full);
   }
   app.register(statusPageRoutes);

@@ -1,4 +1,6 @@
 import type { AgentRegistry } from '../agents/registry.js';
+import type { Authority } from '../ha/authority.js';
+import type { EtcdRole } from '../ha/etcd-role.js';
 import type { FleetLog } from '../events/fleet-log.js';
 import type { LogSink } from '../log-sink.js';
 import type { MappingPublisher } from '../mapping/publisher.js';
@@ -27,6 +29,10 @@ export interface AppDeps {
   /** Absent in tests of the HTTP layer alone: failover calls then answer 409. */
   readonly monitors?: ClusterMonitors;
   readonly auth: TokenAuth;
+  /** Whether this controller may act: admin writes are refused (421) without it. Default: alone, always. */
+  readonly authority?: Authority;
+  /** On etcd: this controller among the others (GET /v1/leader, long-polls refused when cut off). */
+  readonly role?: EtcdRole;
   /** Serve HTTPS with this PEM certificate and key. */
   readonly https?: { readonly cert: string; readonly key: string } | undefined;
   readonly now: () => Date;

@@ -136,6 +136,13 @@ export class MappingPublisher {
     return waiters.length;
   }
 
+  /** Answers every parked poll with `error` (a 503): this controller must not hold them now. */
+  release(error: Error): number {
+    const waiters = this.#waiters();
+    this.#inTurns(waiters, (waiter) => this.#settle(waiter, error));
+    return waiters.length;
+  }
+
   /** Answers every parked poll with ControllerClosing (503) and refuses new ones. */
   close(): void {
     this.#closed = true;

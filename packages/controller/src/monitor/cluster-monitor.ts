@@ -69,15 +69,25 @@ export class ClusterMonitor {
   }
 
   start(): void {
+    this.#ctx.fencer.start();
+    if (this.#ctx.observer.acting) this.lead();
+    void this.#loop();
+  }
+
+  /**
+   * This controller acts from now on (started alone, or elected on etcd), with the state just
+   * re-read: a journaled operation is taken up where the journal says.
+   */
+  lead(): void {
     const ctx = this.#ctx;
-    ctx.fencer.start();
     const journal = ctx.deps.keeper.failoverState(this.name).running;
     if (journal) {
       ctx.say('journal', 'warn', `${this.name}: the failover ${journal.record.id} (${journal.record.old_master} → ${journal.target}) was left unfinished by a previous controller: it resumes once ${journal.record.old_master} is confirmed dead again, and is cancelled if it answers before ${journal.target} was promoted`);
     }
-    // Before the first tick: the loop must not read a master left read_only by the switchover as a restarted one.
+    // Before the next tick: the loop must not read a master left read_only by the switchover as a restarted one.
     void this.requests.resumeSwitchover();
-    void this.#loop();
+    ctx.fencer.wake();
+    this.#wake?.();
   }
 
   stop(): void {
@@ -156,7 +166,7 @@ export class ClusterMonitor {
       // A crashed mysqld closes this connection at once: ping again now rather than at the next interval.
       await ctx.observer.keepIdleConnection(master.name, () => this.#wake?.());
     } else {
-      if (this.#pings.consecutiveFailures === 0) this.#askAgents(now, master.name);
+      if (this.#pings.consecutiveFailures === 0 && ctx.observer.acting) this.#askAgents(now, master.name);
       this.#pings = {
         consecutiveFailures: this.#pings.consecutiveFailures + 1,
         lastFailure: { kind: pinged.kind, message: pinged.message },
@@ -167,7 +177,8 @@ export class ClusterMonitor {
     const snapshot = this.#snapshotFor(observed, { silentReceivers, masterReadOnly, now });
     const { verdict, action } = decide(snapshot, this.#memory, now);
     ctx.view.judged(verdict, now);
-    await this.#carryOut(action, snapshot, now);
+    // A follower judges, to show it and to be warm when it leads, but the leader alone acts.
+    if (ctx.observer.acting) await this.#carryOut(action, snapshot, now);
   }
 
   async #carryOut(action: Action, snapshot: Snapshot, now: Date): Promise<void> {

@@ -9,6 +9,7 @@ import type {
 } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { LoadedConfig } from '../config/load.js';
+import { type Authority, SOLE_AUTHORITY } from '../ha/authority.js';
 import type { LogLine } from '../log-line.js';
 import type { MappingPublisher } from '../mapping/publisher.js';
 import type { StateKeeper } from '../state/keeper.js';
@@ -25,6 +26,7 @@ export class ClusterMonitors {
     publisher: MappingPublisher,
     log: (line: LogLine) => void,
     now: () => Date,
+    authority: Authority = SOLE_AUTHORITY,
   ) {
     for (const cluster of config.clusters) {
       const secrets = config.secrets.mysql?.[cluster.name];
@@ -38,6 +40,7 @@ export class ClusterMonitors {
           replication: { user: cluster.mysql.replication_user, password: secrets?.replication_password ?? '' },
           log: (line) => log({ ...line, cluster: cluster.name }),
           now,
+          authority,
           askAgents: () => publisher.askForReports(),
         }),
       );
@@ -54,6 +57,11 @@ export class ClusterMonitors {
 
   stop(): void {
     for (const m of this.#monitors.values()) m.stop();
+  }
+
+  /** This controller was elected and re-read the state: each cluster looks, then acts. */
+  lead(): void {
+    for (const m of this.#monitors.values()) m.lead();
   }
 
   failover(cluster: string, request: FailoverRequest): Promise<FailoverRecord> {

@@ -3,6 +3,7 @@ import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
 import type { ExecutorDeps } from '../failover/executor.js';
 import { FenceKeeper } from '../failover/fence-keeper.js';
+import type { Authority } from '../ha/authority.js';
 import type { LogLine } from '../log-line.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { ClusterObserver, type Login } from '../topology/observer.js';
@@ -17,6 +18,8 @@ export interface MonitorDeps {
   readonly replication: Login;
   readonly log: (line: LogLine) => void;
   readonly now: () => Date;
+  /** Whether this controller may change the servers (it leads, or is alone). */
+  readonly authority: Authority;
   /** Ends the agents' parked polls so that each reports whether it reaches the master; returns how many. */
   readonly askAgents: () => number;
 }
@@ -37,7 +40,7 @@ export class ClusterContext {
     readonly deps: MonitorDeps,
     rejoin: (name: string) => Promise<RejoinResponse>,
   ) {
-    this.observer = new ClusterObserver(deps.cluster, deps.login, deps.now);
+    this.observer = new ClusterObserver(deps.cluster, deps.login, deps.now, deps.authority);
     this.exclusive = new Exclusive(deps.cluster.name);
     this.view = new ClusterView(deps.cluster.name, deps.log);
     this.fencer = new FenceKeeper(deps.cluster.name, deps.keeper, this.observer, deps.log, deps.cluster.rejoin === 'auto' ? rejoin : undefined);

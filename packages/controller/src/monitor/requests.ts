@@ -81,7 +81,7 @@ export class ClusterRequests {
     const { ctx } = this;
     try {
       const journaled = () => ctx.deps.keeper.failoverState(ctx.name).switchover;
-      for (let journal = journaled(); journal && !this.#stopped; journal = journaled()) {
+      for (let journal = journaled(); journal && !this.#stopped && ctx.observer.acting; journal = journaled()) {
         const what = `the unfinished switchover ${journal.old_master} → ${journal.target} (stopped at ${journal.reached})`;
         if (ctx.exclusive.holder === undefined) {
           try {

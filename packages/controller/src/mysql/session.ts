@@ -1,5 +1,6 @@
 import type { Connection as CallbackConnection } from 'mysql2';
 import { type Connection, createConnection } from 'mysql2/promise';
+import { actingTimeout, type Authority } from '../ha/authority.js';
 import { type Dialect, dialectFor, type Statement } from './dialect.js';
 
 export interface Endpoint {
@@ -9,7 +10,15 @@ export interface Endpoint {
   readonly port: number;
   readonly user: string;
   readonly password: string;
+  /**
+   * The controller's right to act, when the session is one of its own: every statement but a read
+   * is refused without it, and bounded by the time it has left (a lease on etcd).
+   */
+  readonly authority?: Authority;
 }
+
+/** Statements that only look: anything else changes the server. */
+const READS = /^\s*(SELECT|SHOW)\b/i;
 
 /** Why a server did not answer, as the detector weighs it. */
 export type FailureKind =
@@ -122,6 +131,8 @@ export class MysqlSession {
 
   async query<T = Record<string, unknown>[]>(statement: string | Statement, timeoutMs = this.timeoutMs): Promise<T> {
     const { sql, values } = typeof statement === 'string' ? { sql: statement, values: undefined } : statement;
+    const { authority } = this.endpoint;
+    if (authority && !READS.test(sql)) timeoutMs = actingTimeout(authority, timeoutMs);
     try {
       const [rows] = await this.conn.query({ sql, values: values as unknown[] | undefined, timeout: timeoutMs });
       return rows as T;

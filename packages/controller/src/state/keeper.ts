@@ -14,6 +14,7 @@ import {
   type SwitchoverRecord,
 } from './schema.js';
 import type { Store } from './store.js';
+import type { Authority } from '../ha/authority.js';
 import {
   type FailoverChange,
   failoverStateOf,
@@ -39,6 +40,7 @@ export class StateKeeper {
   readonly #store: Store;
   readonly #publisher: MappingPublisher;
   readonly #now: () => Date;
+  readonly #authority: Authority | undefined;
   #state: ControllerState;
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -48,7 +50,10 @@ export class StateKeeper {
     publisher: MappingPublisher,
     state: ControllerState,
     now: () => Date = () => new Date(),
+    /** On etcd: the term stamped on each version committed. */
+    authority?: Authority,
   ) {
+    this.#authority = authority;
     this.config = config;
     this.#store = store;
     this.#publisher = publisher;
@@ -242,6 +247,19 @@ export class StateKeeper {
     });
   }
 
+  /**
+   * A state committed by the leader (this controller follows it, or was just elected and re-read
+   * it): served from now on. Never goes back to an older version.
+   */
+  adopt(state: ControllerState): Promise<void> {
+    return this.#serialize(async () => {
+      if (state.version < this.#state.version) return;
+      const bumped = state.version !== this.#state.version;
+      this.#state = withoutFencedMasters(state);
+      if (bumped) this.#publisher.publish(Mapping.parse(mappingOf(this.#state)));
+    });
+  }
+
   #serialize<T>(change: () => Promise<T>): Promise<T> {
     const run = this.#tail.then(change);
     this.#tail = run.catch(() => {});
@@ -281,8 +299,10 @@ export class StateKeeper {
   }
 
   async #commit(proposed: ControllerState): Promise<void> {
-    const next = withoutFencedMasters(proposed);
-    const bumped = next.version !== this.#state.version;
+    const unstamped = withoutFencedMasters(proposed);
+    const bumped = unstamped.version !== this.#state.version;
+    const term = this.#authority?.term;
+    const next = bumped && term !== undefined ? { ...unstamped, term } : unstamped;
     // Validated before it is saved: a mapping that cannot be served must not become the durable state.
     const mapping = bumped ? Mapping.parse(mappingOf(next)) : undefined;
     try {

@@ -1,6 +1,6 @@
 import type { SwitchoverResponse, SwitchoverStep } from '@pullover/protocol';
 import { awaitAgents } from '../agents/convergence.js';
-import { describeCause } from '../errors.js';
+import { describeCause, NotLeader } from '../errors.js';
 import type { ExecutorDeps } from '../failover/executor.js';
 import { fenceServer, runningWrites, unfenceServer } from '../failover/fence.js';
 import { repointServer, verifyReplicating } from '../failover/repoint.js';
@@ -107,6 +107,8 @@ class Switchover {
       this.#step('promoted', `${targetName} is writable${semisync ? ` (${semisync})` : ''}`);
       await this.#publish();
     } catch (error) {
+      // Deposed: the next leader undoes or finishes it as the journal says; this one does nothing more.
+      if (error instanceof NotLeader) throw error;
       return this.#undo(describeCause(error));
     }
     return this.#finish();

@@ -1,4 +1,5 @@
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
+import type { Authority } from '../ha/authority.js';
 import type { ReplicaStatus } from '../mysql/dialect.js';
 import { type Endpoint, failureOf, type MysqlFailure, MysqlSession } from '../mysql/session.js';
 import type { ServerObservation } from './observation.js';
@@ -24,7 +25,14 @@ export class ClusterObserver {
     readonly cluster: ClusterConfig,
     readonly login: Login,
     readonly now: () => Date = () => new Date(),
+    /** The controller's right to act: without it (check), sessions are not gated. */
+    readonly authority?: Authority,
   ) {}
+
+  /** Whether this controller may change the servers now (alone, always; on etcd, while it leads). */
+  get acting(): boolean {
+    return (this.authority?.timeLeftMs() ?? 1) > 0;
+  }
 
   get timeoutMs(): number {
     return this.cluster.monitor.timeout;
@@ -37,7 +45,9 @@ export class ClusterObserver {
   }
 
   #endpoint(name: string): Endpoint {
-    return { name, host: this.server(name).address, port: this.cluster.mysql.port, ...this.login };
+    const { authority } = this;
+    const { address: host } = this.server(name);
+    return { name, host, port: this.cluster.mysql.port, ...this.login, ...(authority ? { authority } : {}) };
   }
 
   /** The open session to `name`, or a new one (its greeting awaited `connectTimeoutMs`). Throws MysqlFailure. */
@@ -87,7 +97,8 @@ export class ClusterObserver {
         return;
       }
       const session = await this.session(name);
-      if (type === 'select') {
+      // A controller that does not lead writes nothing, not even the heartbeat row.
+      if (type === 'select' || !this.acting) {
         await session.query('SELECT 1');
         return;
       }

@@ -1,7 +1,7 @@
 import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/protocol';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ControllerClosing } from '../../errors.js';
+import { ControllerClosing, NotServing } from '../../errors.js';
 import { AnswersFirst } from '../../mapping/answers-first.js';
 import type { Published } from '../../mapping/publisher.js';
 import { isBound } from '../auth.js';
@@ -55,31 +55,39 @@ function send(reply: FastifyReply, published: Published): FastifyReply {
 }
 
 /** A restart takes about a second; the agents come back after 1 to 2 times this, at random. */
-const CLOSING = (() => {
-  const error = new ControllerClosing();
-  return Buffer.from(JSON.stringify(errorBody(503, error.code, error.message)), 'utf8');
-})();
+const CLOSING = encodeRefusal(new ControllerClosing());
 
-function sendClosing(reply: FastifyReply): FastifyReply {
+function encodeRefusal(error: ControllerClosing | NotServing): Buffer {
+  return Buffer.from(JSON.stringify(errorBody(503, error.code, error.message)), 'utf8');
+}
+
+/**
+ * A parked poll refused (the controller is closing, or cut off from etcd): expected by the
+ * thousand, so no error line each, written straight to the socket as the answers are.
+ */
+function sendRefusal(reply: FastifyReply, body: Buffer): FastifyReply {
   reply.hijack();
   reply.raw.writeHead(503, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': CLOSING.length,
+    'content-length': body.length,
     'retry-after': '1',
     // Else the server's close() waits for each agent's next request on its keep-alive connection.
     'connection': 'close',
   });
-  reply.raw.end(CLOSING);
+  reply.raw.end(body);
   return reply;
 }
 
-export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, fleet }) => {
+export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, fleet, role }) => {
   const ahead = new AheadWarning();
   const answersFirst = new AnswersFirst();
   publisher.listen(answersFirst);
   app.addHook('preClose', async () => answersFirst.releaseAll());
   const speaksFor = (request: FastifyRequest) => (request.query as { agent?: unknown }).agent;
   app.get('/v1/mapping', { config: { access: 'agent', speaksFor } }, async (request, reply) => {
+    // Cut off from etcd for longer than the lease: a newer version may exist that this one cannot see.
+    const cutOff = role?.servingProblem();
+    if (cutOff !== undefined) return sendRefusal(reply, encodeRefusal(new NotServing(cutOff)));
     const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
     if (agent !== undefined && block !== undefined) {
       fleet.heard(agent, after, registry.acknowledge(agent, after, block, request.ip, now(), isBound(request.caller)));
@@ -92,10 +100,10 @@ export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publishe
     try {
       published = await publisher.wait(after, wait * 1000, request.raw);
     } catch (error) {
-      if (!(error instanceof ControllerClosing)) throw error;
-      // Every parked poll ends so at shutdown: expected, so not one error line each, and written
-      // straight to the socket as the answers are (10,000 of them held a restart up 1.8 s).
-      return sendClosing(reply);
+      // Every parked poll ends so at shutdown (10,000 of them held a restart up 1.8 s when each was an error line).
+      if (error instanceof ControllerClosing) return sendRefusal(reply, CLOSING);
+      if (error instanceof NotServing) return sendRefusal(reply, encodeRefusal(error));
+      throw error;
     }
     if (!published) return reply.code(204).send();
     send(reply, published);
