@@ -29,6 +29,7 @@ export { check, type Invariant, parseGtidState, type Verdict, type Violation } f
 export type { FailoverSummary, FinalServer, FinalState, RunHistory, ServerIdentity } from './nemesis/history.js';
 export { type Action, describeSchedule, drawSchedule, FAULT_KINDS, type FaultKind, type Schedule, type Step } from './nemesis/schedule.js';
 export { ETCD, EtcdCluster, EtcdMember, type EtcdOptions, startEtcd } from './etcd.js';
+export { type EtcdStoreSpec, HaFleet, type LeaderView } from './rig/ha-fleet.js';
 export {
   type AgentHandle,
   type AgentOptions,
