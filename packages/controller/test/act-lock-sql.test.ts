@@ -2,10 +2,11 @@ import { format } from 'mysql2';
 import { describe, expect, it } from 'vitest';
 import { ServerClaimed } from '../src/errors.js';
 import { claimStatements, LOCK_NAME_MAX, lockName } from '../src/mysql/act-lock.js';
+import type { Statement } from '../src/mysql/dialect.js';
 
 // The statements as the server receives them (mysql2 interpolates client-side): the same on MariaDB
 // and MySQL 8, which runs nowhere here.
-const sent = (s: { sql: string; values?: readonly unknown[] }) => format(s.sql, (s.values ?? []) as unknown[]);
+const sent = (s: Statement) => format(s.sql, (s.values ?? []) as (string | number)[]);
 
 describe('lockName', () => {
   it('is pullover:<cluster> while that fits in 64 chars', () => {
