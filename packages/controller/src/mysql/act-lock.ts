@@ -79,7 +79,7 @@ export async function claimServer(
   let id = await holderOf(session, sql.holder, timeoutMs);
   if (id === session.connectionId) return { kind: 'held' };
   if (id === null) {
-    if (await take(session, sql.take, timeoutMs)) return { kind: 'free' };
+    if (await tryLock(session, sql.take, timeoutMs)) return { kind: 'free' };
     // Someone took it between the two statements: theirs now, as if it had been from the start.
     id = await holderOf(session, sql.holder, timeoutMs);
     if (id === null) throw new ServerClaimed(cluster, server, undefined, 'the lock changed hands twice while pullover took it');
@@ -87,21 +87,31 @@ export async function claimServer(
   const holder = await describeHolder(session, sql.describe(id), id, timeoutMs);
   if (mode === 'refuse-if-held') throw new ServerClaimed(cluster, server, holder);
   await killConnection(session, sql.kill(id), timeoutMs);
+  const releasedAfterMs = await takeWhenReleased(session, sql.take, timeoutMs);
+  if (releasedAfterMs !== undefined) return { kind: 'taken-over', from: holder, releasedAfterMs };
+  const now = await holderOf(session, sql.holder, timeoutMs);
+  if (now === id) throw new ServerClaimed(cluster, server, holder, 'it still held the lock after pullover killed it');
+  const racer = now === null ? undefined : await describeHolder(session, sql.describe(now), now, timeoutMs);
+  throw new ServerClaimed(cluster, server, racer, `the lock changed hands after pullover killed connection ${id}`);
+}
+
+/**
+ * Takes the lock once the killed holder has let go: ms after the KILL, or undefined if it did not
+ * within the wait. A poll, not GET_LOCK's own wait: that takes whole seconds on MySQL (val_int), too
+ * coarse for a statement timeout cut to the lease time left. Here 1 in 40 take-overs needed a second poll.
+ */
+async function takeWhenReleased(
+  session: MysqlSession,
+  take: Statement,
+  timeoutMs: number,
+): Promise<number | undefined> {
   const killedAt = performance.now();
   const deadline = killedAt + Math.min(RELEASE_WAIT_MS, timeoutMs);
   for (;;) {
-    if (await take(session, sql.take, timeoutMs)) {
-      return { kind: 'taken-over', from: holder, releasedAfterMs: Math.round(performance.now() - killedAt) };
-    }
-    if (performance.now() >= deadline) break;
+    if (await tryLock(session, take, timeoutMs)) return Math.round(performance.now() - killedAt);
+    if (performance.now() >= deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, RELEASE_POLL_MS));
   }
-  const now = await holderOf(session, sql.holder, timeoutMs);
-  if (now === id) {
-    throw new ServerClaimed(cluster, server, holder, `it still held the lock ${Math.min(RELEASE_WAIT_MS, timeoutMs)} ms after pullover killed it`);
-  }
-  const racer = now === null ? undefined : await describeHolder(session, sql.describe(now), now, timeoutMs);
-  throw new ServerClaimed(cluster, server, racer, `it took the lock after pullover killed connection ${id}`);
 }
 
 async function holderOf(session: MysqlSession, statement: Statement, timeoutMs: number): Promise<number | null> {
@@ -110,7 +120,7 @@ async function holderOf(session: MysqlSession, statement: Statement, timeoutMs: 
 }
 
 /** GET_LOCK answers 1 (ours), 0 (held by another) or NULL (an error, e.g. we were killed). */
-async function take(session: MysqlSession, statement: Statement, timeoutMs: number): Promise<boolean> {
+async function tryLock(session: MysqlSession, statement: Statement, timeoutMs: number): Promise<boolean> {
   const [row] = await session.query<{ got: string | number | null }[]>(statement, timeoutMs);
   return Number(row?.got) === 1;
 }
