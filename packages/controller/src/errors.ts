@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   PULLOVER_ETCD: 'etcd did not answer on any endpoint within the retry budget, or refused the request; the message says which.',
   PULLOVER_NOT_SERVING:
     'This controller has been cut off from etcd for longer than the lease: its mapping may be stale, so it holds no long-poll; agents move to another controller.',
+  PULLOVER_SERVER_CLAIMED:
+    'Another controller holds the MySQL-side lock on a server (GET_LOCK) and this one may not take it over; nothing was changed on that server.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -255,4 +257,29 @@ export function describeCause(cause: unknown): string {
     return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
   }
   return String(cause);
+}
+
+/** Who holds a server's lock, as far as the server's processlist tells. */
+export interface ServerClaimHolder {
+  readonly connectionId: number;
+  /** user@host:port of the holding connection, when the processlist shows it. */
+  readonly account?: string;
+  /** Seconds the connection has been idle: a frozen controller's lock session sits idle. */
+  readonly idleS?: number;
+}
+
+/** A server's act lock (see mysql/act-lock.ts) held by another controller: this one must not change it. */
+export class ServerClaimed extends PulloverError {
+  readonly holder: ServerClaimHolder | undefined;
+
+  constructor(cluster: string, server: string, holder: ServerClaimHolder | undefined, why?: string) {
+    const facts = holder
+      ? [`connection ${holder.connectionId}`, holder.account, holder.idleS === undefined ? undefined : `idle ${holder.idleS} s`]
+      : [];
+    const who = facts.length > 0 ? ` (${facts.filter(Boolean).join(', ')})` : '';
+    const kill = holder ? `, or, if none runs any more, KILL ${holder.connectionId} on ${server}` : '';
+    const todo = `stop the other controller${kill} (a connection left behind ends by itself after wait_timeout)`;
+    super('PULLOVER_SERVER_CLAIMED', 409, `another pullover controller holds ${server} for cluster ${cluster}${who}${why ? `: ${why}` : ''}; ${todo}`);
+    this.holder = holder;
+  }
 }
