@@ -17,10 +17,13 @@ export interface FenceOutcome {
  * up on land later, after it made the old master writable again: the server itself abandons the
  * statement (lock_wait_timeout, MariaDB 10.11 and MySQL 8 alike), not only our client.
  */
-export async function fenceServer(
-  session: MysqlSession,
-  opts: { readonly waitS?: number } = {},
-): Promise<FenceOutcome> {
+export function fenceServer(session: MysqlSession, opts: { readonly waitS?: number } = {}): Promise<FenceOutcome> {
+  // Never waits for the cluster's lock: the server may be a frozen master whose lock a deposed
+  // controller holds, and the clients it kills include any other controller's sessions.
+  return session.unclaimed(() => fence(session, opts));
+}
+
+async function fence(session: MysqlSession, opts: { readonly waitS?: number }): Promise<FenceOutcome> {
   const [row] = await session.query<{ read_only: string | number }[]>(session.dialect.overview);
   const wasWritable = Number(row?.read_only) !== 1;
   let killed = 0;

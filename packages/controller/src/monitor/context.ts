@@ -5,6 +5,7 @@ import type { ExecutorDeps } from '../failover/executor.js';
 import { FenceKeeper } from '../failover/fence-keeper.js';
 import type { Authority } from '../ha/authority.js';
 import type { LogLine } from '../log-line.js';
+import { actLock } from '../mysql/act-lock.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { ClusterObserver, type Login } from '../topology/observer.js';
 import { Exclusive } from './exclusive.js';
@@ -40,7 +41,8 @@ export class ClusterContext {
     readonly deps: MonitorDeps,
     rejoin: (name: string) => Promise<RejoinResponse>,
   ) {
-    this.observer = new ClusterObserver(deps.cluster, deps.login, deps.now, deps.authority);
+    const claim = actLock(deps.cluster.name, deps.authority, deps.log);
+    this.observer = new ClusterObserver(deps.cluster, deps.login, deps.now, deps.authority, claim);
     this.exclusive = new Exclusive(deps.cluster.name);
     this.view = new ClusterView(deps.cluster.name, deps.log);
     this.fencer = new FenceKeeper(deps.cluster.name, deps.keeper, this.observer, deps.log, deps.cluster.rejoin === 'auto' ? rejoin : undefined);

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ServerClaimed, type ServerClaimHolder } from '../errors.js';
+import type { Authority } from '../ha/authority.js';
+import type { LogLine } from '../log-line.js';
 import type { Statement } from './dialect.js';
 import { MysqlFailure, type MysqlSession } from './session.js';
 
@@ -71,7 +73,13 @@ const RELEASE_POLL_MS = 10;
  */
 export async function claimServer(
   session: MysqlSession,
-  opts: { readonly cluster: string; readonly mode: ClaimMode; readonly timeoutMs: number },
+  opts: {
+    readonly cluster: string;
+    readonly mode: ClaimMode;
+    readonly timeoutMs: number;
+    /** A connection of this controller's own that held it (a session given up on a timeout): taken over in either mode. */
+    readonly ours?: (connectionId: number) => boolean;
+  },
 ): Promise<ClaimOutcome> {
   const { cluster, mode, timeoutMs } = opts;
   const sql = claimStatements(cluster);
@@ -85,7 +93,7 @@ export async function claimServer(
     if (id === null) throw new ServerClaimed(cluster, server, undefined, 'the lock changed hands twice while pullover took it');
   }
   const holder = await describeHolder(session, sql.describe(id), id, timeoutMs);
-  if (mode === 'refuse-if-held') throw new ServerClaimed(cluster, server, holder);
+  if (mode === 'refuse-if-held' && opts.ours?.(id) !== true) throw new ServerClaimed(cluster, server, holder);
   await killConnection(session, sql.kill(id), timeoutMs);
   const releasedAfterMs = await takeWhenReleased(session, sql.take, timeoutMs);
   if (releasedAfterMs !== undefined) return { kind: 'taken-over', from: holder, releasedAfterMs };
@@ -159,4 +167,32 @@ async function killConnection(session: MysqlSession, statement: string, timeoutM
 function connectionIdOf(id: number): string {
   if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`not a connection id: ${id}`);
   return String(id);
+}
+
+/**
+ * The claim an acting controller makes before its first change on each session: on etcd the leader
+ * takes the lock over (its term makes it the rightful actor); alone with a state dir, a held lock
+ * means a second controller started by mistake, and nothing is changed.
+ */
+export function actLock(
+  cluster: string,
+  authority: Authority,
+  log: (line: LogLine) => void,
+): (session: MysqlSession, timeoutMs: number) => Promise<void> {
+  const mode: ClaimMode = authority.mode === 'etcd' ? 'take-over' : 'refuse-if-held';
+  // A session this controller gave up on (a statement that timed out on a stuck server) may still
+  // hold the lock server-side: it is not another controller's.
+  const mine = new Set<string>();
+  return async (session, timeoutMs) => {
+    const server = session.endpoint.name;
+    const ours = (id: number) => mine.has(`${server}#${id}`);
+    const outcome = await claimServer(session, { cluster, mode, timeoutMs, ours });
+    mine.add(`${server}#${session.connectionId}`);
+    if (outcome.kind !== 'taken-over' || ours(outcome.from.connectionId)) return;
+    const { connectionId, account } = outcome.from;
+    log({
+      level: 'warn',
+      message: `${cluster}: ${session.endpoint.name}: took the cluster's lock over from connection ${connectionId}${account ? ` (${account})` : ''}, killed: a deposed leader or a stray controller held it`,
+    });
+  };
 }

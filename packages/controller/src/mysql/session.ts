@@ -15,6 +15,11 @@ export interface Endpoint {
    * is refused without it, and bounded by the time it has left (a lease on etcd).
    */
   readonly authority?: Authority;
+  /**
+   * Called before the first change on each session (an acting controller's): takes the cluster's
+   * MySQL-side lock, so that a second controller cannot act on the server too (act-lock.ts).
+   */
+  readonly claim?: (session: MysqlSession, timeoutMs: number) => Promise<void>;
 }
 
 /** Statements that only look: anything else changes the server. */
@@ -72,6 +77,10 @@ function core(conn: Connection): CallbackConnection {
 export class MysqlSession {
   #broken = false;
   #closing = false;
+  /** The cluster's lock is held on this connection (it lives as long as the connection). */
+  #claimed = false;
+  /** While claiming (its own KILL must not claim again) or fencing: changes need no lock. */
+  #unclaimed = 0;
 
   private constructor(
     readonly endpoint: Endpoint,
@@ -131,8 +140,14 @@ export class MysqlSession {
 
   async query<T = Record<string, unknown>[]>(statement: string | Statement, timeoutMs = this.timeoutMs): Promise<T> {
     const { sql, values } = typeof statement === 'string' ? { sql: statement, values: undefined } : statement;
-    const { authority } = this.endpoint;
-    if (authority && !READS.test(sql)) timeoutMs = actingTimeout(authority, timeoutMs);
+    const { authority, claim } = this.endpoint;
+    if (authority && !READS.test(sql)) {
+      timeoutMs = actingTimeout(authority, timeoutMs);
+      if (claim && !this.#claimed && this.#unclaimed === 0) {
+        await this.unclaimed(() => claim(this, timeoutMs));
+        this.#claimed = true;
+      }
+    }
     try {
       const [rows] = await this.conn.query({ sql, values: values as unknown[] | undefined, timeout: timeoutMs });
       return rows as T;
@@ -145,6 +160,19 @@ export class MysqlSession {
       const answered = typeof e.sqlState === 'string' && e.sqlState !== '' && e.fatal !== true;
       if (failure.kind !== 'rejected' && !answered) this.destroy();
       throw failure;
+    }
+  }
+
+  /**
+   * Runs `fn`, whose changes need not hold the cluster's lock: the claim itself, and the fence of an
+   * old master (it may be frozen with a deposed controller's lock; it is fenced all the same).
+   */
+  async unclaimed<T>(fn: () => Promise<T>): Promise<T> {
+    this.#unclaimed++;
+    try {
+      return await fn();
+    } finally {
+      this.#unclaimed--;
     }
   }
 

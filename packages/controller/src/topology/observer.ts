@@ -27,6 +27,8 @@ export class ClusterObserver {
     readonly now: () => Date = () => new Date(),
     /** The controller's right to act: without it (check), sessions are not gated. */
     readonly authority?: Authority,
+    /** Takes the cluster's MySQL-side lock before a session's first change (act-lock.ts). */
+    readonly claim?: Endpoint['claim'],
   ) {}
 
   /** Whether this controller may change the servers now (alone, always; on etcd, while it leads). */
@@ -45,9 +47,10 @@ export class ClusterObserver {
   }
 
   #endpoint(name: string): Endpoint {
-    const { authority } = this;
+    const { authority, claim } = this;
     const { address: host } = this.server(name);
-    return { name, host, port: this.cluster.mysql.port, ...this.login, ...(authority ? { authority } : {}) };
+    const gate = { ...(authority ? { authority } : {}), ...(claim ? { claim } : {}) };
+    return { name, host, port: this.cluster.mysql.port, ...this.login, ...gate };
   }
 
   /** The open session to `name`, or a new one (its greeting awaited `connectTimeoutMs`). Throws MysqlFailure. */
