@@ -9,7 +9,7 @@ import { leaseTiming } from '../packages/controller/src/ha/timing.js';
 import { EtcdStore } from '../packages/controller/src/state/etcd-store.js';
 import { FileStore } from '../packages/controller/src/state/file-store.js';
 import type { ControllerState, HistoryEntry } from '../packages/controller/src/state/schema.js';
-import { clusterDoc, configDoc, tempDir } from '../packages/controller/test/helpers.js';
+import { clusterDoc, configDoc, tempDir, writeSecrets } from '../packages/controller/test/helpers.js';
 
 // pullover-controller migrate-state into a real etcd (one member, 127.0.76.1): the state a
 // controller kept in its state dir, readable by EtcdStore as it was, written once.
@@ -75,6 +75,7 @@ describe('pullover-controller migrate-state', () => {
   /** A state dir holding `state`, and a config whose store.etcd names our etcd under `prefix`; cluster c is gone from it. */
   async function setup(prefix: string, state: unknown = FILE_STATE) {
     const dir = await tempDir();
+    await writeSecrets(dir);
     const from = join(dir, 'state');
     await mkdir(from);
     await writeFile(join(from, 'state.json'), JSON.stringify(state));

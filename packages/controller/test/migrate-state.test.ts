@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { FileStore } from '../src/state/file-store.js';
 import type { ControllerState } from '../src/state/schema.js';
-import { clusterDoc, configDoc, tempDir } from './helpers.js';
+import { clusterDoc, configDoc, tempDir, writeSecrets } from './helpers.js';
 
 // migrate-state's refusals that need no etcd: each one clear line, a nonzero exit, nothing written.
 // Nothing listens on this address: the etcd is unreachable. (Writing into a real etcd: test/migrate-state.test.ts.)
@@ -25,6 +25,7 @@ const STATE: ControllerState = {
 
 async function setup(options: { state?: unknown; etcd?: boolean; retry?: string } = {}) {
   const dir = await tempDir();
+  await writeSecrets(dir);
   const from = join(dir, 'state');
   await mkdir(from);
   if (options.state !== undefined) {

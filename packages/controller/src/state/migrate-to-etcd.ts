@@ -1,9 +1,8 @@
 // migrate-state: a controller's state dir written once into the etcd its config names, so that
 // several controllers start from the recorded masters and version instead of a first start (which
 // would restart the version at 1: agents refuse a version older than the one they applied).
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import type { ControllerConfig } from '../config/load.js';
+import { stat } from 'node:fs/promises';
+import type { LoadedConfig } from '../config/load.js';
 import { ConfigError, describeCause, EtcdError, StateError, UsageError } from '../errors.js';
 import { EtcdClient } from '../ha/etcd-client.js';
 import type { LogLine } from '../log-line.js';
@@ -13,8 +12,6 @@ import { reconcile } from './reconcile.js';
 
 /** The writer recorded with the migrated state (its term is 0: no leader wrote it). */
 export const MIGRATE_WRITER = 'migrate-state';
-
-type EtcdConfig = NonNullable<ControllerConfig['store']>['etcd'];
 
 export interface Migrated {
   readonly version: number;
@@ -32,7 +29,7 @@ export interface Migrated {
  * while it is copied would be lost. Every refusal throws (ConfigError, UsageError, StateError,
  * EtcdError) having written nothing.
  */
-export async function migrateToEtcd(dir: string, config: ControllerConfig, now = new Date()): Promise<Migrated> {
+export async function migrateToEtcd(dir: string, config: LoadedConfig, now = new Date()): Promise<Migrated> {
   const etcd = config.store?.etcd;
   if (etcd === undefined) {
     throw new ConfigError([`${config.source}: store.etcd: missing: migrate-state writes into the etcd it names`]);
@@ -51,7 +48,9 @@ export async function migrateToEtcd(dir: string, config: ControllerConfig, now =
     // Not applied (the first leader reconciles what it loads, as a controller does at start), only
     // checked: a state the config contradicts would stop every controller at start.
     const { log } = reconcile(state, config, now, files.location);
-    const client = await etcdClient(etcd, config.source);
+    const tls = config.secrets.etcd_tls;
+    const { endpoints, retry_timeout: retryTimeoutMs } = etcd;
+    const client = new EtcdClient({ endpoints, retryTimeoutMs, ...(tls ? { tls } : {}) });
     const to = `etcd ${client.endpoints.join(', ')} under ${etcd.prefix}`;
     try {
       const store = new EtcdStore(client, { prefix: etcd.prefix, name: MIGRATE_WRITER });
@@ -78,19 +77,4 @@ export async function migrateToEtcd(dir: string, config: ControllerConfig, now =
   } finally {
     await lock.release();
   }
-}
-
-/** A client of the etcd that `store.etcd` of `source` names; its TLS files read, relative paths from the config's dir. */
-export async function etcdClient(etcd: EtcdConfig, source: string): Promise<EtcdClient> {
-  const read = async (key: 'ca_file' | 'cert_file' | 'key_file') => {
-    const file = etcd[key];
-    if (file === undefined) return undefined;
-    try {
-      return await readFile(resolve(dirname(source), file), 'utf8');
-    } catch (error) {
-      throw new ConfigError([`${source}: store.etcd.${key}: cannot read ${file}: ${describeCause(error)}`]);
-    }
-  };
-  const [ca, cert, key] = await Promise.all([read('ca_file'), read('cert_file'), read('key_file')]);
-  return new EtcdClient({ endpoints: etcd.endpoints, retryTimeoutMs: etcd.retry_timeout, tls: { ca, cert, key } });
 }

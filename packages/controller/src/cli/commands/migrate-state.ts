@@ -22,9 +22,9 @@ export const MIGRATE_STATE = local({
   build: (values) => ({ from: values.from, config: values.config }),
   run: async ({ from, config: file }, io) => {
     // Loaded here only: --help and the other commands stay quick without undici and the state schemas.
-    const { readConfigFile } = await import('../../config/load.js');
+    const { loadConfig } = await import('../../config/load.js');
     const { migrateToEtcd } = await import('../../state/migrate-to-etcd.js');
-    const migrated = await migrateToEtcd(from, await readConfigFile(file));
+    const migrated = await migrateToEtcd(from, await loadConfig(file));
     io.out(
       `wrote version ${migrated.version} (${migrated.clusters} clusters, ${migrated.history} history entries) `
       + `from ${from} to ${migrated.to}`,
