@@ -25,10 +25,9 @@ export const MIGRATE_STATE = local({
     const { loadConfig } = await import('../../config/load.js');
     const { migrateToEtcd } = await import('../../state/migrate-to-etcd.js');
     const migrated = await migrateToEtcd(from, await loadConfig(file));
-    io.out(
-      `wrote version ${migrated.version} (${migrated.clusters} clusters, ${migrated.history} history entries) `
-      + `from ${from} to ${migrated.to}`,
-    );
+    const { version, clusters, history, to } = migrated;
+    const what = `${clusters} cluster${clusters === 1 ? '' : 's'}, ${history} history ${history === 1 ? 'entry' : 'entries'}`;
+    io.out(`wrote version ${version} (${what}) from ${from} to ${to}`);
     for (const note of migrated.notes) io.out(`the first leader will reconcile it with ${file}: ${note.message}`);
     return 0;
   },
