@@ -128,7 +128,7 @@ describe('the command table', () => {
       expect(text).toMatch(new RegExp(`^ {2}${name}\\b`, 'm'));
       expect(text).toContain(`pullover-controller ${COMMANDS[name].examples[0]}\n`);
     }
-    expect(text).toContain('all but run, check, import-mha and convert-tokens talk to a running controller');
+    expect(text).toContain('all but run, check, import-mha, convert-tokens and migrate-state talk to a running controller');
   });
 
   it('still checks a command line that asks for help: a misspelt flag is not ignored', () => {

@@ -3,6 +3,7 @@
 // something new, one AdminClient method.
 import { ACK, FAILOVER, PAUSE, REJOIN, RESUME, SET_HEARTBEAT, SET_MASTER, SET_WRITABLE, SWITCHOVER } from './commands/changes.js';
 import { CHECK, IMPORT_MHA, RUN } from './commands/local.js';
+import { MIGRATE_STATE } from './commands/migrate-state.js';
 import { EVENTS, HISTORY, STATUS } from './commands/reads.js';
 import { CONVERT_TOKENS } from './commands/tokens.js';
 import type { CommandEntry, Output } from './spec.js';
@@ -24,6 +25,7 @@ export const COMMANDS = {
   'set-master': SET_MASTER,
   'import-mha': IMPORT_MHA,
   'convert-tokens': CONVERT_TOKENS,
+  'migrate-state': MIGRATE_STATE,
 } satisfies Record<string, CommandEntry<object>>;
 
 type Table = typeof COMMANDS;

@@ -1,28 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { formatPath, issueLines } from '@pullover/protocol';
 import { describeCause, EtcdError, NotLeader, StateError } from '../errors.js';
-import { compare, type KeyValue, op, type Operation } from '../ha/codec.js';
+import { compare, type KeyValue, op } from '../ha/codec.js';
 import type { EtcdClient } from '../ha/etcd-client.js';
 import type { Leadership } from '../ha/leadership.js';
-import { entryKey, joinState, type LogLayout, planList, splitState, type StoredList } from './etcd-logs.js';
+import { encodeWrite, envelopeOf, putAhead, type Write } from './etcd-envelope.js';
+import { entryKey, joinState, type StoredList } from './etcd-logs.js';
 import { ControllerState, migrateState, STATE_FORMAT } from './schema.js';
 import type { CommittedState, Store } from './store.js';
 
-/** The layout of the `state` key's document; bumped when it changes incompatibly. */
-const ENVELOPE_FORMAT = 1;
-// One request stays well under etcd's 1.5 MiB and 128 operations; larger appends go ahead in chunks.
-const CHUNK_BYTES = 1024 * 1024;
-const CHUNK_OPS = 100;
-
-interface Envelope {
-  format: number;
-  /** The term of the leader that wrote it. */
-  term: number;
-  writer: string;
-  /** Unique per write: recognizes our own write whose answer was lost (committed, then retried). */
-  write: string;
-  logs: LogLayout;
-  state: Record<string, unknown>;
+/** What etcd held when create() found a state there. */
+export interface FoundState {
+  readonly version: number;
+  readonly term: number;
+  readonly writer: string;
 }
 
 /** What this store last read or wrote: the base every guarded write is checked against. */
@@ -85,30 +75,9 @@ export class EtcdStore implements Store {
     }
     const seen = this.#seen;
     if (seen?.term !== leadership.term) throw new NotLeader(`the state was not re-read since term ${leadership.term} began`);
-    const { core, lists } = splitState(ControllerState.parse(state));
-    const plans = Object.fromEntries(
-      [...new Set([...Object.keys(seen.lists), ...Object.keys(lists)])].map((name) => [
-        name,
-        planList(seen.lists[name], (lists[name] ?? []).map((e) => JSON.stringify(e))),
-      ]),
-    );
-    const key = (name: string, index: number) => entryKey(this.#options.prefix, name, index);
-    const puts = Object.entries(plans).flatMap(([name, p]) =>
-      p.puts.map(([index, text]) => op.put(key(name, index), text)),
-    );
-    const drops = Object.entries(plans).flatMap(([name, p]) =>
-      p.drop ? [op.deleteRange(key(name, p.drop[0]), key(name, p.drop[1]))] : [],
-    );
-    const envelope: Envelope = {
-      format: ENVELOPE_FORMAT,
-      term: leadership.term,
-      writer: this.#options.name,
-      write: randomUUID(),
-      logs: Object.fromEntries(Object.entries(plans).map(([name, p]) => [name, { first: p.first, next: p.next }])),
-      state: core,
-    };
-    const modRevision = await this.#commit(leadership, seen, envelope, puts, drops);
-    this.#seen = { term: leadership.term, modRevision, lists: plans };
+    const write = encodeWrite(this.#options.prefix, seen.lists, state, leadership.term, this.#options.name);
+    const modRevision = await this.#commit(leadership, seen, write);
+    this.#seen = { term: leadership.term, modRevision, lists: write.lists };
   }
 
   /**
@@ -163,27 +132,15 @@ export class EtcdStore implements Store {
     };
   }
 
-  async #commit(
-    leadership: Leadership,
-    seen: Seen,
-    envelope: Envelope,
-    puts: Operation[],
-    drops: Operation[],
-  ): Promise<number> {
+  async #commit(leadership: Leadership, seen: Seen, { envelope, puts, drops }: Write): Promise<number> {
     const guards = leadership.guards();
     const refuse = (why: string): never => {
       leadership.lose(why);
       throw new NotLeader(why);
     };
     try {
-      // Entries past `next` are read by nobody until the state names them: large appends may go first.
-      let rest = puts;
-      while (rest.length > CHUNK_OPS || JSON.stringify(rest).length > CHUNK_BYTES) {
-        const chunk = rest.slice(0, CHUNK_OPS);
-        rest = rest.slice(CHUNK_OPS);
-        const result = await this.#client.txn(guards, chunk);
-        if (!result.succeeded) refuse(`the leader key changed while the state was written (term ${leadership.term})`);
-      }
+      const rest = (await putAhead(this.#client, guards, puts))
+        ?? refuse(`the leader key changed while the state was written (term ${leadership.term})`);
       const result = await this.#client.txn(
         [...guards, compare.modified(this.stateKey, seen.modRevision)],
         [op.put(this.stateKey, JSON.stringify(envelope)), ...rest, ...drops],
@@ -239,6 +196,29 @@ export class EtcdStore implements Store {
     const term = this.#leadership?.lost === undefined ? this.#leadership?.term : undefined;
     if (term !== undefined) this.#seen = { term, modRevision, lists };
   }
+
+  /**
+   * Writes `state` into an etcd that holds none yet (migrate-state): at `term` 0, by `writer`, as
+   * save() writes it and load() reads it. Every transaction requires the state key to be absent, so
+   * nothing becomes visible when a state is there: resolves with it then, else with the revision written.
+   */
+  async create(state: ControllerState, writer: string): Promise<{ revision: number } | { found: FoundState }> {
+    const write = encodeWrite(this.#options.prefix, {}, state, 0, writer);
+    const absent = [compare.modified(this.stateKey, 0)];
+    const rest = await putAhead(this.#client, absent, write.puts);
+    const result = rest && await this.#client.txn(
+      absent,
+      [op.put(this.stateKey, JSON.stringify(write.envelope)), ...rest],
+      [op.get(this.stateKey)],
+    );
+    if (result?.succeeded) return { revision: result.revision };
+    const kv = result ? result.ranges[0]?.[0] : (await this.#client.range(this.stateKey)).kvs[0];
+    if (kv === undefined) throw new StateError(`${this.location} was deleted while it was written; nothing written, try again`);
+    const found = envelopeOf(kv, this.location);
+    // Our own write, committed by an attempt whose answer was lost, then retried by the client.
+    if (found.write === write.envelope.write) return { revision: kv.modRevision };
+    return { found: { version: Number(found.state.version), term: found.term, writer: found.writer } };
+  }
 }
 
 function refusal(leadership: Leadership, leader: KeyValue | undefined, state: KeyValue | undefined): string {
@@ -247,21 +227,6 @@ function refusal(leadership: Leadership, leader: KeyValue | undefined, state: Ke
   if (leader.lease !== leadership.lease.id) return `the leader key is bound to another lease (${leader.lease})`;
   const writer = state ? envelopeOf(state) : undefined;
   return `the state was written by someone else (${writer ? `${writer.writer}, term ${writer.term}` : 'deleted'})`;
-}
-
-function envelopeOf(kv: KeyValue, location = kv.key): Envelope {
-  let envelope: Envelope;
-  try {
-    envelope = JSON.parse(kv.value) as Envelope;
-  } catch (error) {
-    throw new StateError(`${location} is not valid JSON (${describeCause(error)}). It was left untouched.`);
-  }
-  if (envelope.format !== ENVELOPE_FORMAT || typeof envelope.state !== 'object' || typeof envelope.logs !== 'object') {
-    throw new StateError(
-      `${location} was written in an unknown layout (format ${String(envelope.format)}); run the pullover-controller that wrote it. It was left untouched.`,
-    );
-  }
-  return envelope;
 }
 
 function parseState(json: unknown, location: string): ControllerState {
