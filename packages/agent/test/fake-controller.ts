@@ -1,4 +1,5 @@
-// A controller stood in for by a small HTTP server whose answers each test writes.
+// A controller stood in for by a small HTTP server whose answers each test writes: the agent's
+// tests and the admin CLI's (packages/controller/test) use it.
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +9,7 @@ export interface Seen {
   at: number;
   method: string;
   url: string;
+  body: string;
 }
 
 /** A controller whose answers each test writes; every request is recorded. */
@@ -19,9 +21,11 @@ export class FakeController {
 
   constructor() {
     this.#server = createServer((req, res) => {
-      req.resume();
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (body += chunk));
       req.once('end', () => {
-        this.seen.push({ at: performance.now() - this.#started, method: req.method ?? '', url: req.url ?? '' });
+        this.seen.push({ at: performance.now() - this.#started, method: req.method ?? '', url: req.url ?? '', body });
         this.answer(req, res, this.seen);
       });
     });
