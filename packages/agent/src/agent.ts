@@ -2,11 +2,12 @@ import { EventEmitter } from 'node:events';
 import type { AgentReport, Mapping } from '@pullover/protocol';
 import type { Logger } from 'pino';
 import { type ApplyOutcome, MappingApplier } from './applier.js';
-import { backoffDelay, retryAfterDelay, startDelay } from './backoff.js';
+import { retryAfterDelay, spreadDelay } from './backoff.js';
 import type { ControllerClient } from './client.js';
 import type { AgentConfig } from './config.js';
 import { ControllerUnavailableError, MappingRefusedError, RollbackRefusedError } from './errors.js';
 import { buildReport } from './report.js';
+import { rankControllers, Rotation, verdictOf } from './rotation.js';
 import type { StateFile } from './state.js';
 import { watchHostsFile } from './watcher.js';
 
@@ -26,8 +27,8 @@ export interface AgentDeps {
 export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
   readonly #deps: AgentDeps;
   readonly #applier: MappingApplier;
-  /** The controller asked next: the one that answered last. */
-  #current = 0;
+  /** The controller polled and reported to: this agent's own first, the next after a failure. */
+  readonly #rotation: Rotation<ControllerClient>;
   readonly #stop = new AbortController();
   #closers: Array<() => Promise<void> | void> = [];
   /** A full report goes out before the next poll: at start, after each empty hold, after trouble. */
@@ -38,6 +39,7 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
   constructor(deps: AgentDeps) {
     super();
     this.#deps = deps;
+    this.#rotation = new Rotation(rankControllers(deps.config.name, deps.clients), deps.config.backoff);
     this.#applier = new MappingApplier({
       config: deps.config,
       stateFile: deps.stateFile,
@@ -89,14 +91,19 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
     return this.#applier.reconcile(why);
   }
 
-  /** One fetch from the first controller that answers, applied. Used by `sync` and by run's loop. */
+  /** The controller this agent polls and reports to now. */
+  get controller(): string {
+    return this.#rotation.current.url;
+  }
+
+  /** One fetch from the first controller that answers (this agent's own first), applied. Used by `sync`. */
   async syncOnce(waitMs = 0): Promise<Mapping> {
     let lastError: unknown;
-    for (const [index, client] of this.#deps.clients.entries()) {
+    for (const client of this.#rotation.fromCurrent) {
       try {
         const mapping = await client.fetchMapping(0, waitMs, this.#stop.signal);
         if (!mapping) throw new MappingRefusedError(client.url, 'no mapping in the answer');
-        this.#current = index;
+        this.#rotation.settle(client);
         await this.apply(mapping, client.url);
         return mapping;
       } catch (error) {
@@ -107,10 +114,9 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
     throw lastError;
   }
 
-  /** Tells the controller that answered last what the file holds and whether each master answers from here. */
+  /** Tells the controller this agent polls what the file holds and whether each master answers from here. */
   async report(): Promise<void> {
-    const client = this.#deps.clients[this.#current] as ControllerClient;
-    await client.report(this.#deps.config.name, await this.buildReport(), this.#stop.signal);
+    await this.#rotation.current.report(this.#deps.config.name, await this.buildReport(), this.#stop.signal);
   }
 
   buildReport(): Promise<AgentReport> {
@@ -124,13 +130,11 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
    * of each master) goes out at start, after every empty hold, and after any trouble.
    */
   async #pollLoop(): Promise<void> {
-    const { config, clients, logger } = this.#deps;
+    const { config, logger } = this.#deps;
     // A fleet started at once (a rack powered on, a config management run) must not arrive at once.
-    await sleep(startDelay(config.backoff.min), this.#stop.signal);
-    let failures = 0;
-    let outageSince = 0;
+    await sleep(spreadDelay(config.backoff.min), this.#stop.signal);
     while (!this.#stop.signal.aborted) {
-      const client = clients[this.#current] as ControllerClient;
+      const client = this.#rotation.current;
       try {
         if (this.#reportDue && Date.now() >= this.#reportAt) await this.#reportOrPutOff(client);
         // The floor is what the controller must exceed. The ack claims it only while the file
@@ -141,26 +145,20 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
         // A report put off ends the hold early: the poll parks until the report may go.
         const wait = this.#reportDue ? Math.min(config.wait, Math.max(0, this.#reportAt - Date.now())) : config.wait;
         const mapping = await client.fetchMapping(floor, wait, this.#stop.signal, ack);
-        if (failures > 0) logger.info({ controller: client.url }, `controller ${client.url} answers again`);
-        failures = 0;
+        if (this.#rotation.answered()) logger.info({ controller: client.url }, `controller ${client.url} answers`);
         if (mapping) await this.apply(mapping, client.url);
         else this.#reportDue = true;
       } catch (error) {
         if (this.#stop.signal.aborted) break;
-        if (failures === 0) outageSince = Date.now();
-        failures += 1;
         // Fail-static: the file keeps the last good mapping; only the next controller is tried.
-        this.#current = (this.#current + 1) % clients.length;
+        const delay = this.#rotation.failed(error);
+        const next = this.#rotation.current;
         this.#reportDue = true;
-        const retryAfter = error instanceof ControllerUnavailableError ? error.retryAfterMs : undefined;
-        const delay =
-          retryAfter === undefined
-            ? backoffDelay(failures, config.backoff.min, config.backoff.max, { outageMs: Date.now() - outageSince })
-            : retryAfterDelay(retryAfter);
         const level = error instanceof MappingRefusedError || error instanceof RollbackRefusedError ? 'error' : 'warn';
+        const then = next === client ? `retry in ${delay} ms` : `asking ${next.url} ${delay > 0 ? `in ${delay} ms` : 'now'}`;
         logger[level](
-          { controller: client.url, code: (error as { code?: string }).code, retry_ms: delay },
-          `${(error as Error).message}; keeping the hosts file as it is, retry in ${delay} ms`,
+          { controller: client.url, code: (error as { code?: string }).code, retry_ms: delay, next: next.url },
+          `${(error as Error).message}; keeping the hosts file as it is, ${then}`,
         );
         await sleep(delay, this.#stop.signal);
       }
@@ -176,12 +174,14 @@ export class PulloverAgent extends EventEmitter<{ applied: [ApplyOutcome] }> {
       await client.report(this.#deps.config.name, await this.buildReport(), this.#stop.signal);
       this.#reportDue = false;
     } catch (error) {
-      if (!(error instanceof ControllerUnavailableError) || error.retryAfterMs === undefined) throw error;
-      const delay = retryAfterDelay(error.retryAfterMs);
+      // Any other refusal moves the agent, its reports and its poll, to the next controller.
+      const retryAfter = error instanceof ControllerUnavailableError ? error.retryAfterMs : undefined;
+      if (verdictOf(error) !== 'overloaded' || retryAfter === undefined) throw error;
+      const delay = retryAfterDelay(retryAfter);
       this.#reportAt = Date.now() + delay;
       this.#deps.logger.info(
         { controller: client.url, retry_ms: delay },
-        `${error.message}; polling meanwhile, report in ${delay} ms`,
+        `${(error as Error).message}; polling meanwhile, report in ${delay} ms`,
       );
     }
   }

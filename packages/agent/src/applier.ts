@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Mapping, mappingEntries } from '@pullover/protocol';
 import type { Logger } from 'pino';
 import type { AgentConfig } from './config.js';
-import { RollbackRefusedError } from './errors.js';
+import { RollbackRefusedError, VersionConflictError } from './errors.js';
 import { planHostsFile, SHADOW_PREFIX } from './hosts/block.js';
 import { readHostsFile, writeHostsFile } from './hosts/write.js';
 import { runOnChange } from './on-change.js';
@@ -73,31 +73,41 @@ export class MappingApplier {
     if (this.#state.mapping) await this.reconcile('start');
   }
 
-  /** Accepts a mapping (anti-rollback), persists it, writes the block, runs on_change. */
+  /**
+   * Accepts a mapping (anti-rollback), persists it, writes the block, runs on_change. Versions are
+   * committed once, in order, whoever leads: the floor holds whichever controller offers a mapping,
+   * and across restarts (it is persisted before the file is written).
+   */
   apply(mapping: Mapping, source: string): Promise<ApplyOutcome> {
     return this.#serialize(async () => {
       const floor = this.floor;
+      const applied = this.#state.mapping;
       if (mapping.version < floor) throw new RollbackRefusedError(mapping.version, floor);
-      if (mapping.version === floor && !sameEntries(mapping, this.#state.mapping)) {
-        throw new RollbackRefusedError(
-          mapping.version,
-          floor,
-          `version ${mapping.version} with other entries than the ones applied`,
-        );
+      if (mapping.version === floor && applied && !sameCommit(mapping, applied)) {
+        throw new VersionConflictError(floor, from(mapping, source), from(applied, this.#state.controller));
       }
       // State first: a crash before the file write is repaired from it at the next start,
       // while the other order would restore the old address after a restart.
-      const next: AgentState = { mapping, applied_at: new Date().toISOString(), controller: source };
-      if (mapping.version !== floor) await this.#deps.stateFile.save(next);
-      this.#state = next;
+      // The same commit again (a sync) only repairs the block: the state keeps where it came from first.
+      if (mapping.version !== floor) {
+        const next: AgentState = { mapping, applied_at: new Date().toISOString(), controller: source };
+        await this.#deps.stateFile.save(next);
+        this.#state = next;
+      }
       const outcome = await this.#writeBlock(mapping, 'apply');
       if (mapping.version !== floor) {
         // Formatted only when it goes anywhere: the fan-out bench runs thousands of agents at warn.
         if (this.#deps.logger.isLevelEnabled('info')) {
           const file = this.#deps.config.hosts_file;
           this.#deps.logger.info(
-            { version: mapping.version, previous_version: floor, controller: source, written: outcome.written },
-            `applied version ${mapping.version}: ${describe(mapping)}${outcome.written ? ` (${file} rewritten by ${outcome.method})` : ' (file already right)'}`,
+            {
+              version: mapping.version,
+              term: mapping.term,
+              previous_version: floor,
+              controller: source,
+              written: outcome.written,
+            },
+            `applied version ${mapping.version} ${from(mapping, source)}: ${describe(mapping)}${outcome.written ? ` (${file} rewritten by ${outcome.method})` : ' (file already right)'}`,
           );
         }
         this.#deps.onApplied(outcome);
@@ -184,8 +194,18 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function sameEntries(a: Mapping, b: Mapping | null): boolean {
-  return b !== null && JSON.stringify(mappingEntries(a)) === JSON.stringify(mappingEntries(b));
+/**
+ * The same commit of one version: the same entries, and the same term where both name one. A term
+ * of 0 or none is one controller's (or a version from before etcd, migrated): it conflicts with no term.
+ */
+function sameCommit(a: Mapping, b: Mapping): boolean {
+  const termsDiffer = Boolean(a.term) && Boolean(b.term) && a.term !== b.term;
+  return !termsDiffer && JSON.stringify(mappingEntries(a)) === JSON.stringify(mappingEntries(b));
+}
+
+/** "(term 1234) from https://c2:7420", or "from https://c2:7420" for one controller's mapping. */
+function from(mapping: Mapping, controller: string): string {
+  return `${mapping.term ? `(term ${mapping.term}) ` : ''}from ${controller}`;
 }
 
 function describe(mapping: Mapping): string {

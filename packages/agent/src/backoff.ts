@@ -26,7 +26,11 @@ export function retryAfterDelay(retryAfterMs: number, random: () => number = Mat
   return Math.round(retryAfterMs * (1 + random()));
 }
 
-/** Before an agent's first request: up to `min` at random, so that a fleet started at once does not arrive at once. */
-export function startDelay(min: number, random: () => number = Math.random): number {
+/**
+ * Up to `min` at random: before an agent's first request, so that a fleet started at once does not
+ * arrive at once; and before it moves to another controller after losing one, so that the share of
+ * the fleet that one held (its connections all break at the same instant) does not arrive at once.
+ */
+export function spreadDelay(min: number, random: () => number = Math.random): number {
   return Math.round(random() * min);
 }

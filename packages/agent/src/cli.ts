@@ -63,8 +63,9 @@ async function run(file: string, config: AgentConfig): Promise<number> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   logger.info(
-    { controllers: config.controllers, hosts_file: config.hosts_file },
-    `pullover-agent ${config.name} following ${config.controllers.join(', ')} for ${config.hosts_file}`,
+    { controllers: config.controllers, hosts_file: config.hosts_file, controller: agent.controller },
+    `pullover-agent ${config.name} following ${config.controllers.join(', ')} for ${config.hosts_file}`
+    + (config.controllers.length > 1 ? `; its own is ${agent.controller}` : ''),
   );
   await agent.run();
   return 0;
@@ -107,7 +108,8 @@ async function status(config: AgentConfig, json: boolean): Promise<number> {
     console.log(`agent ${config.name}`);
     if (!mapping) console.log('  no mapping applied yet');
     else {
-      console.log(`  version     ${mapping.version}, applied ${state.applied_at} from ${state.controller}`);
+      const term = mapping.term ? ` (term ${mapping.term})` : '';
+      console.log(`  version     ${mapping.version}${term}, applied ${state.applied_at} from ${state.controller}`);
       console.log(
         `  hosts file  ${config.hosts_file}: ${inFile ? 'block matches' : 'BLOCK DIFFERS from the applied mapping'}`,
       );

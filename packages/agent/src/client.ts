@@ -113,21 +113,20 @@ export class ControllerClient {
 
   async #statusError(response: Dispatcher.ResponseData): Promise<Error> {
     const text = await readLimited(response.body, 4096, this.url).catch(() => '');
-    let message = '';
+    let body: { message?: unknown; code?: unknown } = {};
     try {
-      message = String((JSON.parse(text) as { message?: unknown }).message ?? '');
+      body = (JSON.parse(text) as typeof body | null) ?? {};
     } catch {
-      message = '';
+      body = {};
     }
-    const hint =
-      response.statusCode === 401 || response.statusCode === 403
-        ? ' (check token_file against the controller)'
-        : '';
-    return new ControllerUnavailableError(
-      this.url,
-      `HTTP ${response.statusCode}${message ? `: ${message.slice(0, 200)}` : ''}${hint}`,
-      response.statusCode === 503 ? retryAfterMs(response.headers['retry-after']) : undefined,
-    );
+    const message = typeof body.message === 'string' ? body.message : '';
+    const status = response.statusCode;
+    const hint = status === 401 || status === 403 ? ' (check token_file against the controller)' : '';
+    return new ControllerUnavailableError(this.url, `HTTP ${status}${message ? `: ${message.slice(0, 200)}` : ''}${hint}`, {
+      status,
+      code: typeof body.code === 'string' ? body.code : undefined,
+      retryAfterMs: status === 503 ? retryAfterMs(response.headers['retry-after']) : undefined,
+    });
   }
 }
 

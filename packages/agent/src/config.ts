@@ -15,6 +15,11 @@ const ControllerUrl = z
  */
 export const AgentConfigSchema = z.strictObject({
   name: Name.default(() => hostname().split('.')[0] ?? 'agent'),
+  /**
+   * Every controller (several share etcd). The agent holds one long-poll, on its own controller
+   * first (a hash of its name: a fleet splits evenly, whatever the list's order), then the next on
+   * a failure; a write of the hosts file never goes back to a lower version, whichever one serves it.
+   */
   controllers: z.array(ControllerUrl).min(1, 'at least one controller URL is needed'),
   token_file: z.string().min(1),
   ca_file: z.string().min(1).optional(),

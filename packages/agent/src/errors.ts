@@ -14,6 +14,8 @@ export const AGENT_ERROR_CODES = {
     'The controller could not be asked (connection, timeout, HTTP status); the hosts file keeps the last mapping.',
   ROLLBACK_REFUSED:
     'A mapping older than the one applied (a stale controller or a replayed answer); the hosts file was not touched.',
+  VERSION_CONFLICT:
+    'A mapping with the applied version but another term or content: two leaders committed one version, which should never happen; the applied one is kept.',
   AGENT_STATE_INVALID:
     'The agent\'s state file is unreadable or corrupt: the applied version is unknown, so nothing is applied.',
   AGENT_STATE_WRITE_FAILED: 'The agent\'s state could not be saved; the hosts file was not touched.',
@@ -59,16 +61,29 @@ export class MappingRefusedError extends AgentError {
   }
 }
 
+/** What a controller answered instead of the mapping or the report's 204. */
+export interface RefusalAnswer {
+  readonly status: number;
+  /** The controller's stable code from the error body (PULLOVER_NOT_LEADER, PULLOVER_BUSY, …). */
+  readonly code?: string | undefined;
+  /** From a 503's Retry-After: the controller is overloaded or restarting and says when to come back. */
+  readonly retryAfterMs?: number | undefined;
+}
+
 /** The controller could not be asked (connection, timeout, HTTP status); we stay fail-static. */
 export class ControllerUnavailableError extends AgentError {
   readonly controller: string;
-  /** From a 503's Retry-After: the controller is overloaded or restarting and says when to come back. */
-  readonly retryAfterMs: number | undefined;
+  /** Set when the controller answered with an HTTP status; unset for a connection failure or a timeout. */
+  readonly answer: RefusalAnswer | undefined;
 
-  constructor(controller: string, reason: string, retryAfterMs?: number) {
+  constructor(controller: string, reason: string, answer?: RefusalAnswer) {
     super('CONTROLLER_UNAVAILABLE', `controller ${controller} unavailable: ${reason}`);
     this.controller = controller;
-    this.retryAfterMs = retryAfterMs;
+    this.answer = answer;
+  }
+
+  get retryAfterMs(): number | undefined {
+    return this.answer?.retryAfterMs;
   }
 }
 
@@ -85,6 +100,25 @@ export class RollbackRefusedError extends AgentError {
     );
     this.offered = offered;
     this.applied = applied;
+  }
+}
+
+/**
+ * The applied version offered again with another term or other entries. Versions are committed
+ * once, in order, whoever leads: this means two leaders committed one version. The first one
+ * applied stays; the operator must find out which controller is wrong.
+ */
+export class VersionConflictError extends AgentError {
+  readonly version: number;
+
+  /** `offered`, `applied`: where each came from, e.g. "(term 12) from https://c2:7420". */
+  constructor(version: number, offered: string, applied: string) {
+    super(
+      'VERSION_CONFLICT',
+      `version ${version} ${offered} differs from the applied version ${version} ${applied}: `
+      + 'two leaders committed the same version? keeping the applied one',
+    );
+    this.version = version;
   }
 }
 

@@ -76,10 +76,28 @@ describe('PulloverAgent.apply, on real files', () => {
     await expect(restarted.apply(mapping(6, '127.0.10.1'), 'stale')).rejects.toThrow(
       /refused version 6 is older than the applied version 7/,
     );
-    await expect(restarted.apply(mapping(7, '127.0.10.3'), 'replay')).rejects.toThrow(
-      /version 7 with other entries than the ones applied/,
-    );
+    await expect(restarted.apply(mapping(7, '127.0.10.3'), 'replay')).rejects.toMatchObject({
+      code: 'VERSION_CONFLICT',
+      message: 'version 7 from replay differs from the applied version 7 from test: two leaders committed the same version? keeping the applied one',
+    });
     expect(await readFile(hostsFile, 'utf8')).toBe(before);
+  });
+
+  it('the applied version with another term is kept as applied; a term of 0 or none conflicts with no term', async () => {
+    const agent = make();
+    await agent.init();
+    await agent.apply({ ...mapping(7, '127.0.10.2'), term: 11 }, 'https://c1:7420');
+    const before = await readFile(hostsFile, 'utf8');
+    await expect(agent.apply({ ...mapping(7, '127.0.10.2'), term: 12 }, 'https://c2:7420')).rejects.toThrow(
+      'version 7 (term 12) from https://c2:7420 differs from the applied version 7 (term 11) from https://c1:7420',
+    );
+    // One controller's version 7, migrated into etcd: the same commit.
+    expect(await agent.apply(mapping(7, '127.0.10.2'), 'https://c3:7420')).toMatchObject({ version: 7, written: false });
+    expect(await readFile(hostsFile, 'utf8')).toBe(before);
+    expect(JSON.parse(await readFile(join(dir, 'state', 'agent-state.json'), 'utf8'))).toMatchObject({
+      mapping: { version: 7, term: 11 },
+      controller: 'https://c1:7420',
+    });
   });
 
   it('a restarted agent repairs its block from the persisted mapping before any controller answers', async () => {

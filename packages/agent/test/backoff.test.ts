@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retryAfterDelay, startDelay } from '../src/backoff.js';
+import { backoffDelay, retryAfterDelay, spreadDelay } from '../src/backoff.js';
 
 describe('backoffDelay', () => {
   it.each([
@@ -51,7 +51,7 @@ describe('backoffDelay', () => {
   });
 });
 
-describe('retryAfterDelay and startDelay', () => {
+describe('retryAfterDelay and spreadDelay', () => {
   it('comes back between 1 and 2 times the Retry-After', () => {
     expect(retryAfterDelay(2000, () => 0)).toBe(2000);
     expect(retryAfterDelay(2000, () => 0.999)).toBe(3998);
@@ -62,9 +62,9 @@ describe('retryAfterDelay and startDelay', () => {
   });
 
   it('spreads a fleet\'s first requests over the backoff floor', () => {
-    expect(startDelay(500, () => 0)).toBe(0);
-    expect(startDelay(500, () => 1)).toBe(500);
-    const delays = Array.from({ length: 2000 }, () => startDelay(500));
+    expect(spreadDelay(500, () => 0)).toBe(0);
+    expect(spreadDelay(500, () => 1)).toBe(500);
+    const delays = Array.from({ length: 2000 }, () => spreadDelay(500));
     expect(new Set(delays.map((d) => Math.floor(d / 100))).size).toBeGreaterThanOrEqual(5);
   });
 });

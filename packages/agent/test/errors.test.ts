@@ -8,6 +8,7 @@ describe('errors', () => {
     new errors.MappingRefusedError('http://c', 'not JSON'),
     new errors.ControllerUnavailableError('http://c', 'ECONNREFUSED'),
     new errors.RollbackRefusedError(6, 7),
+    new errors.VersionConflictError(7, '(term 12) from https://c2', '(term 11) from https://c1'),
     new errors.AgentStateError('/s/agent-state.json', 'corrupt'),
     new errors.AgentStateWriteError('/s/agent-state.json', 'cannot write /s/agent-state.json: ENOSPC'),
     new errors.HostsFileError('HOSTS_READ_FAILED', '/etc/hosts', 'cannot read /etc/hosts: EACCES'),

@@ -1,7 +1,4 @@
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Mapping } from '@pullover/protocol';
@@ -11,6 +8,7 @@ import { PulloverAgent } from '../src/agent.js';
 import { ControllerClient } from '../src/client.js';
 import { AgentConfigSchema } from '../src/config.js';
 import { StateFile } from '../src/state.js';
+import { FakeController, json } from './fake-controller.js';
 
 const MAPPING: Mapping = {
   version: 1,
@@ -19,52 +17,6 @@ const MAPPING: Mapping = {
     { name: 'myservice', master: 'm', port: 1, entries: [{ hostname: 'mysql-master.myservice.com', address: '127.0.10.1' }] },
   ],
 };
-
-/** What the fake controller saw: each request with the time it came, ms after the agent started. */
-interface Seen {
-  at: number;
-  method: string;
-  url: string;
-}
-
-/** A controller whose answers each test writes; every request is recorded. */
-class FakeController {
-  readonly seen: Seen[] = [];
-  readonly #server: Server;
-  #started = performance.now();
-  answer: (req: IncomingMessage, res: ServerResponse, seen: Seen[]) => void = () => undefined;
-
-  constructor() {
-    this.#server = createServer((req, res) => {
-      req.resume();
-      req.once('end', () => {
-        this.seen.push({ at: performance.now() - this.#started, method: req.method ?? '', url: req.url ?? '' });
-        this.answer(req, res, this.seen);
-      });
-    });
-  }
-
-  async listen(): Promise<string> {
-    this.#server.listen(0, '127.0.0.1');
-    await once(this.#server, 'listening');
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
-  }
-
-  start(): void {
-    this.#started = performance.now();
-  }
-
-  async close(): Promise<void> {
-    this.#server.closeAllConnections();
-    this.#server.close();
-    await once(this.#server, 'close');
-  }
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
 
 describe('the poll loop against a controller that is busy or restarting', () => {
   let dir: string;

@@ -5,7 +5,7 @@ import { COMMANDS } from '../src/cli/table.js';
 import { UsageError } from '../src/index.js';
 
 const BY_CONFIG = ['--config', '/etc/pullover/controller.yaml'];
-const endpoint = { config: '/etc/pullover/controller.yaml', url: undefined, tokenFile: undefined, caFile: undefined };
+const endpoint = { config: '/etc/pullover/controller.yaml', urls: undefined, tokenFile: undefined, caFile: undefined };
 
 describe('parseCommand', () => {
   it.each([
@@ -48,8 +48,18 @@ describe('parseCommand', () => {
     expect(parseCommand(['ack', '--cluster', 'c', '--url', 'https://ctl:7420', '--token-file', '/t', '--ca-file', '/ca'])).toEqual({
       kind: 'ack',
       cluster: 'c',
-      endpoint: { config: undefined, url: 'https://ctl:7420', tokenFile: '/t', caFile: '/ca' },
+      endpoint: { config: undefined, urls: ['https://ctl:7420'], tokenFile: '/t', caFile: '/ca' },
     });
+  });
+
+  it('takes several controllers, the --url repeated or comma-separated, each once, in the order given', () => {
+    const argv = ['leader', '--url', 'https://c1:7420/,https://c2:7420', '--url', 'https://c3:7420', '--url', 'https://c1:7420', '--token-file', '/t'];
+    expect(parseCommand(argv)).toEqual({
+      kind: 'leader',
+      json: false,
+      endpoint: { config: undefined, urls: ['https://c1:7420', 'https://c2:7420', 'https://c3:7420'], tokenFile: '/t', caFile: undefined },
+    });
+    expect(() => parseCommand(['leader', '--url', ',', '--token-file', '/t'])).toThrow(new UsageError('--url names no URL'));
   });
 
   it('answers --help for every command', () => {
@@ -83,7 +93,7 @@ function words(line: string): string[] {
 }
 
 const NAMES = Object.keys(COMMANDS) as CommandName[];
-const REMOTE = { config: undefined, url: 'https://ctl:7420', tokenFile: '/t', caFile: undefined };
+const REMOTE = { config: undefined, urls: ['https://ctl:7420'], tokenFile: '/t', caFile: undefined };
 const BY_URL = ['--url', 'https://ctl:7420', '--token-file', '/t'];
 
 describe('the command table', () => {

@@ -7,6 +7,7 @@ import {
   formatPath,
   HistoryResponse,
   issueLines,
+  LeaderResponse,
   PauseResponse,
   RejoinResponse,
   ReplicaHeartbeatResponse,
@@ -19,24 +20,33 @@ import {
   Status,
 } from '@pullover/protocol';
 import type { z } from 'zod';
-import { BadResponse, RemoteError, Unreachable } from '../errors.js';
-import type { Endpoint } from './endpoint.js';
-import { exchange } from './http.js';
+import { BadResponse, RemoteError } from '../errors.js';
+import { type Endpoint, type Endpoints, endpoints } from './endpoint.js';
+import { transportFor } from './http.js';
+import { parseJson, Route } from './route.js';
 import { longPoll, type Patience, SHORT_CALL, UNTIL_DONE } from './timeouts.js';
 
-/** What a proxy or load balancer answers when it cannot reach the controller behind it. */
-const GATEWAY_STATUSES = [502, 503, 504];
-
-/** The admin API of a running controller; every answer is validated before it is believed. */
+/**
+ * The admin API of the running controllers (one, or several sharing etcd: see Route); every
+ * answer is validated before it is believed.
+ */
 export class AdminClient {
-  readonly #endpoint: Endpoint;
+  readonly #endpoints: Endpoints;
+  readonly #route: Route;
 
-  constructor(endpoint: Endpoint) {
-    this.#endpoint = endpoint;
+  /** An Endpoint alone: that one controller, and a leader it names reached with default trust. */
+  constructor(endpoints: Endpoints | Endpoint) {
+    this.#endpoints = 'given' in endpoints ? endpoints : single(endpoints);
+    this.#route = new Route(this.#endpoints);
   }
 
   status(): Promise<Status> {
     return this.#call('GET', '/v1/status', undefined, Status, SHORT_CALL);
+  }
+
+  /** Who leads, and every controller with its role. */
+  leader(): Promise<LeaderResponse> {
+    return this.#call('GET', '/v1/leader', undefined, LeaderResponse, SHORT_CALL);
   }
 
   setMaster(cluster: string, body: SetMasterRequest): Promise<SetMasterResponse> {
@@ -98,7 +108,7 @@ export class AdminClient {
   }
 
   async close(): Promise<void> {
-    this.#endpoint.transport.destroy();
+    this.#endpoints.close();
   }
 
   async #call<S extends z.ZodType>(
@@ -109,30 +119,19 @@ export class AdminClient {
     patience: Patience,
     signal?: AbortSignal,
   ): Promise<z.output<S>> {
-    const url = `${this.#endpoint.url}${path}`;
-    let status: number;
-    let text: string;
-    try {
-      ({ status, text } = await exchange(url, this.#endpoint.transport, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#endpoint.token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        patience,
-        signal,
-      }));
-    } catch (error) {
-      throw new Unreachable(this.#endpoint.url, error);
-    }
+    const answer = await this.#route.send(path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      patience,
+      signal,
+    });
+    const { status, text } = answer;
+    const url = `${answer.url}${path}`;
     const json = parseJson(text);
     if (status < 200 || status > 299) {
       const error = ErrorBody.safeParse(json);
       if (error.success) throw new RemoteError(status, error.data.code, error.data.message);
-      if (GATEWAY_STATUSES.includes(status)) {
-        throw new Unreachable(this.#endpoint.url, new Error(`HTTP ${status} from a proxy in between: ${text.slice(0, 200)}`));
-      }
       throw new BadResponse(`${method} ${url} answered HTTP ${status}: ${text.slice(0, 200)}`);
     }
     const result = schema.safeParse(json);
@@ -144,10 +143,7 @@ export class AdminClient {
   }
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+function single(endpoint: Endpoint): Endpoints {
+  const make = (url: string) => (url === endpoint.url ? endpoint : { ...endpoint, url, transport: transportFor(url) });
+  return endpoints([endpoint.url], make);
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { clientHost, formatHostPort } from '../config/listen.js';
 import { readTokens } from '../config/tokens.js';
-import { ConfigError, describeCause, UsageError } from '../errors.js';
+import { BadResponse, ConfigError, describeCause, UsageError } from '../errors.js';
 import type { EndpointFlags } from './endpoint-flags.js';
 import { type Transport, transportFor } from './http.js';
 
@@ -12,6 +12,38 @@ export interface Endpoint {
   readonly url: string;
   readonly token: string;
   readonly transport: Transport;
+}
+
+/** The controllers a command may ask. */
+export interface Endpoints {
+  /** As the command line gives them, asked in this order. */
+  readonly given: readonly Endpoint[];
+  /** A controller another one named as the leader (421): the same token, the same trust. */
+  reach(url: string): Endpoint;
+  /** Closes every connection opened, to the given controllers and to those reached. */
+  close(): void;
+}
+
+/** `given` (URLs without a trailing slash), each made once by `make`, as is each one reached. */
+export function endpoints(given: readonly string[], make: (url: string) => Endpoint): Endpoints {
+  const known = new Map(given.map((url) => [url, make(url)]));
+  return {
+    given: [...known.values()],
+    reach: (url) => {
+      const key = url.replace(/\/+$/, '');
+      if (!isHttpUrl(key)) throw new BadResponse(`the leader's URL "${url.slice(0, 200)}" is not an http:// or https:// URL`);
+      const endpoint = known.get(key) ?? make(key);
+      known.set(key, endpoint);
+      return endpoint;
+    },
+    close: () => {
+      for (const endpoint of known.values()) endpoint.transport.destroy();
+    },
+  };
+}
+
+function isHttpUrl(url: string): boolean {
+  return /^https?:\/\/[^/]/.test(url) && URL.canParse(url);
 }
 
 async function firstToken(file: string, where: string): Promise<string> {
@@ -29,16 +61,18 @@ async function readCa(file: string): Promise<string> {
   }
 }
 
-/** --url, --token-file and --ca-file, or everything derived from the controller's own config. */
-export async function resolveEndpoint(flags: EndpointFlags): Promise<Endpoint> {
+/**
+ * --url (one or several), --token-file and --ca-file, or everything derived from the controller's
+ * own config: that controller alone, and the leader it names when it is not the one.
+ */
+export async function resolveEndpoint(flags: EndpointFlags): Promise<Endpoints> {
   const ca = flags.caFile === undefined ? undefined : await readCa(flags.caFile);
   if (flags.config === undefined) {
-    const url = flags.url ?? '';
-    if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) {
-      throw new UsageError(`--url must be an http:// or https:// URL, not "${url}"`);
-    }
+    const urls = flags.urls ?? [];
+    const bad = urls.find((url) => !isHttpUrl(url));
+    if (bad !== undefined) throw new UsageError(`--url must be an http:// or https:// URL, not "${bad}"`);
     const token = await firstToken(flags.tokenFile ?? '', '--token-file: ');
-    return { url: url.replace(/\/+$/, ''), token, transport: transportFor(url, ca === undefined ? {} : { ca }) };
+    return endpoints(urls, (url) => ({ url, token, transport: transportFor(url, ca === undefined ? {} : { ca }) }));
   }
 
   // Only here: yaml and the config's schema cost a --url command line nothing.
@@ -47,7 +81,7 @@ export async function resolveEndpoint(flags: EndpointFlags): Promise<Endpoint> {
   const token = await firstToken(config.auth.admin_tokens_file, `${config.source}: auth.admin_tokens_file: `);
   const scheme = config.tls ? 'https' : 'http';
   const url = `${scheme}://${formatHostPort(clientHost(config.listen.host), config.listen.port)}`;
-  if (!config.tls) return { url, token, transport: transportFor(url) };
+  if (!config.tls) return endpoints([url], (to) => ({ url: to, token, transport: transportFor(to) }));
 
   let pem: string;
   try {
@@ -65,5 +99,6 @@ export async function resolveEndpoint(flags: EndpointFlags): Promise<Endpoint> {
     checkServerIdentity: (host: string, cert: PeerCertificate) =>
       cert.fingerprint256 === pinned ? undefined : checkServerIdentity(host, cert),
   };
-  return { url, token, transport: transportFor(url, tls) };
+  // The leader, if another, presents its own certificate: trusted with --ca-file (their CA).
+  return endpoints([url], (to) => ({ url: to, token, transport: transportFor(to, tls) }));
 }

@@ -28,6 +28,22 @@ export class TimedOut extends Error {
   }
 }
 
+/**
+ * The connection was never made (refused, no route, unknown name, CONNECT_TIMEOUT, TLS refused):
+ * the request cannot have reached the controller, so sending it to another one is safe, a write too.
+ * Says what the underlying error says.
+ */
+export class NotConnected extends Error {
+  readonly code: string | undefined;
+
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+    this.name = 'NotConnected';
+    const code = (cause as { code?: unknown }).code;
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
 export interface Exchange {
   readonly method: 'GET' | 'POST';
   readonly headers: Record<string, string>;
@@ -36,7 +52,10 @@ export interface Exchange {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** Sends the request; resolves with the status and the whole body, or rejects (network, timeout, abort). */
+/**
+ * Sends the request; resolves with the status and the whole body, or rejects (network, timeout,
+ * abort), with NotConnected when no connection was made.
+ */
 export function exchange(url: string, transport: Transport, call: Exchange): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const send = url.startsWith('https:') ? httpsRequest : httpRequest;
@@ -47,8 +66,12 @@ export function exchange(url: string, transport: Transport, call: Exchange): Pro
       ...(call.signal ? { signal: call.signal } : {}),
     });
     const timer = new Deadline(request);
+    let delivered = false;
     request.once('socket', (socket) => {
-      const connected = () => timer.start(call.patience.headersTimeout, 'HEADERS_TIMEOUT', 'no answer within');
+      const connected = () => {
+        delivered = true;
+        timer.start(call.patience.headersTimeout, 'HEADERS_TIMEOUT', 'no answer within');
+      };
       // A reused socket is connected already; a new one gets CONNECT_MS for TCP and TLS together.
       if (!socket.connecting) return connected();
       timer.start(CONNECT_MS, 'CONNECT_TIMEOUT', 'no connection within');
@@ -70,7 +93,7 @@ export function exchange(url: string, transport: Transport, call: Exchange): Pro
     });
     request.once('error', (error) => {
       timer.stop();
-      reject(error);
+      reject(delivered ? error : new NotConnected(error));
     });
     request.end(call.body);
   });

@@ -1,7 +1,7 @@
 // What a command of the table is: its options and arguments (which parsing and --help both read,
 // so help cannot drift from what is accepted), how its parsed form is built, and how it runs.
 import type { AdminClient } from './client.js';
-import { checkEndpointFlags, type EndpointFlags } from './endpoint-flags.js';
+import { checkEndpointFlags, type EndpointFlags, splitUrls } from './endpoint-flags.js';
 
 export interface Output {
   out(text: string): void;
@@ -89,8 +89,13 @@ export const ENDPOINT = {
     arg: 'FILE',
     help: 'the controller\'s own config: the URL from listen, the first token of auth.admin_tokens_file',
   },
-  'url': { type: 'string', arg: 'URL', help: 'or the controller\'s http:// or https:// URL, with --token-file' },
-  'token-file': { type: 'string', arg: 'FILE', help: 'a file holding the token: admin, or viewer for status, history and events' },
+  'url': {
+    type: 'string',
+    multiple: true,
+    arg: 'URL',
+    help: 'or the controller\'s http:// or https:// URL, with --token-file; several controllers (etcd): repeat it or separate with commas',
+  },
+  'token-file': { type: 'string', arg: 'FILE', help: 'a file holding the token: admin, or viewer for status, history, events and leader' },
   'ca-file': { type: 'string', arg: 'FILE', help: 'trust this CA\'s PEM certificate for an https:// --url' },
 } as const satisfies OptionSpecs;
 
@@ -112,7 +117,7 @@ export function remote<const O extends OptionSpecs, C>(
     build: (values, positionals) => {
       const endpoint = checkEndpointFlags({
         config: values.config as string | undefined,
-        url: values.url as string | undefined,
+        urls: splitUrls(values.url as readonly string[] | undefined),
         tokenFile: values['token-file'] as string | undefined,
         caFile: values['ca-file'] as string | undefined,
       });

@@ -4,7 +4,7 @@
 import { ACK, FAILOVER, PAUSE, REJOIN, RESUME, SET_HEARTBEAT, SET_MASTER, SET_WRITABLE, SWITCHOVER } from './commands/changes.js';
 import { CHECK, IMPORT_MHA, RUN } from './commands/local.js';
 import { MIGRATE_STATE } from './commands/migrate-state.js';
-import { EVENTS, HISTORY, STATUS } from './commands/reads.js';
+import { EVENTS, HISTORY, LEADER, STATUS } from './commands/reads.js';
 import { CONVERT_TOKENS } from './commands/tokens.js';
 import type { CommandEntry, Output } from './spec.js';
 
@@ -22,6 +22,7 @@ export const COMMANDS = {
   'resume': RESUME,
   'history': HISTORY,
   'events': EVENTS,
+  'leader': LEADER,
   'set-master': SET_MASTER,
   'import-mha': IMPORT_MHA,
   'convert-tokens': CONVERT_TOKENS,

@@ -7,6 +7,9 @@ const PROGRAM = 'pullover-controller';
 const COLUMN = 46;
 const WIDTH = 120;
 
+/** How a remote command names its controllers without the controller's config. */
+const EXPLICIT = '--url URL[,URL...] --token-file FILE [--ca-file FILE]';
+
 const EXIT_CODES =
   'exit codes: 0 ok, 1 the operation failed (for check: a failover would not work), 2 bad usage or bad config';
 
@@ -68,7 +71,8 @@ export function fullUsage(): string {
     `all but ${locals.slice(0, -1).join(', ')} and ${locals.at(-1)} talk to a running controller, found either from its config`,
     ...columns('--config FILE', 'url from listen, admin token from auth.admin_tokens_file'),
     'or explicitly',
-    '  --url URL --token-file FILE [--ca-file FILE]',
+    `  ${EXPLICIT}`,
+    ...columns('--url URL,URL...', 'several controllers sharing etcd: a write goes to the leader, wherever it is sent'),
     '',
     'examples:',
     ...entries.map(([, entry]) => `  ${PROGRAM} ${entry.examples[0]}`),
@@ -89,7 +93,7 @@ export function commandUsage(name: CommandName): string {
     'options:',
     ...optionLines({ ...entry.options, ...HELP }),
     ...(entry.remote
-      ? ['', 'CONTROLLER: --config FILE, or --url URL --token-file FILE [--ca-file FILE]', ...optionLines(ENDPOINT)]
+      ? ['', `CONTROLLER: --config FILE, or ${EXPLICIT}`, ...optionLines(ENDPOINT)]
       : []),
     '',
     'examples:',

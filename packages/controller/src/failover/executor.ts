@@ -249,7 +249,7 @@ function queueFence(session: MysqlSession, log: (line: LogLine) => void, cluster
   // that kills the clients too: at the thaw, read_only would wait behind commits held for a
   // semi-sync acknowledgement, and a controller gone by then could not kill them.
   const { fenceAlone, fence } = session.dialect;
-  session.run(fenceAlone ? [fenceAlone] : fence, 0).then(
+  session.unclaimed(() => session.run(fenceAlone ? [fenceAlone] : fence, 0)).then(
     () => {
       log({ level: 'warn', message: `${cluster}: ${name} woke up and ran the fence queued for it` });
       session.destroy();

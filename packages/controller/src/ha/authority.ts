@@ -24,12 +24,16 @@ export const SOLE_AUTHORITY: Authority = Object.freeze({
   assertActing: () => {},
 });
 
-/** The time left to act, for a statement whose own bound is `timeoutMs`: throws when none is left. */
+/**
+ * The bound of a statement whose own is `timeoutMs` (0: none, e.g. a fence queued on a hung
+ * server's socket), cut to the time left to act; throws when none is left.
+ */
 export function actingTimeout(authority: Authority, timeoutMs: number): number {
   const left = authority.timeLeftMs();
   if (left <= 0) {
     authority.assertActing();
     throw new NotLeader('no lease time left');
   }
-  return Math.max(1, Math.min(timeoutMs, Math.floor(left)));
+  if (!Number.isFinite(left)) return timeoutMs;
+  return Math.max(1, timeoutMs === 0 ? Math.floor(left) : Math.min(timeoutMs, Math.floor(left)));
 }

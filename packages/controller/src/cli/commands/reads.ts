@@ -1,6 +1,7 @@
 // The commands that only read a running controller: a viewer token is enough for them.
 import { followEvents } from '../follow.js';
 import { formatHistory } from '../history-table.js';
+import { formatLeader } from '../leader-table.js';
 import { formatEvent } from '../progress.js';
 import { JSON_OUTPUT, remote } from '../spec.js';
 import { formatStatus } from '../status-table.js';
@@ -57,5 +58,20 @@ export const EVENTS = remote({
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
     }
+  },
+});
+
+export const LEADER = remote({
+  summary: 'which controller leads (several sharing etcd), its term, and every controller\'s role; exit 1 while none leads',
+  options: JSON_OUTPUT,
+  examples: [
+    'leader --url https://ctl1:7420,https://ctl2:7420,https://ctl3:7420 --token-file ~/.pullover-viewer-token',
+    'leader --json --config /etc/pullover/controller.yaml',
+  ],
+  build: (values) => ({ json: values.json }),
+  call: async (client, { json }, io) => {
+    const answer = await client.leader();
+    io.out(json ? JSON.stringify(answer, null, 2) : formatLeader(answer));
+    return answer.mode === 'single' || answer.leader !== null ? 0 : 1;
   },
 });
