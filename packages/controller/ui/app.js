@@ -227,9 +227,27 @@ function render(status) {
   updated.textContent = `mapping version ${status.version}, published ${clock(status.issued_at)} · updated ${clock(new Date().toISOString())}`;
   byId('clusters').replaceChildren(...status.clusters.map((cluster, i) => renderCluster(cluster, i)));
   renderAgents(status, byId('agents'));
+  renderControllers(status.controllers, byId('controllers'));
   const running = status.clusters.some((c) => c.failover.running);
   const masters = status.clusters.map((c) => c.master || 'no master').join(', ');
   document.title = `${running ? 'FAILOVER RUNNING · ' : ''}${masters} · ${status.agents_current}/${status.agents_total} agents · pullover`;
+}
+
+/** On etcd: each controller, its role, and the term of the leader; alone, one line. */
+function renderControllers(view, where) {
+  where.hidden = !view;
+  if (!view) return;
+  const term = view.leader ? `term ${view.leader.term}` : 'no leader right now';
+  const stale = view.self.etcd_reachable || view.mode === 'single' ? [] : [h('span', { class: 'alarm' }, ' · this controller cannot reach etcd: what it shows may be stale')];
+  const summary = view.mode === 'single'
+    ? `${view.self.name} acts alone (one controller, its state dir)`
+    : `${view.controllers.length} controller(s) on etcd, ${term}; this page is served by ${view.self.name} (${view.self.role})`;
+  where.replaceChildren(
+    h('h2', {}, 'Controllers'),
+    h('p', { 'class': 'summary', 'data-controllers-summary': '' }, summary, ...stale),
+    h('ul', { class: 'controller-list' }, ...view.controllers.map((c) =>
+      h('li', { 'data-controller': c.name, 'data-role': c.role }, `${c.name} · ${c.role} · ${c.url}`))),
+  );
 }
 
 const HEALTH_KIND = { 'master-alive': 'ok', 'master-suspect': 'warn' };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Address, Hostname, Name } from './names.js';
 import { MasterReachability } from './report.js';
+import { LeaderResponse } from './admin.js';
 
 export const ServerStatus = z.strictObject({
   name: Name,
@@ -78,5 +79,7 @@ export const Status = z.strictObject({
   agents: z.array(AgentStatus),
   agents_current: z.number().int().min(0),
   agents_total: z.number().int().min(0),
+  /** Who acts: this controller alone, or the controllers on etcd with their roles (GET /v1/leader's answer). */
+  controllers: LeaderResponse.optional(),
 });
 export type Status = z.infer<typeof Status>;

@@ -2,11 +2,14 @@ import { ClusterParams, SetMasterRequest, type SetMasterResponse, type Status } 
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../input.js';
+import { leaderView } from '../leader-view.js';
 import { buildStatus } from '../status.js';
 
-export const adminRoutes: FastifyPluginAsync<AppDeps> = async (app, { keeper, registry, monitors, now, sink }) => {
-  app.get('/v1/status', { config: { access: 'viewer' } }, async (): Promise<Status> => {
-    return buildStatus(keeper, registry, now(), monitors);
+export const adminRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+  const { keeper, registry, monitors, now, sink, role } = deps;
+  app.get('/v1/status', { config: { access: 'viewer' } }, async (request): Promise<Status> => {
+    const controllers = await leaderView(role, `${request.protocol}://${request.host}`);
+    return { ...buildStatus(keeper, registry, now(), monitors), controllers };
   });
 
   app.post(
