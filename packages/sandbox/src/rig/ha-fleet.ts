@@ -10,6 +10,8 @@ export interface EtcdStoreSpec {
   endpoints: string[];
   /** Each fleet its own, so that tests sharing an etcd do not see each other's state. */
   prefix: string;
+  /** Controller `index`'s endpoints, when not all of them (a controller that can be cut off alone). */
+  endpointsOf?: (index: number) => string[];
   /** Whole seconds, e.g. "3s". */
   leaseTtl: string;
   retryTimeout: string;
@@ -42,7 +44,7 @@ export class HaFleet extends ProcessFleet {
       this.ports.push(port);
       const store = `store:
   etcd:
-    endpoints: [${etcd.endpoints.join(', ')}]
+    endpoints: [${(etcd.endpointsOf?.(i) ?? etcd.endpoints).join(', ')}]
     prefix: ${etcd.prefix}
     name: c${i + 1}
     lease_ttl: ${etcd.leaseTtl}
@@ -86,7 +88,9 @@ export class HaFleet extends ProcessFleet {
       this.urls.map(async (url, index) => {
         if (!this.controllers[index]?.running) return undefined;
         const auth = { authorization: `Bearer ${this.adminToken}` };
-        const response = await fetch(`${url}/v1/leader`, { headers: auth }).catch(() => undefined);
+        // A frozen controller (SIGSTOP) accepts the connection and never answers.
+        const signal = AbortSignal.timeout(1000);
+        const response = await fetch(`${url}/v1/leader`, { headers: auth, signal }).catch(() => undefined);
         if (!response?.ok) return null;
         const { self, leader } = (await response.json()) as { self: { role: string }; leader: LeaderView | null };
         return self.role === 'leader' ? { index, name: leader?.name ?? '', term: leader?.term ?? 0 } : null;
