@@ -1,6 +1,6 @@
 import { type FailoverRecord, Mapping, type SetMasterResponse } from '@pullover/protocol';
 import type { ClusterConfig, ControllerConfig, ServerConfig } from '../config/load.js';
-import { describeCause, NotEligible, StateWriteError, UnknownCluster, UnknownServer } from '../errors.js';
+import { describeCause, NotEligible, NotLeader, StateWriteError, UnknownCluster, UnknownServer } from '../errors.js';
 import { mappingOf } from '../mapping/build.js';
 import type { MappingPublisher } from '../mapping/publisher.js';
 import { describeTarget, publishedCluster } from './published.js';
@@ -308,7 +308,8 @@ export class StateKeeper {
     try {
       await this.#store.save(next);
     } catch (error) {
-      if (error instanceof StateWriteError) throw error;
+      // Deposed (etcd): not a failed write but no longer ours to make; the caller is redirected to the leader.
+      if (error instanceof StateWriteError || error instanceof NotLeader) throw error;
       throw new StateWriteError(`cannot save the state to ${this.#store.location}: ${describeCause(error)}`, {
         cause: error,
       });
