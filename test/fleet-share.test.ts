@@ -135,6 +135,25 @@ describe('controllers share their agents through etcd', () => {
     }
   });
 
+  it('10,000 agents heard by one controller: every chunk accepted by etcd, the other sees them all', async () => {
+    prefix = '/big/';
+    const a = controller('a');
+    const b = controller('b');
+    const at = new Date();
+    for (let i = 0; i < 10_000; i++) a.registry.record(`app${i}`, report(7), `10.1.${i >> 8}.${i & 255}`, at, true);
+    const startedAt = performance.now();
+    await waitFor(() => b.registry.size === 10_000, 10_000, 'b to see 10,000 agents');
+    const tookMs = Math.round(performance.now() - startedAt);
+    const { kvs } = await client().range(`${fleetKeys(prefix).agents}a/`, { prefix: true });
+    const sizes = kvs.map((kv) => kv.value.length);
+    const total = sizes.reduce((x, y) => x + y, 0);
+    expect(a.said.filter((l) => l.level === 'warn')).toEqual([]);
+    console.log(`10,000 agents: ${kvs.length} chunks, ${total} bytes (largest ${Math.max(...sizes)}), all seen by the other controller after ${tookMs} ms`);
+    // One version applied by the whole fleet: written again as news, seen again within a few seconds.
+    for (let i = 0; i < 10_000; i++) a.registry.acknowledge(`app${i}`, 8, 'b'.repeat(64), `10.1.${i >> 8}.${i & 255}`, new Date(), true);
+    await waitFor(() => [...b.registry.records()].every((r) => r.report.applied_version === 8), 5000, 'b to see version 8 everywhere');
+  });
+
   it('a controller restarted reads what it heard before and what the others hold at once', async () => {
     prefix = '/restart/';
     const a = controller('a');
