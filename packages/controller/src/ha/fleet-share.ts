@@ -77,8 +77,11 @@ export class FleetShare {
   start(): void {
     void this.#follow();
     this.#timer = setInterval(() => {
-      const stalled = this.#wrote.revision > this.#watched && performance.now() - this.#wrote.at > STALL_MS;
-      if (stalled) this.#watching?.abort();
+      if (this.#wrote.revision > this.#watched && performance.now() - this.#wrote.at > STALL_MS) {
+        // Forgotten, so that the restarted watch is not cut again before its first read: the next write re-arms it.
+        this.#wrote = { revision: 0, at: 0 };
+        this.#watching?.abort();
+      }
       this.#flushing ??= this.flush().finally(() => (this.#flushing = undefined));
     }, this.#options.flushMs);
     this.#timer.unref();
@@ -111,7 +114,7 @@ export class FleetShare {
     for (const [chunk, records] of contents) {
       const key = this.#keys.chunk(this.#options.name, chunk);
       const value = records.length === 0 ? '' : encodeChunk(records);
-      if (value.length > MAX_CHUNK_BYTES) {
+      if (Buffer.byteLength(value) > MAX_CHUNK_BYTES) {
         // Marked as written all the same: tried again at the next news, not re-encoded every round.
         this.#problem(key, `${key} is not written: its ${count(records.length)} agents make ${count(value.length)} bytes, more than etcd takes; the other controllers do not see them`);
         this.#mark(chunk, records);
@@ -120,7 +123,7 @@ export class FleetShare {
       puts.push({ key, value, chunk, records });
     }
     for (const batch of batches(puts)) {
-      // An emptied chunk is deleted: a controller renamed or retired leaves no keys behind it.
+      // An emptied chunk (its agents all moved to other controllers) is deleted, not kept as an empty list.
       const ops = batch.map(({ key, value }) => (value === '' ? op.delete(key) : op.put(key, value)));
       let revision: number;
       try {
