@@ -25,7 +25,11 @@ export interface FleetShareOptions {
   /** Ends the polls parked here (the publisher's askForReports); returns how many. */
   readonly askForReports: () => number;
   readonly log: (line: LogLine) => void;
-  /** How often the changed chunks are written, at most. */
+  /**
+   * How often the changed chunks are written, at most (default 500 ms). During a rollout each
+   * round rewrites nearly every chunk and every other controller decodes it: fewer rounds, less CPU;
+   * the leader's waits (agent grace, agents_timeout) are seconds long.
+   */
   readonly flushMs?: number;
   /** A chunk whose agents only re-reported the same facts is rewritten after this long. */
   readonly refreshMs?: number;
@@ -70,7 +74,7 @@ export class FleetShare {
 
   constructor(client: EtcdClient, options: FleetShareOptions) {
     this.#client = client;
-    this.#options = { flushMs: 300, refreshMs: 30_000, urgentMs: 30_000, retryMs: 1000, ...options };
+    this.#options = { flushMs: 500, refreshMs: 30_000, urgentMs: 30_000, retryMs: 1000, ...options };
     this.#keys = fleetKeys(options.prefix);
   }
 
