@@ -74,7 +74,12 @@ export async function openController(
   for (const line of log) sink.say(line);
   for (const warning of tokenWarnings(config.secrets.agent_tokens)) sink.logger.warn(warning);
   if (!changed) sink.logger.info(`resumed from ${store.location} at version ${state.version}`);
-  const monitors = new ClusterMonitors(config, keeper, registry, publisher, sink.say, now, authority);
+  // The polls parked here; on etcd, the leader's ask ends those parked on the other controllers too.
+  const askAgents = (cluster: string, master: string) => {
+    role?.askAgents(cluster, master);
+    return publisher.askForReports();
+  };
+  const monitors = new ClusterMonitors(config, keeper, registry, askAgents, sink.say, now, authority);
   const auth = new TokenAuth({
     agents: config.secrets.agent_tokens,
     admin: config.secrets.admin_tokens,
@@ -123,8 +128,9 @@ export async function startController(
   const { port } = app.server.address() as AddressInfo;
   const url = `${config.secrets.tls ? 'https' : 'http'}://${formatHostPort(clientHost(listen.host), port)}`;
   controller.monitors.start();
-  const { keeper, monitors, publisher, say } = controller;
-  controller.role?.start({ url, keeper, monitors, publisher, now: options.now ?? (() => new Date()), log: say });
+  const { keeper, monitors, publisher, registry, say } = controller;
+  const now = options.now ?? (() => new Date());
+  controller.role?.start({ url, keeper, monitors, publisher, registry, now, log: say });
   const unwatch = watchAgentTokens(config.auth.agent_tokens_file, ({ tokens, problems }) => {
     if (problems.length > 0) {
       app.log.warn(`${tokens.file} changed but is refused, the agent tokens read before stay: ${problems.join('; ')}`);

@@ -35,7 +35,7 @@ function fleet(size: number, times = { windowMs: 100, rolloutMs: 60_000 }) {
   const heard = (name: string, r: AgentReport) => log.heard(name, r.applied_version, registry.record(name, r, '10.0.0.1'));
   const said = () => sink.events.since(0).events.map((e) => `${e.level} ${e.message}`);
   const debug = () => logged.filter((l) => l.level === 20).map((l) => l.msg);
-  return { log, heard, said, debug };
+  return { log, heard, said, debug, registry };
 }
 
 describe('FleetLog: a published version', () => {
@@ -50,6 +50,15 @@ describe('FleetLog: a published version', () => {
     const answered = '\\(the parked polls had their answer within 12 ms\\)';
     expect(said()).toEqual([expect.stringMatching(new RegExp(`^info 3 of 3 agents applied version 2 in \\d+ ms ${answered}$`))]);
     expect(debug()).toEqual(['agent app1 applied version 2', 'agent app2 applied version 2', 'agent app3 applied version 2']);
+  });
+
+  it('counts the agents another controller heard apply it (several controllers on etcd)', () => {
+    const { log, heard, said, registry } = fleet(2);
+    log.published(2);
+    heard('app1', report(2));
+    const app2 = registry.get('app2')!;
+    registry.absorb([{ ...app2, report: report(2), received_at: new Date(Date.now() + 1000), via: 'c2' }]);
+    expect(said()).toEqual([expect.stringMatching(/^info 2 of 2 agents applied version 2 in \d+ ms$/)]);
   });
 
   it('names the agents still behind when the time is up', async () => {

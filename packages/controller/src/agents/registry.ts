@@ -17,6 +17,11 @@ export interface AgentRecord {
    * line) may be anyone holding that token: it shows in status but never vetoes a failover.
    */
   readonly bound: boolean;
+  /**
+   * The controller that heard it, when another one did (several controllers on etcd): such a
+   * record is shown and counted here, but neither logged nor shared again by this controller.
+   */
+  readonly via?: string;
 }
 
 /** Agent names are chosen by agents; a bound keeps a buggy or hostile fleet from exhausting memory. */
@@ -28,6 +33,7 @@ export const AGENT_LIVE_MS = 5 * 60_000;
 /** The last report of every agent since start, in memory: it answers "have all app servers switched?". */
 export class AgentRegistry {
   readonly #agents = new Map<string, AgentRecord>();
+  readonly #absorbed = new Set<(record: AgentRecord) => void>();
   #reports = 0;
 
   get size(): number {
@@ -103,6 +109,30 @@ export class AgentRegistry {
     });
     this.#reports++;
     return describeReport(name, previous?.report, report, remoteAddress);
+  }
+
+  /**
+   * Records another controller heard (each with its `via`): an agent's newest record wins, by
+   * `received_at`, whoever heard it. No sentence: the controller that heard the agent said it.
+   * Returns how many were taken; a name past MAX_AGENTS is left out, as record() would refuse it.
+   */
+  absorb(records: Iterable<AgentRecord>): number {
+    let taken = 0;
+    for (const record of records) {
+      const known = this.#agents.get(record.name);
+      const stale = known !== undefined && known.received_at.getTime() >= record.received_at.getTime();
+      if (stale || (!known && this.#agents.size >= MAX_AGENTS)) continue;
+      this.#agents.set(record.name, record);
+      taken++;
+      for (const listener of this.#absorbed) listener(record);
+    }
+    return taken;
+  }
+
+  /** Calls `listener` with each record absorb() takes, until the returned function is called. */
+  onAbsorbed(listener: (record: AgentRecord) => void): () => void {
+    this.#absorbed.add(listener);
+    return () => this.#absorbed.delete(listener);
   }
 }
 

@@ -36,6 +36,7 @@ export class FleetLog implements PublishListener {
   readonly #now: () => Date;
   readonly #times: FleetLogTimes;
   readonly #gatherings = new Map<string, Gathering>();
+  readonly #unabsorb: () => void;
   #rollout: { readonly rollout: Rollout; readonly timer: NodeJS.Timeout } | undefined;
 
   constructor(sink: LogSink, registry: AgentRegistry, now: () => Date, times = TIMES) {
@@ -43,6 +44,8 @@ export class FleetLog implements PublishListener {
     this.#registry = registry;
     this.#now = now;
     this.#times = times;
+    // On etcd, the agents other controllers heard apply versions too: the rollout counts them.
+    this.#unabsorb = registry.onAbsorbed((record) => this.heard(record.name, record.report.applied_version, []));
   }
 
   /** What an agent's report or acknowledgement changed (the registry's sentences), and the version its file holds. */
@@ -78,6 +81,7 @@ export class FleetLog implements PublishListener {
 
   /** Says what is pending now: a closing controller keeps no line to itself. */
   close(): void {
+    this.#unabsorb();
     for (const gathering of [...this.#gatherings.values()]) {
       clearTimeout(gathering.timer);
       this.#flush(gathering, false);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { ControllerInfo, LeaderRef } from '@pullover/protocol';
+import type { AgentRegistry } from '../agents/registry.js';
 import type { LoadedConfig } from '../config/load.js';
 import { describeCause, NotLeader, NotServing } from '../errors.js';
 import type { LogLine } from '../log-line.js';
@@ -11,6 +12,7 @@ import { reconcile } from '../state/reconcile.js';
 import type { Authority } from './authority.js';
 import { Election } from './election.js';
 import { EtcdClient } from './etcd-client.js';
+import { FleetShare } from './fleet-share.js';
 import type { Leadership } from './leadership.js';
 import { leaderInfoOf } from './leadership.js';
 import { type LeaseTiming, leaseTiming } from './timing.js';
@@ -23,6 +25,8 @@ export interface RoleDeps {
   readonly keeper: StateKeeper;
   readonly monitors: ClusterMonitors;
   readonly publisher: MappingPublisher;
+  /** The agents heard here, shared with the other controllers, and theirs taken in. */
+  readonly registry: AgentRegistry;
   readonly now: () => Date;
   readonly log: (line: LogLine) => void;
 }
@@ -45,6 +49,7 @@ export class EtcdRole implements Authority {
   /** The leadership whose state was re-read: acting starts there, not at the election. */
   #ready: Leadership | undefined;
   #unfollow: (() => void) | undefined;
+  #fleet: FleetShare | undefined;
   #watchCutOff: NodeJS.Timeout | undefined;
 
   constructor(config: LoadedConfig, settings: EtcdSettings) {
@@ -125,6 +130,14 @@ export class EtcdRole implements Authority {
       log: (sentence) => say('warn', sentence),
     });
     this.#election = election;
+    this.#fleet = new FleetShare(this.client, {
+      prefix: this.#settings.prefix,
+      name: this.name,
+      registry: deps.registry,
+      askForReports: () => deps.publisher.askForReports(),
+      log: deps.log,
+    });
+    this.#fleet.start();
     election.onElected((leadership) => void this.#take(leadership, deps));
     election.start();
     // Polls parked before the cut-off began are let go too: their agents move to another controller.
@@ -143,8 +156,14 @@ export class EtcdRole implements Authority {
   async stop(): Promise<void> {
     clearInterval(this.#watchCutOff);
     this.#unfollow?.();
+    await this.#fleet?.stop();
     await this.#election?.stop();
     await this.client.close();
+  }
+
+  /** The leader doubts `master`: the agents parked on the other controllers report too. */
+  askAgents(cluster: string, master: string): void {
+    this.#fleet?.ask(cluster, master);
   }
 
   #leading(): Leadership | undefined {

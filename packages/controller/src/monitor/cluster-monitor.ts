@@ -253,7 +253,7 @@ export class ClusterMonitor {
   #askAgents(now: Date, master: string): void {
     if (now.getTime() - this.#askedAgentsAt < ASK_AGENTS_EVERY_MS) return;
     this.#askedAgentsAt = now.getTime();
-    const asked = this.#ctx.deps.askAgents();
+    const asked = this.#ctx.deps.askAgents(master);
     if (asked > 0) this.#ctx.deps.log({ level: 'info', message: `${this.name}: asked ${asked} agent(s) whether they reach ${master}` });
   }
 

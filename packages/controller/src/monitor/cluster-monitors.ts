@@ -11,7 +11,6 @@ import type { AgentRegistry } from '../agents/registry.js';
 import type { LoadedConfig } from '../config/load.js';
 import { type Authority, SOLE_AUTHORITY } from '../ha/authority.js';
 import type { LogLine } from '../log-line.js';
-import type { MappingPublisher } from '../mapping/publisher.js';
 import type { StateKeeper } from '../state/keeper.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 
@@ -23,7 +22,8 @@ export class ClusterMonitors {
     config: LoadedConfig,
     keeper: StateKeeper,
     registry: AgentRegistry,
-    publisher: MappingPublisher,
+    /** Ends the agents' parked polls, on every controller: each agent reports whether it reaches `master`. */
+    askAgents: (cluster: string, master: string) => number,
     log: (line: LogLine) => void,
     now: () => Date,
     authority: Authority = SOLE_AUTHORITY,
@@ -41,7 +41,7 @@ export class ClusterMonitors {
           log: (line) => log({ ...line, cluster: cluster.name }),
           now,
           authority,
-          askAgents: () => publisher.askForReports(),
+          askAgents: (master) => askAgents(cluster.name, master),
         }),
       );
     }

@@ -22,7 +22,7 @@ export interface MonitorDeps {
   /** Whether this controller may change the servers (it leads, or is alone). */
   readonly authority: Authority;
   /** Ends the agents' parked polls so that each reports whether it reaches the master; returns how many. */
-  readonly askAgents: () => number;
+  readonly askAgents: (master: string) => number;
 }
 
 /**
