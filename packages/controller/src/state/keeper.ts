@@ -1,6 +1,7 @@
 import { type FailoverRecord, Mapping, type SetMasterResponse } from '@pullover/protocol';
 import type { ClusterConfig, ControllerConfig, ServerConfig } from '../config/load.js';
-import { describeCause, NotEligible, NotLeader, StateWriteError, UnknownCluster, UnknownServer } from '../errors.js';
+import { clusterNamed, serverNamed } from '../config/lookup.js';
+import { describeCause, NotEligible, NotLeader, StateWriteError } from '../errors.js';
 import { mappingOf } from '../mapping/build.js';
 import type { MappingPublisher } from '../mapping/publisher.js';
 import { describeTarget, publishedCluster } from './published.js';
@@ -36,30 +37,20 @@ export interface SetMasterOutcome {
  * and strand every agent that applied the newer one. Changes run one at a time, each on the last.
  */
 export class StateKeeper {
-  readonly config: ControllerConfig;
-  readonly #store: Store;
-  readonly #publisher: MappingPublisher;
-  readonly #now: () => Date;
-  readonly #authority: Authority | undefined;
   #state: ControllerState;
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    config: ControllerConfig,
-    store: Store,
-    publisher: MappingPublisher,
+    readonly config: ControllerConfig,
+    private readonly store: Store,
+    private readonly publisher: MappingPublisher,
     state: ControllerState,
-    now: () => Date = () => new Date(),
+    private readonly now: () => Date = () => new Date(),
     /** On etcd: the term stamped on each version committed. */
-    authority?: Authority,
+    private readonly authority?: Authority,
   ) {
-    this.#authority = authority;
-    this.config = config;
-    this.#store = store;
-    this.#publisher = publisher;
     // A state written before the rule (a failed failover left its old master on the list) is read by it.
     this.#state = withoutFencedMasters(state);
-    this.#now = now;
   }
 
   get state(): ControllerState {
@@ -67,24 +58,11 @@ export class StateKeeper {
   }
 
   cluster(name: string): ClusterConfig {
-    const cluster = this.config.clusters.find((c) => c.name === name);
-    if (!cluster)
-      throw new UnknownCluster(
-        name,
-        this.config.clusters.map((c) => c.name),
-      );
-    return cluster;
+    return clusterNamed(this.config, name);
   }
 
   server(cluster: ClusterConfig, name: string): ServerConfig {
-    const server = cluster.servers.find((s) => s.name === name);
-    if (!server)
-      throw new UnknownServer(
-        cluster.name,
-        name,
-        cluster.servers.map((s) => s.name),
-      );
-    return server;
+    return serverNamed(cluster, name);
   }
 
   failoverState(cluster: string): ClusterFailoverState {
@@ -211,7 +189,7 @@ export class StateKeeper {
       const config = this.cluster(cluster);
       const blockedUntil =
         record.outcome === 'done'
-          ? new Date(this.#now().getTime() + config.failover.min_interval).toISOString()
+          ? new Date(this.now().getTime() + config.failover.min_interval).toISOString()
           : this.failoverState(cluster).blocked_until;
       await this.#commit(filedFailover(this.#state, cluster, record, blockedUntil));
     });
@@ -256,7 +234,7 @@ export class StateKeeper {
       if (state.version < this.#state.version) return;
       const bumped = state.version !== this.#state.version;
       this.#state = withoutFencedMasters(state);
-      if (bumped) this.#publisher.publish(Mapping.parse(mappingOf(this.#state)));
+      if (bumped) this.publisher.publish(Mapping.parse(mappingOf(this.#state)));
     });
   }
 
@@ -286,7 +264,7 @@ export class StateKeeper {
   ): Promise<number> {
     const entry: HistoryEntry = {
       version: this.#state.version + 1,
-      at: this.#now().toISOString(),
+      at: this.now().toISOString(),
       cluster: cluster.name,
       event,
       previous_master: this.#master(cluster.name),
@@ -301,20 +279,20 @@ export class StateKeeper {
   async #commit(proposed: ControllerState): Promise<void> {
     const unstamped = withoutFencedMasters(proposed);
     const bumped = unstamped.version !== this.#state.version;
-    const term = this.#authority?.term;
+    const term = this.authority?.term;
     const next = bumped && term !== undefined ? { ...unstamped, term } : unstamped;
     // Validated before it is saved: a mapping that cannot be served must not become the durable state.
     const mapping = bumped ? Mapping.parse(mappingOf(next)) : undefined;
     try {
-      await this.#store.save(next);
+      await this.store.save(next);
     } catch (error) {
       // Deposed (etcd): not a failed write but no longer ours to make; the caller is redirected to the leader.
       if (error instanceof StateWriteError || error instanceof NotLeader) throw error;
-      throw new StateWriteError(`cannot save the state to ${this.#store.location}: ${describeCause(error)}`, {
+      throw new StateWriteError(`cannot save the state to ${this.store.location}: ${describeCause(error)}`, {
         cause: error,
       });
     }
     this.#state = next;
-    if (mapping) this.#publisher.publish(mapping);
+    if (mapping) this.publisher.publish(mapping);
   }
 }
