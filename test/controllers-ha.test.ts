@@ -254,6 +254,28 @@ describe('several controllers on etcd', () => {
     if (after.index !== before.index) expect(await role(ha, before.index)).toBe('follower');
   }, 60_000);
 
+  it.each(['black hole', 'reset'])('the leader cut off from etcd (%s): another leads, the cut-off one stops acting, and follows when back', async (cut) => {
+    // Each controller knows one etcd member: cutting the leader's member cuts the leader alone off.
+    const ha = await startHa({ endpointsOf: (i) => [etcd.endpoints[i]!] });
+    const old = await ha.waitLeader(10_000);
+    const member = etcd.members[old.index]!;
+    if (cut === 'black hole') member.pause();
+    else await member.kill('SIGKILL');
+    const next = await ha.waitLeader(TTL_MS + 5000, old.name);
+    const refused = await post(ha, old.index, '/v1/clusters/myservice/set-master', { server: 'mysql2' });
+    expect({ role: await role(ha, old.index), refused: refused.status }).toEqual({ role: 'follower', refused: 421 });
+    expect((await post(ha, next.index, '/v1/clusters/myservice/set-master', { server: 'mysql2' })).status).toBe(200);
+    if (cut === 'black hole') member.resume();
+    else await member.start();
+    await agentsOn(ha, cluster.servers[1]!);
+    // Back in touch, it serves what the new leader committed.
+    await waitFor(async () => {
+      const poll = await ha.use(old.index).fetch('/v1/mapping?wait=0', { headers: { authorization: `Bearer ${ha.agents[0]!.token}` } });
+      return poll.ok && ((await poll.json()) as { term?: number }).term === next.term;
+    }, 15_000, `${old.name} to serve term ${next.term}'s version`);
+    expect(await writable()).toEqual(['mysql1']);
+  }, 60_000);
+
   it('a follower cut off from etcd stops holding polls (503); its agents move on and no file goes back', async () => {
     // c3 knows only the third etcd member: stopping that member cuts c3 alone off.
     const ha = await startHa({ endpointsOf: (i) => (i === 2 ? [etcd.endpoints[2]!] : etcd.endpoints.slice(0, 2)) });

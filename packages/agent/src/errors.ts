@@ -105,8 +105,8 @@ export class RollbackRefusedError extends AgentError {
 
 /**
  * The applied version offered again with another term or other entries. Versions are committed
- * once, in order, whoever leads: this means two leaders committed one version. The first one
- * applied stays; the operator must find out which controller is wrong.
+ * once, in order, whoever leads: a controller serves an old copy of the state, or two leaders
+ * committed one version. The first one applied stays; the operator must find out which controller is wrong.
  */
 export class VersionConflictError extends AgentError {
   readonly version: number;
@@ -115,8 +115,8 @@ export class VersionConflictError extends AgentError {
   constructor(version: number, offered: string, applied: string) {
     super(
       'VERSION_CONFLICT',
-      `version ${version} ${offered} differs from the applied version ${version} ${applied}: `
-      + 'two leaders committed the same version? keeping the applied one',
+      `version ${version} ${offered} comes with other entries or another term than the applied version ${version} ${applied} `
+      + '(a controller whose state was restored from an old copy, or two leaders that committed one version): keeping the applied one',
     );
     this.version = version;
   }
