@@ -78,7 +78,9 @@ describe('PulloverAgent.apply, on real files', () => {
     );
     await expect(restarted.apply(mapping(7, '127.0.10.3'), 'replay')).rejects.toMatchObject({
       code: 'VERSION_CONFLICT',
-      message: expect.stringMatching(/^version 7 from replay comes with other entries or another term than the applied version 7 from test .*keeping the applied one$/),
+      message: expect.stringMatching(
+        /^version 7 from replay comes with other entries or another term than the applied version 7 from test /,
+      ),
     });
     expect(await readFile(hostsFile, 'utf8')).toBe(before);
   });
