@@ -68,7 +68,9 @@ const adminToken = randomBytes(24).toString('hex');
 // One token per agent, as production has them: derived from a seed, so each worker computes its
 // agents' own without 10,000 tokens on its command line.
 const tokenSeed = randomBytes(24).toString('hex');
-const tokenLines = Array.from({ length: N }, (_, i) => `app${i} ${agentToken(tokenSeed, `app${i}`)}\n`).join('');
+// And one for the bench's own poll of each controller, which acknowledges nothing: when it serves the new version.
+const probeToken = agentToken(tokenSeed, 'bench-probe');
+const tokenLines = `${Array.from({ length: N }, (_, i) => `app${i} ${agentToken(tokenSeed, `app${i}`)}`).join('\n')}\nbench-probe ${probeToken}\n`;
 
 const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
 /** On the monotonic clock of the CPU profiles: where to look in them. */
@@ -183,6 +185,7 @@ async function measure(K, etcd) {
   const cpu0 = await cpuOf(pids);
   const etcdCpu0 = await cpuOf(etcdPids);
   const published = fromWorkers('applied', (m) => m.version === 2);
+  const served = ctl.map(servedAfter);
   // Asked all along the publish: it must stay answered while 10,000 agents are.
   const health = probeHealth(leader);
   mark('publish');
@@ -192,6 +195,7 @@ async function measure(K, etcd) {
   const t_answered = Date.now() - t0;
   const workerResults = await published;
   mark('applied');
+  (await Promise.all(served)).forEach((at, i) => (ctl[i].served = at - t0));
   const applied = workerResults.flatMap((m) => m.times).map((t) => t - t0);
   const via = workerResults.flatMap((m) => m.via);
   const workerCpu = workerResults.map((m) => Math.round(m.cpu_ms));
@@ -246,7 +250,8 @@ function printRun(r) {
     // A follower learns of the new version through its etcd watch: its agents' figures include that hop.
     for (const c of r.ctl) {
       const first = Math.min(...c.applied);
-      console.log(`  on ${`${c.name} (${c.role})`.padEnd(18)}${quantiles(c.applied)}, first ${n(first)} ms  (${n(c.applied.length)} agents)`);
+      const line = `${quantiles(c.applied)}, first ${n(first)} ms  (${n(c.applied.length)} agents); served it after ${n(c.served)} ms`;
+      console.log(`  on ${`${c.name} (${c.role})`.padEnd(18)}${line}`);
     }
   }
   console.log(`publish → reported     ${quantiles(r.reported)}  (${n(r.reported.length)} agents)`);
@@ -350,6 +355,20 @@ process.stdin.on('end', () => {
   const dog = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   dog.unref();
   dog.stdin.unref();
+}
+/**
+ * When controller `c` (epoch ms) first serves a version newer than 1, asked every 10 ms until it
+ * does: a parked poll would tell when its turn came in the fan-out, not when the version arrived.
+ */
+async function servedAfter(c) {
+  for (;;) {
+    const response = await fetch(`${c.url}/v1/mapping?after=1&wait=0`, { headers: { authorization: `Bearer ${probeToken}` } });
+    const at = Date.now();
+    await response.body?.cancel();
+    if (response.status === 200) return at;
+    if (response.status !== 204) throw new Error(`bench: ${c.name} answered the probe's poll ${response.status}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 /** Which of the controllers says it leads, once exactly one does. */
 async function leaderOf(ctl) {
