@@ -40,7 +40,7 @@ async function main() {
   console.log(`controllers ${rig.urls.map((url, i) => `${rig.nameOf(i)} ${url}`).join(', ')}`);
   console.log(`           on etcd, lease ${LEASE.leaseTtl}, retry budget ${LEASE.retryTimeout}; cluster ${CLUSTER}: ping (connect) every 500 ms, timeout 1 s, 3 failures`);
   console.log(`           ${leader.name} leads (term ${leader.term}); the other two follow the state in etcd and serve it`);
-  const placement = await rig.placement();
+  const placement = rig.placement();
   const polls = rig.agents.map((a) => `${a.name} polls ${placement.get(a.name) ?? '?'}`).join(', ');
   console.log(`agents     ${polls}; each given all three URLs, on its own hosts file; ready in ${seconds(started)}`);
   await printWriterAndHosts(rig);

@@ -176,11 +176,6 @@ export const RigOf = (Fleet) => class extends Fleet {
     return this.writeAgent(name, { hosts, ...(controllers ? { controllers } : {}) });
   }
 
-  /** How many agents hold the current version, as `status` (the fleet's controller's) tells. */
-  async agentsCurrent(status) {
-    return status.agents_current;
-  }
-
   logTail(name, lines = 15) {
     const proc = name === 'controller' ? this.controller : this.agent(name).proc;
     return proc ? proc.logTail(lines) : Promise.resolve('(no log)');
@@ -240,9 +235,8 @@ export const RigOf = (Fleet) => class extends Fleet {
       const status = await this.api('/v1/status');
       const cluster = status.clusters.find((c) => c.name === CLUSTER);
       const blind = cluster.servers.filter((s) => !s.observed?.reachable).map((s) => s.name);
-      const current = await this.agentsCurrent(status);
-      last = `health ${cluster.health?.state ?? 'unknown'}; not observed: ${blind.join(', ') || 'none'}; agents current ${current} of ${this.agents.length}`;
-      return cluster.health?.state === 'master-alive' && blind.length === 0 && current === this.agents.length;
+      last = `health ${cluster.health?.state ?? 'unknown'}; not observed: ${blind.join(', ') || 'none'}; agents current ${status.agents_current} of ${this.agents.length}`;
+      return cluster.health?.state === 'master-alive' && blind.length === 0 && status.agents_current === this.agents.length;
     }, timeoutMs, 'the controller and the agents to be ready').catch(async (err) => {
       throw new Error(`${err.message}\n${last}\n--- controller.log (last lines)\n${await this.logTail('controller')}`);
     });

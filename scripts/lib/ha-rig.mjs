@@ -4,6 +4,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { clearInterval, setInterval } from 'node:timers';
 import { ETCD, HaFleet, signalPid, startEtcd } from '@pullover/sandbox';
+// The agent's own ranking (not exported by the package: its dist file, built by `npm run build`).
+import { rankControllers } from '../../packages/agent/dist/rotation.js';
 import { DEFAULT_MONITOR, RigOf, track } from './failover-rig.mjs';
 
 /** Exits 1 with the one command that installs etcd when it is missing; installs nothing. */
@@ -52,30 +54,10 @@ export class HaRig extends RigOf(HaFleet) {
     return `c${index + 1}`;
   }
 
-  /** Each controller's own status (undefined for one not running or not answering). */
-  async statuses() {
-    return Promise.all(this.urls.map(async (url, i) => {
-      if (!this.controllers[i]?.running) return undefined;
-      const response = await fetch(`${url}/v1/status`, { headers: { authorization: `Bearer ${this.adminToken}` } }).catch(() => undefined);
-      return response?.ok ? response.json() : undefined;
-    }));
-  }
-
-  /** Each controller counts the agents that poll it: summed over all of them. */
-  async agentsCurrent() {
-    return (await this.statuses()).reduce((sum, status) => sum + (status?.agents_current ?? 0), 0);
-  }
-
-  /** Agent name → the controller it reported to last. */
-  async placement() {
-    const newest = new Map();
-    for (const [i, status] of (await this.statuses()).entries()) {
-      for (const agent of status?.agents ?? []) {
-        const at = Date.parse(agent.last_report_at);
-        if (!(newest.get(agent.name)?.at >= at)) newest.set(agent.name, { controller: this.nameOf(i), at });
-      }
-    }
-    return new Map([...newest].map(([name, { controller }]) => [name, controller]));
+  /** Agent name → the controller it polls while every controller answers: the one its name ranks first. */
+  placement() {
+    const urls = this.urls.map((url) => ({ url }));
+    return new Map(this.agents.map((a) => [a.name, this.nameOf(urls.indexOf(rankControllers(a.name, urls)[0]))]));
   }
 
   /**
