@@ -171,9 +171,10 @@ async function measure(K, etcd) {
   const setupLog = await agentLog();
 
   // What each controller spends with nothing to do but hold the polls: its monitor pinging the
-  // bench's absent MySQL and going over every agent's sightings once a second, mostly (a
-  // follower's too: it keeps its view warm). Printed, and taken off, to put the publish's CPU in
-  // proportion. Comparing controllers, over 5 s: 2 s hold 1 to 3 of those seconds' bursts.
+  // bench's absent MySQL, mostly, a round every 100 ms while the master does not answer, each
+  // going over every agent's sightings (a follower's too: it keeps its view warm). Printed, and
+  // taken off, to put the publish's CPU in proportion. Comparing controllers, over 5 s: the net
+  // figures are differences of a few hundred ms, and garbage collection comes in bursts.
   const pids = ctl.map((c) => c.proc.pid);
   const idle0 = await cpuOf(pids);
   await new Promise((r) => setTimeout(r, idleMs));
