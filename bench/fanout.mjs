@@ -208,8 +208,9 @@ async function measure(K, etcd) {
   const workerCpu = workerResults.map((m) => Math.round(m.cpu_ms));
   (await cpuOf(pids)).forEach((ms, i) => (ctl[i].cpuApplied = ms - cpu0[i]));
   for (const [i, c] of ctl.entries()) c.applied = applied.filter((_, a) => via[a] === i);
-  // Each controller's own line says when the last of its agents acknowledged: no need to ask them
-  // for a status of 10,000 agents (a large answer) while they are being measured.
+  // Each controller's own line says when the last agent's acknowledgement reached it (on etcd, the
+  // others' agents through the fleet share): no need to ask for a status of 10,000 agents (a large
+  // answer) while they are being measured.
   await Promise.all(ctl.map(async (c) => (c.rollout = c.applied.length > 0 ? await rolloutLine(c, c.eventsBefore, 2) : 'no agent')));
   const t_reported = Date.now() - t0;
   mark('reported');

@@ -39,8 +39,6 @@ export class HaRig extends RigOf(HaFleet) {
   static async start(cluster, etcd, { count = 3, agents = ['app1', 'app2'], monitor = {}, leaseTtl = '3s', retryTimeout = '1s' } = {}) {
     const rig = new HaRig(cluster, await HaFleet.makeDir('pullover-ha-rig-'));
     rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.destroySync() });
-    rig.etcd = etcd;
-    rig.lease = { ttl: leaseTtl, retry: retryTimeout };
     const spec = await rig.controllerSpec({ ...DEFAULT_MONITOR, ...monitor }, []);
     await rig.configureControllers(spec, { endpoints: etcd.endpoints, prefix: '/pullover-demo/', leaseTtl, retryTimeout }, count);
     for (const name of agents) await rig.writeRigAgent(name, rig.urls);
