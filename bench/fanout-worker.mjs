@@ -1,6 +1,8 @@
 // One bench worker: many real agents in one process, each with its own connection, hosts file
-// and state dir. Tells the parent when every agent has applied a given version, and what its
-// agents logged. Exits when the parent goes: a bench killed any way must leave nothing running.
+// and state dir. Tells the parent when every agent has applied a given version (and from which
+// controller: given several, each agent polls the one its name ranks first, as every real agent
+// does), and what its agents logged. Exits when the parent goes: a bench killed any way must leave
+// nothing running.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentConfigSchema, ControllerClient, PulloverAgent, StateFile } from '@pullover/agent';
@@ -9,7 +11,7 @@ import { agentToken } from './fanout-token.mjs';
 
 process.on('disconnect', () => process.exit(1));
 
-const { dir, url, tokenSeed, from, to } = JSON.parse(process.argv[2]);
+const { dir, urls, tokenSeed, from, to } = JSON.parse(process.argv[2]);
 /** The agents' warnings and errors, counted by message (numbers masked), since the parent last asked. */
 let counts = { warn: 0, error: 0, messages: new Map() };
 const logger = pino(
@@ -24,7 +26,7 @@ const logger = pino(
   },
 );
 const agents = [];
-const applied = new Map(); // version -> [epoch ms]
+const applied = new Map(); // version -> { times: [epoch ms], via: [index in urls of the controller it came from] }
 let cpuAtStart = process.cpuUsage();
 
 for (let i = from; i < to; i++) {
@@ -34,7 +36,7 @@ for (let i = from; i < to; i++) {
   await writeFile(hostsFile, '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n');
   const config = AgentConfigSchema.parse({
     name: `app${i}`,
-    controllers: [url],
+    controllers: urls,
     token_file: '/unused',
     hosts_file: hostsFile,
     state_dir: join(home, 'state'),
@@ -45,20 +47,21 @@ for (let i = from; i < to; i++) {
   });
   const agent = new PulloverAgent({
     config,
-    clients: [new ControllerClient(url, { token: agentToken(tokenSeed, `app${i}`), timeoutMs: config.http_timeout })],
+    clients: urls.map((url) => new ControllerClient(url, { token: agentToken(tokenSeed, `app${i}`), timeoutMs: config.http_timeout })),
     stateFile: new StateFile(config.state_dir),
     logger,
   });
   agent.on('applied', (outcome) => {
-    const list = applied.get(outcome.version) ?? [];
-    list.push(Date.now());
+    const list = applied.get(outcome.version) ?? { times: [], via: [] };
+    list.times.push(Date.now());
+    list.via.push(urls.indexOf(agent.controller));
     applied.set(outcome.version, list);
-    if (list.length === to - from) {
+    if (list.times.length === to - from) {
       const cpu = process.cpuUsage(cpuAtStart);
       process.send({
         type: 'applied',
         version: outcome.version,
-        times: list,
+        ...list,
         cpu_ms: (cpu.user + cpu.system) / 1000,
       });
     }

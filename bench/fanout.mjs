@@ -1,23 +1,28 @@
-// npm run bench:fanout -- --agents N [--workers W] [--restart] [--disk] [--profile DIR]
+// npm run bench:fanout -- --agents N [--controllers K] [--workers W] [--restart] [--disk] [--profile DIR]
 // N real agents (long-poll connection, hosts file write, report each) and one controller process;
 // one publish; publish→applied and publish→reported percentiles, CPU and the controller's RSS.
+// --controllers K (K > 1): then the same with K controllers on a three-member etcd, each agent given
+// every URL (it polls the one its name ranks first), the publish through the leader; each
+// controller's CPU and RSS, and their CPU against the single controller's on the same publish.
 // --restart: then the controller is SIGTERMed and started again under the N connected agents.
 // Every child is stopped however the bench ends: a throw, Ctrl-C, SIGTERM, or its IPC pipe gone.
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { agentToken } from './fanout-token.mjs';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ETCD, freePort, startEtcd } from '@pullover/sandbox';
+import { agentToken } from './fanout-token.mjs';
 import { n, quantiles } from './stats.mjs';
-import { writeControllerConfig } from './controller-config.mjs';
+import { etcdControllerConfig, writeControllerConfig } from './controller-config.mjs';
 
 const { values } = parseArgs({
   options: {
     agents: { type: 'string', default: '1000' },
     workers: { type: 'string', default: '2' },
+    controllers: { type: 'string', default: '1' },
     restart: { type: 'boolean', default: false },
     // Files on disk (the bench's temp dir under os.tmpdir()), so fsync's cost is in the figures.
     disk: { type: 'boolean', default: false },
@@ -27,6 +32,20 @@ const { values } = parseArgs({
 });
 const N = Number(values.agents);
 const W = Math.min(Number(values.workers), N);
+const K = Number(values.controllers);
+const usage = (problem) => {
+  console.error(`bench:fanout: ${problem}`);
+  process.exit(2);
+};
+if (!Number.isInteger(K) || K < 1 || K > 5) usage('--controllers takes 1 to 5');
+if (K > 1 && values.restart) usage('--restart restarts the one controller: not with --controllers');
+if (K > 1 && !existsSync(ETCD)) {
+  console.error(`--controllers ${K} needs etcd (${ETCD}); install it with: sudo apt-get install -y etcd-server`);
+  process.exit(1);
+}
+const idleMs = K > 1 ? 5000 : 2000;
+// Its own sandbox id: no test or demo starts etcd 81.
+const ETCD_ID = 81;
 const root = new URL('..', import.meta.url).pathname;
 // tmpfs by default: the figure is the fan-out, not this VM's fsync latency.
 const base = !values.disk && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -50,23 +69,20 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-const port = 20000 + Math.floor(Math.random() * 10000);
-const url = `http://127.0.0.1:${port}`;
 const adminToken = randomBytes(24).toString('hex');
 // One token per agent, as production has them: derived from a seed, so each worker computes its
 // agents' own without 10,000 tokens on its command line.
 const tokenSeed = randomBytes(24).toString('hex');
-await writeFile(join(dir, 'admin-tokens'), `${adminToken}\n`);
-const tokenLines = Array.from({ length: N }, (_, i) => `app${i} ${agentToken(tokenSeed, `app${i}`)}\n`);
-await writeFile(join(dir, 'agent-tokens'), tokenLines.join(''));
-await writeControllerConfig(dir, port);
+// And one for the bench's own poll of each controller, which acknowledges nothing: when it serves the new version.
+const probeToken = agentToken(tokenSeed, 'bench-probe');
+const tokenLines = `${Array.from({ length: N }, (_, i) => `app${i} ${agentToken(tokenSeed, `app${i}`)}`).join('\n')}\nbench-probe ${probeToken}\n`;
 
 const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
 /** On the monotonic clock of the CPU profiles: where to look in them. */
 const marks = [];
 const mark = (what) => marks.push(`${what} ${process.hrtime.bigint() / 1000n}`);
 
-function startController() {
+function startController(config) {
   const controller = spawn(
     process.execPath,
     [
@@ -77,7 +93,7 @@ function startController() {
       join(root, 'packages/controller/dist/cli.js'),
       'run',
       '--config',
-      join(dir, 'controller.yaml'),
+      config,
       '--log-level',
       'warn',
     ],
@@ -88,137 +104,285 @@ function startController() {
   return controller;
 }
 
-const api = (path, init = {}) =>
-  fetch(`${url}${path}`, {
+/** A request to controller `c` ({url}) with the admin token. */
+const api = (c, path, init = {}) =>
+  fetch(`${c.url}${path}`, {
     ...init,
     headers: { 'authorization': `Bearer ${adminToken}`, 'content-type': 'application/json' },
   });
-const healthy = async () => (await fetch(`${url}/healthz`).catch(() => ({ ok: false }))).ok;
-// /metrics lists every agent: at 10,000 agents, asking often would load the controller being measured.
-const parked = async () => (await metric('pullover_long_polls_parked')) >= N;
+const healthy = async (c) => (await fetch(`${c.url}/healthz`).catch(() => ({ ok: false }))).ok;
 
-let controller = startController();
-await until(healthy, 10_000, 'controller up');
+/**
+ * One publish to N agents on K controllers (K > 1: on `etcd`), measured from start to the last
+ * acknowledgement. Returns the figures and what is still running (stop() ends it).
+ */
+async function measure(K, etcd) {
+  const runDir = await mkdtemp(join(dir, `k${K}-`));
+  await writeFile(join(runDir, 'admin-tokens'), `${adminToken}\n`);
+  await writeFile(join(runDir, 'agent-tokens'), tokenLines);
+  const prefix = `/bench-${Date.now()}/`;
+  const ctl = [];
+  for (let i = 0; i < K; i++) {
+    const port = await freePort();
+    const config = K === 1
+      ? (await writeControllerConfig(runDir, port), join(runDir, 'controller.yaml'))
+      : await etcdControllerConfig(runDir, port, i, { endpoints: etcd.endpoints, prefix });
+    ctl.push({ name: K === 1 ? 'controller' : `c${i + 1}`, url: `http://127.0.0.1:${port}`, config });
+  }
+  for (const c of ctl) c.proc = startController(c.config);
+  await until(async () => (await Promise.all(ctl.map(healthy))).every(Boolean), 10_000, 'controllers up');
+  const leader = K === 1 ? ctl[0] : await until(() => leaderOf(ctl), 20_000, 'a leader');
+  for (const c of ctl) c.role = K === 1 ? 'alone' : c === leader ? 'leader' : 'follower';
 
-const t_start = Date.now();
-const workers = [];
-for (let w = 0; w < W; w++) {
-  const from = Math.floor((w * N) / W);
-  const to = Math.floor(((w + 1) * N) / W);
-  const worker = fork(
-    join(root, 'bench/fanout-worker.mjs'),
-    [JSON.stringify({ dir, url, tokenSeed, from, to })],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: profile },
-  );
-  children.add(worker);
-  worker.once('exit', (code, signal) => {
-    children.delete(worker);
-    if (!exiting && code !== 0) fail(new Error(`bench: worker ${worker.pid} exited (${signal ?? code})`));
-  });
-  workers.push(worker);
+  const t_start = Date.now();
+  const workers = [];
+  let stopping = false;
+  const urls = ctl.map((c) => c.url);
+  for (let w = 0; w < W; w++) {
+    const from = Math.floor((w * N) / W);
+    const to = Math.floor(((w + 1) * N) / W);
+    const worker = fork(join(root, 'bench/fanout-worker.mjs'), [JSON.stringify({ dir: runDir, urls, tokenSeed, from, to })], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: profile,
+    });
+    children.add(worker);
+    worker.once('exit', (code, signal) => {
+      children.delete(worker);
+      if (!exiting && !stopping && code !== 0) fail(new Error(`bench: worker ${worker.pid} exited (${signal ?? code})`));
+    });
+    workers.push(worker);
+  }
+  const fromWorkers = (type, pick = () => true) =>
+    Promise.all(workers.map((w) => new Promise((done) => w.on('message', (m) => m.type === type && pick(m) && done(m)))));
+  const agentLog = async () => {
+    const answers = fromWorkers('log');
+    for (const w of workers) w.send({ type: 'log' });
+    return mergeLogs(await answers);
+  };
+  // /metrics lists every agent: at 10,000 agents, asking often would load the controllers being measured.
+  const parked = async () => {
+    for (const c of ctl) c.parked = await metric(c, 'pullover_long_polls_parked');
+    return ctl.reduce((sum, c) => sum + c.parked, 0) >= N;
+  };
+
+  await fromWorkers('applied', (m) => m.version === 1);
+  await until(parked, 120_000, `${N} parked long-polls`, 500);
+  const setup = Date.now() - t_start;
+  const setupLog = await agentLog();
+
+  // What each controller spends with nothing to do but hold the polls: its monitor pinging the
+  // bench's absent MySQL, mostly, a round every 100 ms while the master does not answer, each
+  // going over every agent's sightings (a follower's too: it keeps its view warm). Printed, and
+  // taken off, to put the publish's CPU in proportion. Comparing controllers, over 5 s: the net
+  // figures are differences of a few hundred ms, and garbage collection comes in bursts.
+  const pids = ctl.map((c) => c.proc.pid);
+  const idle0 = await cpuOf(pids);
+  await new Promise((r) => setTimeout(r, idleMs));
+  (await cpuOf(pids)).forEach((ms, i) => (ctl[i].idlePerS = ((ms - idle0[i]) * 1000) / idleMs));
+  for (const c of ctl) {
+    // The peak during the publish alone: 5 resets VmHWM to the current RSS.
+    await writeFile(`/proc/${c.proc.pid}/clear_refs`, '5');
+    // Measured after the idle seconds: reports shed during the start-up come back in them.
+    c.rssParked = await rss(c.proc.pid, 'VmRSS');
+    c.eventsBefore = (await (await api(c, '/v1/events?wait=0')).json()).last;
+  }
+  for (const w of workers) w.send({ type: 'mark' });
+  await new Promise((r) => setTimeout(r, 100));
+  const etcdPids = etcd?.members.map((m) => m.pid) ?? [];
+  const cpu0 = await cpuOf(pids);
+  const etcdCpu0 = await cpuOf(etcdPids);
+  const published = fromWorkers('applied', (m) => m.version === 2);
+  const served = ctl.map(servedAfter);
+  // Asked all along the publish: it must stay answered while 10,000 agents are.
+  const health = probeHealth(leader);
+  mark('publish');
+  const t0 = Date.now();
+  const response = await api(leader, '/v1/clusters/myservice/set-master', { method: 'POST', body: JSON.stringify({ server: 'mysql2' }) });
+  if (!response.ok) throw new Error(`set-master: HTTP ${response.status} ${await response.text()}`);
+  const t_answered = Date.now() - t0;
+  const workerResults = await published;
+  mark('applied');
+  (await Promise.all(served)).forEach((at, i) => (ctl[i].served = at - t0));
+  const applied = workerResults.flatMap((m) => m.times).map((t) => t - t0);
+  const via = workerResults.flatMap((m) => m.via);
+  const workerCpu = workerResults.map((m) => Math.round(m.cpu_ms));
+  (await cpuOf(pids)).forEach((ms, i) => (ctl[i].cpuApplied = ms - cpu0[i]));
+  for (const [i, c] of ctl.entries()) c.applied = applied.filter((_, a) => via[a] === i);
+  // Each controller's own line says when the last agent's acknowledgement reached it (on etcd, the
+  // others' agents through the fleet share): no need to ask for a status of 10,000 agents (a large
+  // answer) while they are being measured.
+  await Promise.all(ctl.map(async (c) => (c.rollout = c.applied.length > 0 ? await rolloutLine(c, c.eventsBefore, 2) : 'no agent')));
+  const t_reported = Date.now() - t0;
+  mark('reported');
+  (await cpuOf(pids)).forEach((ms, i) => (ctl[i].cpu = ms - cpu0[i]));
+  const etcdCpu = (await cpuOf(etcdPids)).reduce((sum, ms, i) => sum + ms - etcdCpu0[i], 0);
+  for (const c of ctl) {
+    c.peak = await rss(c.proc.pid, 'VmHWM');
+    // Net: less what the controller spends idle over as long (its monitor pinging the absent MySQL).
+    c.net = c.cpu - (c.idlePerS * t_reported) / 1000;
+  }
+  const healthMs = await health.stop();
+  const publishLog = await agentLog();
+  // An agent reports to the controller it polls: its newest report is on one of them.
+  const lastReport = new Map();
+  for (const c of ctl) {
+    for (const a of (await (await api(c, '/v1/status')).json()).agents) {
+      lastReport.set(a.name, Math.max(lastReport.get(a.name) ?? 0, Date.parse(a.last_report_at)));
+    }
+  }
+  const reported = [...lastReport.values()].map((at) => at - t0);
+
+  const stop = async () => {
+    stopping = true;
+    for (const w of workers) w.send({ type: 'stop' });
+    for (const c of ctl) c.proc.kill('SIGTERM');
+    const mine = [...workers, ...ctl.map((c) => c.proc)].filter((p) => p.exitCode === null && p.signalCode === null);
+    await Promise.all(mine.map((p) => new Promise((r) => p.once('exit', r))));
+  };
+  return {
+    ctl, leader, setup, setupLog, t_answered, healthMs, applied, workerCpu, t_reported, reported, publishLog, etcdCpu,
+    workers, agentLog, parked, stop,
+  };
 }
-const fromWorkers = (type, pick = () => true) =>
-  Promise.all(
-    workers.map((w) => new Promise((done) => w.on('message', (m) => m.type === type && pick(m) && done(m)))),
-  );
-const agentLog = async () => {
-  const answers = fromWorkers('log');
-  for (const w of workers) w.send({ type: 'log' });
-  return mergeLogs(await answers);
-};
 
-await fromWorkers('applied', (m) => m.version === 1);
-await until(parked, 120_000, `${N} parked long-polls`, 500);
-const setup = Date.now() - t_start;
-const setupLog = await agentLog();
+/** The lines the bench always printed for one controller, and their like for several. */
+function printRun(r) {
+  const one = r.ctl.length === 1;
+  const spread = one ? '' : `; polling ${r.ctl.map((c) => `${c.name} ${n(c.applied.length)}`).join(', ')}`;
+  console.log(`agents                 ${n(N)} in ${W} worker processes (files in ${base}), setup ${n(r.setup)} ms${spread}`);
+  console.log(`agents' log at setup   ${r.setupLog}`);
+  const through = one ? '' : ` (through the leader ${r.leader.name})`;
+  console.log(`set-master answered    ${r.t_answered} ms after the request${through}; /healthz during the publish: ${quantiles(r.healthMs)} (${r.healthMs.length} asks)`);
+  console.log(`publish → applied      ${quantiles(r.applied)}  (${n(r.applied.length)} agents)`);
+  if (!one) {
+    // A follower learns of the new version through its etcd watch: its agents' figures include that hop.
+    for (const c of r.ctl) {
+      const first = Math.min(...c.applied);
+      const line = `${quantiles(c.applied)}, first ${n(first)} ms  (${n(c.applied.length)} agents); served it after ${n(c.served)} ms`;
+      console.log(`  on ${`${c.name} (${c.role})`.padEnd(18)}${line}`);
+    }
+  }
+  console.log(`publish → reported     ${quantiles(r.reported)}  (${n(r.reported.length)} agents)`);
+  for (const c of r.ctl) console.log(`${one ? 'controller said' : `${c.name} said`.padEnd(15)}        ${c.rollout}`);
+  console.log(`agents' log at publish ${r.publishLog}`);
+  if (one) {
+    const [c] = r.ctl;
+    console.log(
+      `CPU after publish      workers ${r.workerCpu.join(' + ')} ms until all applied; controller ${c.cpuApplied} ms until then, ${c.cpu} ms until all reported: ${(c.cpu / N).toFixed(3)} ms per agent, ${(c.net / N).toFixed(3)} net of its ${n(c.idlePerS)} ms/s when idle`,
+    );
+    console.log(
+      `controller RSS         ${(c.rssParked / 1024).toFixed(0)} MB with ${n(N)} parked long-polls, peak ${(c.peak / 1024).toFixed(0)} MB during the publish (+${((c.peak - c.rssParked) / 1024).toFixed(0)} MB)`,
+    );
+    return;
+  }
+  console.log(`CPU after publish      workers ${r.workerCpu.join(' + ')} ms until all applied; etcd's three members ${n(r.etcdCpu)} ms until all reported`);
+  for (const c of r.ctl) {
+    console.log(
+      `  ${`${c.name} (${c.role})`.padEnd(21)}${n(c.cpuApplied)} ms until all applied, ${n(c.cpu)} ms until all reported, ${n(c.net)} net of its ${n(c.idlePerS)} ms/s idle; RSS ${(c.rssParked / 1024).toFixed(0)} MB parked, peak ${(c.peak / 1024).toFixed(0)} MB`,
+    );
+  }
+}
 
-// What the controller spends with nothing to do but hold the polls: its monitor pinging the
-// bench's absent MySQL, mostly. Printed to put the publish's CPU in proportion.
-const idleCpu0 = await cpuMs(controller.pid);
-await new Promise((r) => setTimeout(r, 2000));
-const idleCpuPerS = ((await cpuMs(controller.pid)) - idleCpu0) / 2;
-// The peak during the publish alone: 5 resets VmHWM to the current RSS.
-await writeFile(`/proc/${controller.pid}/clear_refs`, '5');
-// Measured after the idle seconds: reports shed during the start-up come back in them.
-const rssParked = await rss(controller.pid, 'VmRSS');
-for (const w of workers) w.send({ type: 'mark' });
-await new Promise((r) => setTimeout(r, 100));
-const controllerCpu0 = await cpuMs(controller.pid);
-const eventsBefore = (await (await api('/v1/events?wait=0')).json()).last;
-const published = fromWorkers('applied', (m) => m.version === 2);
-// Asked all along the publish: it must stay answered while 10,000 agents are.
-const health = probeHealth();
-mark('publish');
-const t0 = Date.now();
-const response = await api('/v1/clusters/myservice/set-master', {
-  method: 'POST',
-  body: JSON.stringify({ server: 'mysql2' }),
-});
-if (!response.ok) throw new Error(`set-master: HTTP ${response.status} ${await response.text()}`);
-const t_answered = Date.now() - t0;
-const workerResults = await published;
-mark('applied');
-const applied = workerResults.flatMap((m) => m.times).map((t) => t - t0);
-const workerCpu = workerResults.map((m) => Math.round(m.cpu_ms));
-const controllerCpuApplied = (await cpuMs(controller.pid)) - controllerCpu0;
-// The controller's own line says when the last agent's acknowledgement came: no need to ask it
-// for a status of 10,000 agents (a large answer) while it is being measured.
-const rollout = await rolloutLine(eventsBefore, 2);
-const t_reported = Date.now() - t0;
-mark('reported');
-const controllerCpu = (await cpuMs(controller.pid)) - controllerCpu0;
-const peak = await rss(controller.pid, 'VmHWM');
-const healthMs = await health.stop();
-const publishLog = await agentLog();
-const status = await (await api('/v1/status')).json();
-const reported = status.agents.map((a) => Date.parse(a.last_report_at) - t0);
+/** The several controllers' CPU on the publish against the one controller's: together, and the busiest. */
+function printComparison(alone, several) {
+  const [single] = alone.ctl;
+  const ratio = (pick, target) => {
+    const total = several.ctl.reduce((sum, c) => sum + pick(c), 0);
+    const busiest = several.ctl.reduce((a, b) => (pick(b) > pick(a) ? b : a));
+    const of = (x) => `${(x / pick(single)).toFixed(2)}×`;
+    return `${n(total)} ms against ${n(pick(single))} ms alone: ${of(total)}${target ? ' (target ≤ 1.3×)' : ''}; busiest ${busiest.name} (${busiest.role}) ${n(pick(busiest))} ms, ${of(pick(busiest))}${target ? ' (target ≤ 0.45×)' : ''}`;
+  };
+  console.log(`\n${several.ctl.length} controllers against one, CPU on the same publish until all reported:`);
+  console.log(`  net of idle           ${ratio((c) => c.net, true)}`);
+  console.log(`  as measured           ${ratio((c) => c.cpu, false)}`);
+  console.log(`  until all applied     ${ratio((c) => c.cpuApplied, false)}`);
+}
 
-console.log(`agents                 ${n(N)} in ${W} worker processes (files in ${base}), setup ${n(setup)} ms`);
-console.log(`agents' log at setup   ${setupLog}`);
-console.log(`set-master answered    ${t_answered} ms after the request; /healthz during the publish: ${quantiles(healthMs)} (${healthMs.length} asks)`);
-console.log(`publish → applied      ${quantiles(applied)}  (${n(applied.length)} agents)`);
-console.log(`publish → reported     ${quantiles(reported)}  (${n(reported.length)} agents)`);
-console.log(`controller said        ${rollout}`);
-console.log(`agents' log at publish ${publishLog}`);
-// Net: less what the controller spends idle over as long (its monitor pinging the absent MySQL).
-const net = controllerCpu - (idleCpuPerS * t_reported) / 1000;
-console.log(
-  `CPU after publish      workers ${workerCpu.join(' + ')} ms until all applied; controller ${controllerCpuApplied} ms until then, ${controllerCpu} ms until all reported: ${(controllerCpu / N).toFixed(3)} ms per agent, ${(net / N).toFixed(3)} net of its ${n(idleCpuPerS)} ms/s when idle`,
-);
-console.log(
-  `controller RSS         ${(rssParked / 1024).toFixed(0)} MB with ${n(N)} parked long-polls, peak ${(peak / 1024).toFixed(0)} MB during the publish (+${((peak - rssParked) / 1024).toFixed(0)} MB)`,
-);
+let etcd;
+let run;
+if (K === 1) {
+  run = await measure(1);
+  printRun(run);
+} else {
+  etcd = await startEtcd({ id: ETCD_ID });
+  watchdog(etcd);
+  console.log(`one controller alone (its state dir), then ${K} on etcd (three members, etcd id ${ETCD_ID}); ${n(N)} agents each time\n`);
+  const alone = await measure(1);
+  printRun(alone);
+  await alone.stop();
+  console.log(`\n${K} controllers on etcd`);
+  run = await measure(K, etcd);
+  printRun(run);
+  printComparison(alone, run);
+}
 
 if (values.restart) {
   // SIGTERM answers every parked poll 503; the agents back off until the new process listens.
+  const [c] = run.ctl;
   const t_restart = Date.now();
   mark('restart');
-  const old = controller;
-  const gone = new Promise((r) => old.once('exit', r));
-  old.kill('SIGTERM');
+  const gone = new Promise((r) => c.proc.once('exit', r));
+  c.proc.kill('SIGTERM');
   await gone;
   const t_down = Date.now() - t_restart;
-  controller = startController();
-  await until(healthy, 20_000, 'controller up again', 20);
+  c.proc = startController(c.config);
+  await until(() => healthy(c), 20_000, 'controller up again', 20);
   const t_up = Date.now() - t_restart;
-  await until(parked, 60_000, `${N} parked long-polls after the restart`, 500);
+  await until(run.parked, 60_000, `${N} parked long-polls after the restart`, 500);
   const t_parked = Date.now() - t_restart;
   mark('parked again');
   console.log(
     `controller restart     exited ${n(t_down)} ms after SIGTERM, listening after ${n(t_up)} ms, all ${n(N)} parked again after ${n(t_parked)} ms (±250 ms)`,
   );
-  console.log(`agents' log at restart ${await agentLog()}`);
+  console.log(`agents' log at restart ${await run.agentLog()}`);
 }
 if (values.profile) console.log(`profile marks (µs)     ${marks.join(', ')}`);
 
 exiting = true;
-for (const w of workers) w.send({ type: 'stop' });
-controller.kill('SIGTERM');
-await Promise.all([...children].map((c) => new Promise((r) => c.once('exit', r))));
+await run.stop();
+await etcd?.destroy();
 
 function fail(error) {
   console.error(error.message);
   process.exit(1);
+}
+/**
+ * etcd's members are not our children (the sandbox detaches them): a small process SIGKILLs them,
+ * by PID and only while their command line names this run's dir, when our end of its stdin
+ * closes — also after a SIGKILL of the bench. The other exits are the sandbox's own exit hook's.
+ */
+function watchdog(cluster) {
+  const pids = JSON.stringify(cluster.members.map((m) => m.pid));
+  const code = `const fs = require('node:fs');
+process.stdin.on('end', () => {
+  for (const pid of ${pids}) {
+    try { if (fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes(${JSON.stringify(cluster.dir)})) process.kill(pid, 'SIGKILL'); } catch {}
+  }
+  fs.rmSync(${JSON.stringify(cluster.dir)}, { recursive: true, force: true });
+}).resume();`;
+  const dog = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+  dog.unref();
+  dog.stdin.unref();
+}
+/**
+ * When controller `c` (epoch ms) first serves a version newer than 1, asked every 10 ms until it
+ * does: a parked poll would tell when its turn came in the fan-out, not when the version arrived.
+ */
+async function servedAfter(c) {
+  for (;;) {
+    const response = await fetch(`${c.url}/v1/mapping?after=1&wait=0`, { headers: { authorization: `Bearer ${probeToken}` } });
+    const at = Date.now();
+    await response.body?.cancel();
+    if (response.status === 200) return at;
+    if (response.status !== 204) throw new Error(`bench: ${c.name} answered the probe's poll ${response.status}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+/** Which of the controllers says it leads, once exactly one does. */
+async function leaderOf(ctl) {
+  const roles = await Promise.all(ctl.map(async (c) => (await (await api(c, '/v1/leader')).json()).self.role));
+  const leaders = ctl.filter((_, i) => roles[i] === 'leader');
+  return leaders.length === 1 ? leaders[0] : undefined;
 }
 /** The worker's counts, summed: "3 warn, 0 error; 2 × controller … no answer within 10000 ms". */
 function mergeLogs(answers) {
@@ -233,34 +397,37 @@ function mergeLogs(answers) {
   const top = [...byMessage].sort((a, b) => b[1] - a[1]).slice(0, 3);
   return `${n(warn)} warn, ${n(error)} error${top.map(([m, c]) => `; ${n(c)} × ${m}`).join('')}`;
 }
-/** Asks /healthz every 50 ms until stop(), which resolves with how long each answer took. */
-function probeHealth() {
+/** Asks controller `c`'s /healthz every 50 ms until stop(), which resolves with how long each answer took. */
+function probeHealth(c) {
   const times = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const started = performance.now();
-      await fetch(`${url}/healthz`);
+      await fetch(`${c.url}/healthz`);
       times.push(Math.round(performance.now() - started));
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
   return { stop: () => ((stopped = true), loop.then(() => times)) };
 }
-/** The controller's sentence about `version` reaching the fleet, from its event log. */
-async function rolloutLine(after, version) {
+/** Controller `c`'s sentence about `version` reaching its agents, from its event log. */
+async function rolloutLine(c, after, version) {
   const pattern = new RegExp(`^[\\d,]+ of [\\d,]+ agents? applied version ${version} `);
   for (;;) {
-    const answer = await (await api(`/v1/events?after=${after}&wait=30`)).json();
+    const answer = await (await api(c, `/v1/events?after=${after}&wait=30`)).json();
     const line = answer.events.find((e) => pattern.test(e.message));
     if (line) return line.message;
     after = answer.next;
   }
 }
-async function metric(name) {
-  const text = await (await fetch(`${url}/metrics`)).text();
+async function metric(c, name) {
+  const text = await (await fetch(`${c.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : Number.NaN;
+}
+function cpuOf(pids) {
+  return Promise.all(pids.map(cpuMs));
 }
 async function cpuMs(pid) {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
@@ -272,7 +439,9 @@ async function rss(pid, field) {
 }
 async function until(check, ms, what, every = 50) {
   const deadline = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
+  for (;;) {
+    const result = await check().catch(() => false);
+    if (result) return result;
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, every));
   }

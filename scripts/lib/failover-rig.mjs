@@ -22,7 +22,7 @@ let interrupted = false;
  * `stop` runs on the normal path and on a signal (once, however often it is asked for); `stopSync`
  * (SIGKILL by PID, rm) when that takes too long, or at exit. Returns the function that forgets it.
  */
-function track({ stop, stopSync }) {
+export function track({ stop, stopSync }) {
   let stopping;
   const thing = { stop: () => (stopping ??= stop().catch(() => undefined)), stopSync };
   tracked.push(thing);
@@ -120,21 +120,12 @@ export async function sandbox(id, { semisync = true, network, slaveNetTimeout } 
 /** The cluster's monitor settings unless Rig.start is given others: the product's defaults. */
 export const DEFAULT_MONITOR = Object.freeze({ interval: '1s', timeout: '1s', ping: 'connect', failures: 3 });
 
-export class Rig extends ProcessFleet {
-  /**
-   * Fresh dir, fresh controller state, fresh agent state: safe to start again on a reset() cluster.
-   * `clusterYaml`: more keys of the cluster in controller.yaml (e.g. `rejoin: auto`), one per line;
-   * `monitor`: keys of its `monitor` that differ from DEFAULT_MONITOR (e.g. `{ interval: '500ms' }`).
-   */
-  static async start(cluster, { agents = ['app1', 'app2'], clusterYaml = [], monitor = {} } = {}) {
-    const rig = new Rig(cluster, await ProcessFleet.makeDir('pullover-rig-'));
-    rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.destroySync() });
-    await rig.#configure({ ...DEFAULT_MONITOR, ...monitor }, clusterYaml);
-    await rig.startController();
-    for (const name of agents) await rig.#startAgent(name);
-    return rig;
-  }
-
+/**
+ * What the demo, the nemesis and the benches do with a fleet of real processes around a sandbox
+ * cluster, whatever its controllers: one (Rig, below) or several on etcd (HaRig, ha-rig.mjs).
+ * Requests go to the fleet's `url`: the one controller, or the one HaFleet.use() picked.
+ */
+export const RigOf = (Fleet) => class extends Fleet {
   watchers = [];
   writers = [];
 
@@ -148,11 +139,12 @@ export class Rig extends ProcessFleet {
     return this.writers[0];
   }
 
-  async #configure(monitor, clusterYaml) {
+  /** The controller's config as the sandbox's ControllerSpec (the secrets written to files here). */
+  async controllerSpec(monitor, clusterYaml) {
     const { cluster } = this;
     const [master, candidate, ...others] = cluster.servers;
     const entry = (s) => ({ name: s.name, address: s.address });
-    await this.configureController({
+    return {
       cluster: CLUSTER,
       masterHostnames: [HOSTNAME],
       mysql: {
@@ -164,17 +156,7 @@ export class Rig extends ProcessFleet {
       },
       servers: [entry(master), { ...entry(candidate), candidate: true }, ...others.map(entry)],
       clusterExtra: [`monitor: ${JSON.stringify(monitor)}`, ...clusterYaml].map((line) => `    ${line}\n`).join(''),
-    });
-  }
-
-  /** Starts the controller on the same config, port and state dir (again, after killController). */
-  startController() {
-    return super.startController(undefined, 15_000);
-  }
-
-  /** SIGKILL by PID, as a crash: no cleanup of its own. Resolves once it has exited. */
-  killController() {
-    return this.controller.kill('SIGKILL');
+    };
   }
 
   /** SIGKILL of agent `name` by PID; resolves once it has exited. */
@@ -187,10 +169,11 @@ export class Rig extends ProcessFleet {
     return this.startAgent(this.agent(name));
   }
 
-  async #startAgent(name) {
+  /** Agent `name`'s files, asking `controllers` (default: the fleet's one). */
+  writeRigAgent(name, controllers) {
     // The hand-written line of the rsync era: the agent comments it out so that it cannot shadow the block.
     const hosts = `127.0.0.1\tlocalhost\n${this.cluster.master.address}\t${HOSTNAME}\n`;
-    await this.startAgent(await this.writeAgent(name, { hosts }));
+    return this.writeAgent(name, { hosts, ...(controllers ? { controllers } : {}) });
   }
 
   logTail(name, lines = 15) {
@@ -320,6 +303,33 @@ export class Rig extends ProcessFleet {
     await Promise.all(this.writers.map((w) => w.stop()));
     await this.destroy(5000);
   }
+};
+
+/** One controller (its state dir) and its agents. */
+export class Rig extends RigOf(ProcessFleet) {
+  /**
+   * Fresh dir, fresh controller state, fresh agent state: safe to start again on a reset() cluster.
+   * `clusterYaml`: more keys of the cluster in controller.yaml (e.g. `rejoin: auto`), one per line;
+   * `monitor`: keys of its `monitor` that differ from DEFAULT_MONITOR (e.g. `{ interval: '500ms' }`).
+   */
+  static async start(cluster, { agents = ['app1', 'app2'], clusterYaml = [], monitor = {} } = {}) {
+    const rig = new Rig(cluster, await ProcessFleet.makeDir('pullover-rig-'));
+    rig.untrack = track({ stop: () => rig.stop(), stopSync: () => rig.destroySync() });
+    await rig.configureController(await rig.controllerSpec({ ...DEFAULT_MONITOR, ...monitor }, clusterYaml));
+    await rig.startController();
+    for (const name of agents) await rig.startAgent(await rig.writeRigAgent(name));
+    return rig;
+  }
+
+  /** Starts the controller on the same config, port and state dir (again, after killController). */
+  startController() {
+    return super.startController(undefined, 15_000);
+  }
+
+  /** SIGKILL by PID, as a crash: no cleanup of its own. Resolves once it has exited. */
+  killController() {
+    return this.controller.kill('SIGKILL');
+  }
 }
 
 /** From the initial topology: a fresh rig (`options` as Rig.start's) with the writer running, handed to `use`; always stopped after. */
@@ -353,8 +363,10 @@ export function benchOptions(options = {}) {
  * every hosts file names the new master and a write through the hostname was acknowledged there, or
  * until `timeoutMs`. Events go to `onEvent` in time order, each about 250 ms after it happened (the
  * sources are polled), as {at, ms, kind: 'step' | 'hosts' | 'write', ...}: `at` epoch ms, `ms` since the kill.
+ * `alsoKill`: SIGKILLs something more at the same instant (the leading controller); `sources`: more
+ * watches, each called with `emit` once the rig's own are set up (their events take any other kind).
  */
-export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000 } = {}) {
+export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000, alsoKill, sources = [] } = {}) {
   const { cluster, writer } = rig;
   const old = cluster.master;
   const result = { old, killAt: 0, record: undefined, hosts: new Map(), firstWrite: undefined, timedOut: false };
@@ -366,7 +378,7 @@ export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000 }
   // and the fastest agent may have written its file by then.
   const rank = { step: 0, hosts: 1, write: 2 };
   const release = (all) => {
-    pending.sort((a, b) => Math.floor(a.at) - Math.floor(b.at) || rank[a.kind] - rank[b.kind]);
+    pending.sort((a, b) => Math.floor(a.at) - Math.floor(b.at) || (rank[a.kind] ?? -1) - (rank[b.kind] ?? -1));
     while (pending.length > 0 && (all || pending[0].at <= Date.now() - 250)) onEvent(pending.shift());
   };
   let scanned = writer.acknowledged.length;
@@ -391,13 +403,14 @@ export async function killMaster(rig, { onEvent = () => {}, timeoutMs = 30_000 }
     result.hosts.set(agent.name, { address, at });
     emit({ kind: 'hosts', at, agent: agent.name, address });
   });
+  for (const watch of sources) watch(emit);
   const ticker = setInterval(() => {
     scanWrites();
     release(false);
   }, 25);
   try {
     result.killAt = Date.now();
-    await old.kill('SIGKILL');
+    await Promise.all([alsoKill?.(), old.kill('SIGKILL')]);
     await eventually(() => {
       scanWrites();
       const { record } = result;
