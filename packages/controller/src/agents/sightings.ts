@@ -15,10 +15,13 @@ export function liveAgentsOf(registry: AgentRegistry, cluster: string, now: Date
   return live;
 }
 
-/** Each bound agent's last greeting check of the master at `address`, dated by when the controller received it. */
+/**
+ * Each bound agent's last greeting check of the master at `address`, dated by when the controller
+ * received it. In the registry's order, unsorted: this runs every monitor round over the whole fleet.
+ */
 export function sightingsOf(registry: AgentRegistry, cluster: string, address: string): AgentSighting[] {
   const out: AgentSighting[] = [];
-  for (const record of registry.all()) {
+  for (const record of registry.records()) {
     const seen = record.bound && record.report.masters.find((m) => m.cluster === cluster && m.address === address);
     if (!seen) continue;
     const { reachable, detail } = seen;

@@ -73,8 +73,12 @@ export interface Verdict {
   readonly sentence: string;
 }
 
+/** At most NAMED names, then how many more: a sentence about 10,000 app servers stays one line. */
+const NAMED = 5;
+
 function names(list: readonly { name?: string; agent?: string }[]): string {
-  return list.map((x) => x.name ?? x.agent).join(', ');
+  const shown = list.slice(0, NAMED).map((x) => x.name ?? x.agent).join(', ');
+  return list.length > NAMED ? `${shown} and ${list.length - NAMED} more` : shown;
 }
 
 export function detect(input: DetectorInput): Verdict {
