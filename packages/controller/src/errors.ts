@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   PULLOVER_NOT_LEADER:
     'This controller does not lead (any more): its lease ended or another controller leads; it stopped acting and wrote nothing.',
   PULLOVER_ETCD: 'etcd did not answer on any endpoint within the retry budget, or refused the request; the message says which.',
+  PULLOVER_DEPOSED:
+    'This controller lost the leadership while the request ran: what it had changed is journaled, and the next leader finishes or undoes it; see history and events.',
   PULLOVER_NOT_SERVING:
     'This controller has been cut off from etcd for longer than the lease: its mapping may be stale, so it holds no long-poll; agents move to another controller.',
   PULLOVER_SERVER_CLAIMED:
@@ -215,6 +217,16 @@ export class NotLeader extends PulloverError {
   constructor(why: string, leader: LeaderRef | null = null) {
     super('PULLOVER_NOT_LEADER', 421, `not the leader: ${why}`);
     this.leader = leader;
+  }
+}
+
+/**
+ * A change the leader had begun when it was deposed: not refused up front (421, safe to send to
+ * the leader), so never re-sent by the CLI; the next leader takes the journal up.
+ */
+export class Deposed extends PulloverError {
+  constructor(why: string) {
+    super('PULLOVER_DEPOSED', 503, `the leadership was lost while this ran (${why}): what was done is journaled and the next leader finishes or undoes it; see \`pullover-controller history\` and \`events\``);
   }
 }
 

@@ -26,6 +26,7 @@ describe('errors', () => {
     new errors.NotLeader('lease expired'),
     new errors.EtcdError('down'),
     new errors.NotServing('cut off'),
+    new errors.Deposed('lease lost'),
     new errors.ServerClaimed('main', 'mysql2', { connectionId: 123 }),
   ];
 

@@ -14,7 +14,8 @@ import {
   Status,
 } from '@pullover/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp, type Controller, FileStore, StateError, type Store, TokenAuth } from '../src/index.js';
+import type { Authority } from '../src/ha/authority.js';
+import { buildApp, type Controller, FileStore, NotLeader, StateError, type Store, TokenAuth } from '../src/index.js';
 import {
   ADMIN_TOKEN,
   AGENT_TOKEN,
@@ -651,4 +652,42 @@ it('answers unknown endpoints with a 404 ErrorBody', async () => {
   const res = await c.app.inject({ method: 'GET', url: '/v2/nothing' });
   expect(res.statusCode).toBe(404);
   expect(errorOf(res.body)).toMatchObject({ code: 'PULLOVER_NOT_FOUND' });
+});
+
+describe('admin writes and the leadership (several controllers)', () => {
+  it('a follower refuses a write before it begins (421, the leader named); a leader deposed during one answers 503, not to be re-sent', async () => {
+    let deposed = false;
+    const store: Store = {
+      location: 'etcd test',
+      load: async () => null,
+      save: async () => {
+        if (deposed) throw new NotLeader('the leader key changed while the state was written');
+      },
+    };
+    const c = await controller({ store });
+    let acting = false;
+    const leader = { name: 'c2', url: 'https://c2.internal:7420', term: 41 };
+    const authority: Authority = {
+      mode: 'etcd',
+      term: 40,
+      timeLeftMs: () => (acting ? 5000 : 0),
+      assertActing: () => {
+        if (!acting) throw new NotLeader('c2 leads', leader);
+      },
+    };
+    const app = buildApp({ keeper: c.keeper, publisher: c.publisher, registry: c.registry, auth: c.auth, authority });
+    open.push({ ...c, app });
+    const send = () => setMaster({ ...c, app }, 'mysql2');
+    const refused = await send();
+    expect({ status: refused.statusCode, body: errorOf(refused.body) }).toMatchObject({
+      status: 421,
+      body: { code: 'PULLOVER_NOT_LEADER', leader },
+    });
+    acting = true;
+    deposed = true;
+    const lost = await send();
+    expect({ status: lost.statusCode, code: errorOf(lost.body).code }).toEqual({ status: 503, code: 'PULLOVER_DEPOSED' });
+    // Nothing was published by the deposed leader.
+    expect(c.publisher.version).toBe(1);
+  });
 });

@@ -41,6 +41,7 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
   const refusals = new RefusalLog();
   // null, not an object: fastify refuses a shared reference as a request decoration's initial value.
   app.decorateRequest('caller', null as never);
+  app.decorateRequest('actingChecked', false);
   // onRequest runs before the body is read: an unauthenticated client cannot make us parse anything.
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
@@ -58,7 +59,10 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
     }
     // An admin write to a follower is refused before it is read: the CLI re-sends it to the leader.
     const write = config?.access === 'admin' && request.method !== 'GET';
-    if (write) full.authority?.assertActing();
+    if (write) {
+      full.authority?.assertActing();
+      request.actingChecked = true;
+    }
   });
   // Parked polls would hold close() for up to MAX_WAIT_SECONDS; release them first (they answer 503).
   app.addHook('preClose', async () => {

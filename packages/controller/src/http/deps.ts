@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth hook before anything reads the body. */
     caller: Caller;
+    /** An admin write that this controller, leading, accepted: a NotLeader from then on means deposed mid-way. */
+    actingChecked: boolean;
   }
 }
 

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorBody } from '@pullover/protocol';
 import { MAX_REPORT_BYTES } from '@pullover/protocol';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { NotFound, NotLeader, PulloverError, Unauthorized } from '../errors.js';
+import { Deposed, NotFound, NotLeader, PulloverError, Unauthorized } from '../errors.js';
 
 export function errorBody(statusCode: number, code: string, message: string): ErrorBody {
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
@@ -12,7 +12,11 @@ export function errorBody(statusCode: number, code: string, message: string): Er
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | PulloverError | Error, request, reply) => {
     let body: ErrorBody;
-    if (error instanceof NotLeader) {
+    if (error instanceof NotLeader && request.actingChecked) {
+      // Refused after it began: it may have changed something, so it must not be sent to the leader again.
+      const deposed = new Deposed(error.message);
+      body = errorBody(deposed.statusCode, deposed.code, deposed.message);
+    } else if (error instanceof NotLeader) {
       body = { ...errorBody(error.statusCode, error.code, error.message), leader: error.leader };
     } else if (error instanceof PulloverError) {
       body = errorBody(error.statusCode, error.code, error.message);
