@@ -2,7 +2,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ServerClaimed } from '../packages/controller/src/errors.js';
-import { claimServer, lockName } from '../packages/controller/src/mysql/act-lock.js';
+import { SOLE_AUTHORITY } from '../packages/controller/src/ha/authority.js';
+import { actLock, claimServer, lockName } from '../packages/controller/src/mysql/act-lock.js';
 import { MysqlSession } from '../packages/controller/src/mysql/session.js';
 import { type Cluster, REPO_ROOT, startCluster } from './support/mariadb.js';
 
@@ -170,6 +171,23 @@ describe('act lock (GET_LOCK) on real MariaDB', () => {
     const [landed] = await actor.query<{ n: number }[]>('SELECT COUNT(*) AS n FROM app.writes WHERE v = \'after-take-over\'');
     expect(Number(landed?.n)).toBe(0);
     expect(await holderOfLock(actor)).toBe(actor.connectionId);
+  });
+
+  it('alone with a state dir: a session left by this controller\'s previous process is taken over, a stray controller\'s is not', async () => {
+    const lines: string[] = [];
+    const log = (line: { message: string }) => lines.push(line.message);
+    const previous = actLock(CLUSTER, SOLE_AUTHORITY, 'app1:/var/lib/pullover', log);
+    const restarted = actLock(CLUSTER, SOLE_AUTHORITY, 'app1:/var/lib/pullover', log);
+    const stray = actLock(CLUSTER, SOLE_AUTHORITY, 'app2:/var/lib/pullover', log);
+    const [left, mine, theirs] = [await open(), await open(), await open()];
+    await previous(left, TIMEOUT_MS);
+    // The previous process died mid-statement: its connection still holds both locks.
+    await expect(stray(theirs, TIMEOUT_MS)).rejects.toBeInstanceOf(ServerClaimed);
+    await restarted(mine, TIMEOUT_MS);
+    const left2 = await left.query('SELECT 1').then(() => 'alive', () => 'gone');
+    expect({ holder: await holderOfLock(mine), left: left2 }).toEqual({ holder: mine.connectionId, left: 'gone' });
+    await expect(stray(theirs, TIMEOUT_MS)).rejects.toBeInstanceOf(ServerClaimed);
+    expect(lines).toEqual([]);
   });
 });
 

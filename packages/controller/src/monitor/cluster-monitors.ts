@@ -8,6 +8,7 @@ import type {
   SwitchoverResponse,
 } from '@pullover/protocol';
 import type { AgentRegistry } from '../agents/registry.js';
+import { hostname } from 'node:os';
 import type { LoadedConfig } from '../config/load.js';
 import { type Authority, SOLE_AUTHORITY } from '../ha/authority.js';
 import type { LogLine } from '../log-line.js';
@@ -41,6 +42,8 @@ export class ClusterMonitors {
           log: (line) => log({ ...line, cluster: cluster.name }),
           now,
           authority,
+          // Two controllers on one host use two state dirs: host and dir name one of them.
+          instance: `${hostname()}:${config.state_dir}`,
           askAgents: (master) => askAgents(cluster.name, master),
         }),
       );

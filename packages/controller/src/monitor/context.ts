@@ -21,6 +21,8 @@ export interface MonitorDeps {
   readonly now: () => Date;
   /** Whether this controller may change the servers (it leads, or is alone). */
   readonly authority: Authority;
+  /** This controller among any others (its host and state dir): its MySQL-side locks carry it. */
+  readonly instance: string;
   /** Ends the agents' parked polls so that each reports whether it reaches the master; returns how many. */
   readonly askAgents: (master: string) => number;
 }
@@ -41,7 +43,7 @@ export class ClusterContext {
     readonly deps: MonitorDeps,
     rejoin: (name: string) => Promise<RejoinResponse>,
   ) {
-    const claim = actLock(deps.cluster.name, deps.authority, deps.log);
+    const claim = actLock(deps.cluster.name, deps.authority, deps.instance, deps.log);
     this.observer = new ClusterObserver(deps.cluster, deps.login, deps.now, deps.authority, claim);
     this.exclusive = new Exclusive(deps.cluster.name);
     this.view = new ClusterView(deps.cluster.name, deps.log);

@@ -172,22 +172,29 @@ function connectionIdOf(id: number): string {
 /**
  * The claim an acting controller makes before its first change on each session: on etcd the leader
  * takes the lock over (its term makes it the rightful actor); alone with a state dir, a held lock
- * means a second controller started by mistake, and nothing is changed.
+ * means a second controller started by mistake, and nothing is changed — unless the holder is this
+ * controller's own: a session given up on, or left by its previous process (killed mid-statement,
+ * the server has not noticed yet). Every claiming session also holds `pullover:<cluster>@<instance>`,
+ * `instance` naming this controller (host and state dir), which is how its own are told apart.
  */
 export function actLock(
   cluster: string,
   authority: Authority,
+  instance: string,
   log: (line: LogLine) => void,
 ): (session: MysqlSession, timeoutMs: number) => Promise<void> {
   const mode: ClaimMode = authority.mode === 'etcd' ? 'take-over' : 'refuse-if-held';
-  // A session this controller gave up on (a statement that timed out on a stuck server) may still
-  // hold the lock server-side: it is not another controller's.
-  const mine = new Set<string>();
+  const own = lockName(`${cluster}@${createHash('sha256').update(instance).digest('hex').slice(0, 12)}`);
   return async (session, timeoutMs) => {
-    const server = session.endpoint.name;
-    const ours = (id: number) => mine.has(`${server}#${id}`);
+    const [held] = await session.query<{ holder: string | number | null }[]>(
+      { sql: 'SELECT IS_USED_LOCK(?) AS holder', values: [own] },
+      timeoutMs,
+    );
+    const ownHolder = held?.holder === null || held?.holder === undefined ? undefined : Number(held.holder);
+    const ours = (id: number) => id === ownHolder;
     const outcome = await claimServer(session, { cluster, mode, timeoutMs, ours });
-    mine.add(`${server}#${session.connectionId}`);
+    // A killed holder lets go of its locks within milliseconds: the wait is for that alone.
+    await session.query({ sql: 'SELECT GET_LOCK(?, 1) AS got', values: [own] }, timeoutMs);
     if (outcome.kind !== 'taken-over' || ours(outcome.from.connectionId)) return;
     const { connectionId, account } = outcome.from;
     log({
