@@ -3,27 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { AgentRegistry } from '../src/agents/registry.js';
 import { FleetLog } from '../src/events/fleet-log.js';
 import { createLogSink } from '../src/log-sink.js';
+import { reportReaching } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function report(version: number, reachable = true): AgentReport {
-  return {
-    applied_version: version,
-    block_hash: 'a'.repeat(64),
-    hosts_file: '/etc/hosts',
-    masters: [
-      {
-        cluster: 'myservice',
-        address: '200.200.200.1',
-        port: 3306,
-        reachable,
-        detail: reachable ? 'greeting read' : 'connect ECONNREFUSED',
-        checked_at: '2026-11-24T03:00:00.000Z',
-      },
-    ],
-    agent_version: '1.0.0',
-  };
-}
+const report = (version: number, reachable = true) => reportReaching(version, reachable, '2026-11-24T03:00:00.000Z');
 
 /** A fleet of `size` agents at version 1, its FleetLog, and every line logged (level, message). */
 function fleet(size: number, times = { windowMs: 100, rolloutMs: 60_000 }) {

@@ -1,4 +1,3 @@
-import type { AgentReport } from '@pullover/protocol';
 import { describe, expect, it } from 'vitest';
 import { type AgentRecord, AgentRegistry } from '../src/agents/registry.js';
 import { decode, type Operation } from '../src/ha/codec.js';
@@ -17,27 +16,12 @@ import {
   MAX_TXN_OPS,
 } from '../src/ha/fleet-codec.js';
 import { FleetShare } from '../src/ha/fleet-share.js';
+import { reportReaching } from './helpers.js';
 
 const T0 = Date.parse('2026-11-24T03:00:00.000Z');
 
-function report(version: number, reachable = true, checkedAt = '2026-11-24T03:00:00.000Z'): AgentReport {
-  return {
-    applied_version: version,
-    block_hash: 'a'.repeat(64),
-    hosts_file: '/etc/hosts',
-    masters: [
-      {
-        cluster: 'myservice',
-        address: '10.0.12.34',
-        port: 3306,
-        reachable,
-        detail: reachable ? 'greeting from 10.11.6-MariaDB-0+deb12u1' : 'connect ECONNREFUSED',
-        checked_at: checkedAt,
-      },
-    ],
-    agent_version: '0.1.0',
-  };
-}
+const report = (version: number, reachable = true, checkedAt = '2026-11-24T03:00:00.000Z') =>
+  reportReaching(version, reachable, checkedAt, '10.0.12.34');
 
 function record(name: string, version: number, receivedMs = T0, extra: Partial<AgentRecord> = {}): AgentRecord {
   return {

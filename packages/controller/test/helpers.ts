@@ -112,6 +112,16 @@ export async function openTest(
 }
 
 export function report(applied: number, extra: Partial<AgentReport> = {}): AgentReport {
+  return { ...reportReaching(applied), ...extra };
+}
+
+/** An agent's report at version `applied` that it reaches (or not) myservice's master at `address`. */
+export function reportReaching(
+  applied: number,
+  reachable = true,
+  checkedAt = new Date().toISOString(),
+  address = '200.200.200.1',
+): AgentReport {
   return {
     applied_version: applied,
     block_hash: 'a'.repeat(64),
@@ -119,15 +129,14 @@ export function report(applied: number, extra: Partial<AgentReport> = {}): Agent
     masters: [
       {
         cluster: 'myservice',
-        address: '200.200.200.1',
+        address,
         port: 3306,
-        reachable: true,
-        detail: 'greeting from 10.11.6-MariaDB',
-        checked_at: new Date().toISOString(),
+        reachable,
+        detail: reachable ? 'greeting from 10.11.6-MariaDB' : 'connect ECONNREFUSED',
+        checked_at: checkedAt,
       },
     ],
     agent_version: '0.1.0',
-    ...extra,
   };
 }
 
