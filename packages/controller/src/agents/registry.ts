@@ -35,9 +35,15 @@ export class AgentRegistry {
   readonly #agents = new Map<string, AgentRecord>();
   readonly #absorbed = new Set<(record: AgentRecord) => void>();
   #reports = 0;
+  #changes = 0;
 
   get size(): number {
     return this.#agents.size;
+  }
+
+  /** Counts every record stored (reported, acknowledged or absorbed): what is derived from the fleet is kept while it holds still. */
+  get changes(): number {
+    return this.#changes;
   }
 
   /** Reports accepted since start. */
@@ -108,6 +114,7 @@ export class AgentRegistry {
       bound,
     });
     this.#reports++;
+    this.#changes++;
     return describeReport(name, previous?.report, report, remoteAddress);
   }
 
@@ -123,6 +130,7 @@ export class AgentRegistry {
       const stale = known !== undefined && known.received_at.getTime() >= record.received_at.getTime();
       if (stale || (!known && this.#agents.size >= MAX_AGENTS)) continue;
       this.#agents.set(record.name, record);
+      this.#changes++;
       taken++;
       for (const listener of this.#absorbed) listener(record);
     }

@@ -5,27 +5,57 @@ import { AGENT_LIVE_MS, type AgentRegistry } from './registry.js';
 // line: anyone with that token) neither testify nor are awaited: one leaked token could otherwise
 // veto every failover, or pad the count of those that answered.
 
-/** Live bound agents that check `cluster`'s master: their answers are awaited before a verdict of death. */
-export function liveAgentsOf(registry: AgentRegistry, cluster: string, now: Date): number {
-  const since = now.getTime() - AGENT_LIVE_MS;
-  let live = 0;
-  for (const r of registry.records()) {
-    if (r.bound && r.received_at.getTime() >= since && r.report.masters.some((m) => m.cluster === cluster)) live++;
-  }
-  return live;
+export interface ClusterSightings {
+  /** Each bound agent's last greeting check of the master, dated by when the controller received it. */
+  readonly agents: readonly AgentSighting[];
+  /** Live bound agents that check the cluster's master: their answers are awaited before a verdict of death. */
+  readonly expected: number;
 }
 
 /**
- * Each bound agent's last greeting check of the master at `address`, dated by when the controller
- * received it. In the registry's order, unsorted: this runs every monitor round over the whole fleet.
+ * One cluster's sightings, asked every monitor round (every 100 ms while the master does not
+ * answer) over the whole fleet, which on etcd is every controller's agents: one pass over the
+ * registry when it changed, else the last answer, as long as none of the agents counted live has
+ * aged out since.
  */
-export function sightingsOf(registry: AgentRegistry, cluster: string, address: string): AgentSighting[] {
-  const out: AgentSighting[] = [];
-  for (const record of registry.records()) {
-    const seen = record.bound && record.report.masters.find((m) => m.cluster === cluster && m.address === address);
-    if (!seen) continue;
-    const { reachable, detail } = seen;
-    out.push({ agent: record.name, reachable, checkedAt: record.masters_received_at, detail });
+export class SightingsOf {
+  readonly #registry: AgentRegistry;
+  readonly #cluster: string;
+  #last: (ClusterSightings & { changes: number; address: string; from: number; until: number }) | undefined;
+
+  constructor(registry: AgentRegistry, cluster: string) {
+    this.#registry = registry;
+    this.#cluster = cluster;
   }
-  return out;
+
+  /** What the agents say of the master at `address`, at `now`. */
+  master(address: string, now: Date): ClusterSightings {
+    const nowMs = now.getTime();
+    const last = this.#last;
+    const changes = this.#registry.changes;
+    if (last?.changes === changes && last.address === address && nowMs >= last.from && nowMs <= last.until) return last;
+    const since = nowMs - AGENT_LIVE_MS;
+    const agents: AgentSighting[] = [];
+    let expected = 0;
+    let oldest = Infinity;
+    for (const record of this.#registry.records()) {
+      if (!record.bound) continue;
+      const { masters } = record.report;
+      let checks = false;
+      for (const m of masters) {
+        if (m.cluster !== this.#cluster) continue;
+        checks = true;
+        if (m.address !== address) continue;
+        const { reachable, detail } = m;
+        agents.push({ agent: record.name, reachable, checkedAt: record.masters_received_at, detail });
+        break;
+      }
+      const received = record.received_at.getTime();
+      if (!checks || received < since) continue;
+      expected++;
+      oldest = Math.min(oldest, received);
+    }
+    this.#last = { agents, expected, changes, address, from: nowMs, until: oldest + AGENT_LIVE_MS };
+    return this.#last;
+  }
 }

@@ -1,7 +1,7 @@
 import type { FailoverRecord, FailoverRequest } from '@pullover/protocol';
 import { FailoverRefused } from '../errors.js';
 import { cancelFailover } from '../failover/cancel.js';
-import { liveAgentsOf, sightingsOf } from '../agents/sightings.js';
+import { SightingsOf } from '../agents/sightings.js';
 import type { PingRecord } from '../failover/detector.js';
 import { FailoverExecutor } from '../failover/executor.js';
 import type { Plan } from '../failover/planner.js';
@@ -34,6 +34,7 @@ const ASK_AGENTS_EVERY_MS = 10_000;
 export class ClusterMonitor {
   readonly requests: ClusterRequests;
   readonly #ctx: ClusterContext;
+  readonly #sightings: SightingsOf;
   #pings: PingRecord = { consecutiveFailures: 0 };
   /** The last ping the master answered: the death happened after it. */
   #lastAnswer: Date | undefined;
@@ -46,6 +47,7 @@ export class ClusterMonitor {
   constructor(deps: MonitorDeps) {
     this.#ctx = new ClusterContext(deps, (name) => this.requests.rejoin(name));
     this.requests = new ClusterRequests(this.#ctx);
+    this.#sightings = new SightingsOf(deps.registry, this.#ctx.name);
   }
 
   get name(): string {
@@ -221,6 +223,7 @@ export class ClusterMonitor {
     const { cluster, keeper } = this.#ctx.deps;
     const { now } = round;
     const master = this.#ctx.master();
+    const sightings = this.#sightings.master(master.address, now);
     return {
       cluster: this.name,
       detector: {
@@ -230,8 +233,8 @@ export class ClusterMonitor {
         masterReadOnly: round.masterReadOnly,
         replicas: observed.filter((o) => o.name !== master.name),
         silentReceivers: round.silentReceivers ?? new Map(),
-        agents: sightingsOf(this.#ctx.deps.registry, this.name, master.address),
-        agentsExpected: liveAgentsOf(this.#ctx.deps.registry, this.name, now),
+        agents: sightings.agents,
+        agentsExpected: sightings.expected,
         agentVetoShare: cluster.failover.agent_veto_share,
         elapsedMs: now.getTime() - (this.#pings.failingSince ?? now).getTime(),
         // Long enough for an agent's greeting check of a silent master to time out and be reported.
