@@ -164,13 +164,17 @@ export class EtcdClient {
       headersTimeout: Math.ceil(this.retryTimeoutMs),
       bodyTimeout: 0,
     });
-    let buffered = '';
-    for await (const chunk of response.body) {
-      buffered += String(chunk);
+    // A message of a large transaction spans dozens of chunks: only each new chunk is searched for
+    // the end of the line, and the pieces joined once (re-scanning the whole buffer was quadratic).
+    let pieces: Buffer[] = [];
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      let start = 0;
       let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
+      while ((newline = chunk.indexOf(10, start)) >= 0) {
+        pieces.push(chunk.subarray(start, newline));
+        start = newline + 1;
+        const line = Buffer.concat(pieces).toString().trim();
+        pieces = [];
         if (line === '') continue;
         const message = unwrap<{
           events?: { type?: string; kv?: RawKeyValue }[];
@@ -188,6 +192,7 @@ export class EtcdClient {
         }));
         if (events.length > 0) onEvents(events);
       }
+      if (start < chunk.length) pieces.push(chunk.subarray(start));
     }
   }
 
