@@ -173,21 +173,34 @@ function textAt(texts: readonly string[], index: unknown): string | undefined {
 export function changeOf(sent: AgentRecord | undefined, record: AgentRecord): 'news' | 'freshness' | undefined {
   if (sent === record) return undefined;
   if (!sent) return 'news';
+  if (!sameFacts(sent, record) || !sameApplied(sent, record)) return 'news';
+  const fresh = sent.received_at.getTime() === record.received_at.getTime()
+    && sent.masters_received_at.getTime() === record.masters_received_at.getTime();
+  return fresh ? undefined : 'freshness';
+}
+
+/**
+ * The news since `sent` is only a version applied (an acknowledgement, or a report saying no more):
+ * during a rollout every agent's record changes so, and a few seconds' delay costs nobody a decision.
+ */
+export function onlyApplied(sent: AgentRecord | undefined, record: AgentRecord): boolean {
+  return sent !== undefined && sent !== record && sameFacts(sent, record) && !sameApplied(sent, record);
+}
+
+function sameApplied(a: AgentRecord, b: AgentRecord): boolean {
+  return a.report.applied_version === b.report.applied_version && a.report.block_hash === b.report.block_hash;
+}
+
+/** Everything but the version applied and the times heard. */
+function sameFacts(sent: AgentRecord, record: AgentRecord): boolean {
   const [a, b] = [sent.report, record.report];
-  const same =
-    a.applied_version === b.applied_version
-    && a.block_hash === b.block_hash
-    && a.hosts_file === b.hosts_file
+  return a.hosts_file === b.hosts_file
     && a.error === b.error
     && a.agent_version === b.agent_version
     && sent.bound === record.bound
     && sent.remote_address === record.remote_address
     && a.masters.length === b.masters.length
     && a.masters.every((m, i) => sameMaster(m, b.masters[i]));
-  if (!same) return 'news';
-  const fresh = sent.received_at.getTime() === record.received_at.getTime()
-    && sent.masters_received_at.getTime() === record.masters_received_at.getTime();
-  return fresh ? undefined : 'freshness';
 }
 
 function sameMaster(m: MasterReachability, n: MasterReachability | undefined): boolean {

@@ -14,6 +14,7 @@ import {
   encodeChunk,
   fleetKeys,
   MAX_CHUNK_BYTES,
+  onlyApplied,
   type Put,
 } from './fleet-codec.js';
 
@@ -42,6 +43,9 @@ export interface FleetShareOptions {
 // A watch whose member went silent (paused, cut off) keeps its stream open: when our own write
 // has not come back through it for this long, it is started again from a fresh read.
 const STALL_MS = 3000;
+/** More acknowledgements than this since the last flush round: a rollout is under way (see #due). */
+const ROLLOUT_ACKS = 100;
+const ACK_HOLD_MS = 3000;
 
 /**
  * Every controller on one etcd sees every agent, though each agent polls and reports to one of
@@ -67,6 +71,11 @@ export class FleetShare {
   #flushing: Promise<void> | undefined;
   #watching: AbortController | undefined;
   #urgentUntil = 0;
+  /** Per chunk, since when acknowledgements wait in it; how many waited after the last round. */
+  readonly #heldSince = new Map<number, number>();
+  #held = 0;
+  /** What the last round found with nothing left to write (see #due). */
+  #quiet = { changes: -1, urgentUntil: 0, until: 0 };
   #askRevision = 0;
   /** Our last write's revision and when it was made; the highest revision the watch delivered. */
   #wrote = { revision: 0, at: 0 };
@@ -142,19 +151,49 @@ export class FleetShare {
     }
   }
 
-  /** The chunks to write now. */
+  /**
+   * The chunks to write now. During a rollout (ROLLOUT_ACKS more acknowledgements than the round
+   * before) a chunk whose news is only versions applied waits for the burst to end, at most
+   * ACK_HOLD_MS: one write of each chunk after it, not one every flush while its agents acknowledge.
+   */
   #due(nowMs: number): Set<number> {
-    const urgent = nowMs < this.#urgentUntil;
     const due = new Set<number>();
+    const changes = this.#options.registry.changes;
+    const quiet = this.#quiet;
+    if (quiet.changes === changes && quiet.urgentUntil === this.#urgentUntil && nowMs < quiet.until) return due;
+    const urgent = nowMs < this.#urgentUntil;
+    const acks = new Map<number, number>();
+    let until = Infinity;
     for (const record of this.#options.registry.records()) {
       const sent = this.#sent.get(record.name);
       // Taken over from another controller: it leaves our chunk (the newest record lives elsewhere).
       const change = record.via === undefined ? changeOf(sent, record) : sent && 'news';
       if (!change) continue;
       const chunk = chunkOf(record.name);
-      const writtenAt = this.#written.get(chunk)?.at ?? -Infinity;
-      if (change === 'news' || urgent || nowMs - writtenAt >= this.#options.refreshMs) due.add(chunk);
+      if (record.via === undefined && onlyApplied(sent, record) && !(urgent && probedAgain(sent, record))) {
+        acks.set(chunk, (acks.get(chunk) ?? 0) + 1);
+        continue;
+      }
+      const refreshAt = (this.#written.get(chunk)?.at ?? -Infinity) + this.#options.refreshMs;
+      if (change === 'news' || urgent || nowMs >= refreshAt) due.add(chunk);
+      else until = Math.min(until, refreshAt);
     }
+    let acked = 0;
+    for (const n of acks.values()) acked += n;
+    const rollout = acked - this.#held >= ROLLOUT_ACKS;
+    this.#held = 0;
+    for (const [chunk, n] of acks) {
+      const since = this.#heldSince.get(chunk) ?? nowMs;
+      if (due.has(chunk) || !rollout || nowMs - since >= ACK_HOLD_MS) {
+        due.add(chunk);
+      } else {
+        this.#heldSince.set(chunk, since);
+        this.#held += n;
+      }
+    }
+    for (const chunk of due) this.#heldSince.delete(chunk);
+    // Nothing to look at again before the registry changes, an ask, or a chunk's refresh is due.
+    this.#quiet = { changes, urgentUntil: this.#urgentUntil, until: this.#held > 0 || due.size > 0 ? nowMs : until };
     return due;
   }
 
@@ -233,4 +272,9 @@ export class FleetShare {
   #say(level: LogLine['level'], message: string): void {
     this.#options.log({ level, message: `controller ${this.#options.name}: ${message}` });
   }
+}
+
+/** A report with new probes since the one written: the leader waits on these after its ask. */
+function probedAgain(sent: AgentRecord | undefined, record: AgentRecord): boolean {
+  return sent?.masters_received_at.getTime() !== record.masters_received_at.getTime();
 }
