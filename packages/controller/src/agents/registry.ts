@@ -36,6 +36,7 @@ export class AgentRegistry {
   readonly #absorbed = new Set<(record: AgentRecord) => void>();
   #reports = 0;
   #changes = 0;
+  #sightingChanges = 0;
 
   get size(): number {
     return this.#agents.size;
@@ -44,6 +45,15 @@ export class AgentRegistry {
   /** Counts every record stored (reported, acknowledged or absorbed): what is derived from the fleet is kept while it holds still. */
   get changes(): number {
     return this.#changes;
+  }
+
+  /**
+   * Counts the records stored that may change what the agents say of their masters (sightings.ts):
+   * a new or revived agent, another binding, other probes. An acknowledgement changes none of it:
+   * during a rollout, 10,000 of them leave the monitor's sightings as they were.
+   */
+  get sightingChanges(): number {
+    return this.#sightingChanges;
   }
 
   /** Reports accepted since start. */
@@ -105,16 +115,17 @@ export class AgentRegistry {
     if (!previous && this.#agents.size >= MAX_AGENTS) throw new TooManyAgents(MAX_AGENTS);
     // An acknowledgement carries no new probe: the reachability keeps the time it was reported.
     const mastersAt = report.masters === previous?.report.masters ? previous.masters_received_at : receivedAt;
-    this.#agents.set(name, {
+    const record = {
       name,
       report,
       remote_address: remoteAddress,
       received_at: receivedAt,
       masters_received_at: mastersAt,
       bound,
-    });
+    };
+    this.#agents.set(name, record);
     this.#reports++;
-    this.#changes++;
+    this.#changed(previous, record);
     return describeReport(name, previous?.report, report, remoteAddress);
   }
 
@@ -130,11 +141,16 @@ export class AgentRegistry {
       const stale = known !== undefined && known.received_at.getTime() >= record.received_at.getTime();
       if (stale || (!known && this.#agents.size >= MAX_AGENTS)) continue;
       this.#agents.set(record.name, record);
-      this.#changes++;
+      this.#changed(known, record);
       taken++;
       for (const listener of this.#absorbed) listener(record);
     }
     return taken;
+  }
+
+  #changed(previous: AgentRecord | undefined, record: AgentRecord): void {
+    this.#changes++;
+    if (!previous || !sameSightings(previous, record)) this.#sightingChanges++;
   }
 
   /** Calls `listener` with each record absorb() takes, until the returned function is called. */
@@ -142,6 +158,21 @@ export class AgentRegistry {
     this.#absorbed.add(listener);
     return () => this.#absorbed.delete(listener);
   }
+}
+
+/** The same probes, binding and liveness: `record` says what `previous` said of the agent's masters. */
+function sameSightings(previous: AgentRecord, record: AgentRecord): boolean {
+  // An agent silent long enough to have left the live ones comes back with this record.
+  if (previous.received_at.getTime() < record.received_at.getTime() - AGENT_LIVE_MS) return false;
+  if (previous.bound !== record.bound) return false;
+  if (previous.masters_received_at.getTime() !== record.masters_received_at.getTime()) return false;
+  const [a, b] = [previous.report.masters, record.report.masters];
+  if (a === b) return true;
+  return a.length === b.length && a.every((m, i) => {
+    const n = b[i];
+    if (n === undefined) return false;
+    return m.cluster === n.cluster && m.address === n.address && m.reachable === n.reachable && m.detail === n.detail;
+  });
 }
 
 function describeReport(

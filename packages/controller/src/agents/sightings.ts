@@ -15,8 +15,8 @@ export interface ClusterSightings {
 /**
  * One cluster's sightings, asked every monitor round (every 100 ms while the master does not
  * answer) over the whole fleet, which on etcd is every controller's agents: one pass over the
- * registry when it changed, else the last answer, as long as none of the agents counted live has
- * aged out since.
+ * registry when what agents say of their masters changed, else the last answer, as long as none of
+ * the agents counted live has aged out since.
  */
 export class SightingsOf {
   readonly #registry: AgentRegistry;
@@ -32,7 +32,7 @@ export class SightingsOf {
   master(address: string, now: Date): ClusterSightings {
     const nowMs = now.getTime();
     const last = this.#last;
-    const changes = this.#registry.changes;
+    const changes = this.#registry.sightingChanges;
     if (last?.changes === changes && last.address === address && nowMs >= last.from && nowMs <= last.until) return last;
     const since = nowMs - AGENT_LIVE_MS;
     const agents: AgentSighting[] = [];
