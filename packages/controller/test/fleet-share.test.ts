@@ -194,6 +194,23 @@ describe('what a controller writes', () => {
     expect(writes.flatMap((w) => w.put)).toEqual([fleetKeys('/p/').ask, key('app1')]);
   });
 
+  it('during a rollout, versions applied are written once the acknowledgements stop coming', async () => {
+    const { registry, share, writes } = setup();
+    const names = Array.from({ length: 150 }, (_, i) => `app${i}`);
+    for (const name of names) registry.record(name, report(1), '10.1.0.1', new Date(T0), true);
+    await share.flush();
+    writes.length = 0;
+    for (const name of names) registry.acknowledge(name, 2, 'b'.repeat(64), '10.1.0.1', new Date(T0 + 1000), true);
+    await share.flush();
+    expect(writes).toEqual([]);
+    await share.flush();
+    const chunks = new Set(names.map((name) => chunkOf(name)));
+    expect(writes.flatMap((w) => w.put)).toHaveLength(chunks.size);
+    writes.length = 0;
+    await share.flush();
+    expect(writes).toEqual([]);
+  });
+
   it('an agent taken over by another controller leaves the chunk; an emptied chunk is deleted', async () => {
     const { registry, share, key, writes } = setup();
     registry.record('app1', report(1), '10.1.0.1', new Date(T0), true);
