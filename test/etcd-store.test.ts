@@ -97,6 +97,45 @@ describe('the state in etcd', () => {
     }
   });
 
+  it('a follower reads only the entries appended since the state it followed last', async () => {
+    prefix = '/append/';
+    const a = controller('a');
+    await lead(a);
+    const history = Array.from({ length: 50 }, (_, i) => entry(i + 1));
+    await a.store.save(stateAt(50, history));
+    const c = client();
+    // Every log entry the follower's reads bring back.
+    const fetched: string[] = [];
+    const txn = c.txn.bind(c);
+    c.txn = async (...args) => {
+      const result = await txn(...args);
+      fetched.push(...result.ranges.flat().map((kv) => kv.key).filter((key) => key.includes('/log/')));
+      return result;
+    };
+    const seen: CommittedState[] = [];
+    const stop = new EtcdStore(c, { prefix, name: 'b', pollMs: 300 }).follow((committed) => seen.push(committed));
+    try {
+      await waitFor(() => seen.length === 1, 3000, 'the state read');
+      expect(fetched).toHaveLength(50);
+      fetched.length = 0;
+      // The oldest two dropped, three appended: three entries read, the rest kept from the last read.
+      const next = [...history.slice(2), entry(51), entry(52), entry(53)];
+      await a.store.save(stateAt(53, next));
+      await waitFor(() => seen.at(-1)?.state.version === 53, 3000, 'version 53 followed');
+      expect(seen.at(-1)?.state).toEqual(stateAt(53, next));
+      expect(fetched).toEqual([51, 52, 53].map((i) => `${prefix}log/history/${String(i - 1).padStart(12, '0')}`));
+      fetched.length = 0;
+      // A list changed otherwise is written anew after the last index: read whole.
+      const rewritten = [entry(60, 'rewritten')];
+      await a.store.save(stateAt(60, rewritten));
+      await waitFor(() => seen.at(-1)?.state.version === 60, 3000, 'version 60 followed');
+      expect(seen.at(-1)?.state).toEqual(stateAt(60, rewritten));
+      expect(fetched).toHaveLength(1);
+    } finally {
+      stop();
+    }
+  });
+
   it('a deposed leader\'s write is refused: NotLeader, and nothing written', async () => {
     prefix = '/deposed/';
     const a = controller('a');

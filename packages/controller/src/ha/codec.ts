@@ -111,6 +111,10 @@ export const op = {
   getPrefix: (prefix: string, revision = 0): Operation => ({
     request_range: { key: encode(prefix), range_end: prefixEnd(prefix), ...at(revision) },
   }),
+  /** The keys in [from, to), as of `revision` (0: the latest). */
+  getRange: (from: string, to: string, revision = 0): Operation => ({
+    request_range: { key: encode(from), range_end: encode(to), ...at(revision) },
+  }),
   delete: (key: string): Operation => ({ request_delete_range: { key: encode(key) } }),
   /** Deletes the keys in [from, to). */
   deleteRange: (from: string, to: string): Operation => ({

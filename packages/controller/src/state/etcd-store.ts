@@ -1,6 +1,6 @@
 import { formatPath, issueLines } from '@pullover/protocol';
 import { describeCause, EtcdError, NotLeader, StateError } from '../errors.js';
-import { compare, type KeyValue, op } from '../ha/codec.js';
+import { compare, type KeyValue, op, type Operation } from '../ha/codec.js';
 import type { EtcdClient } from '../ha/etcd-client.js';
 import type { Leadership } from '../ha/leadership.js';
 import { encodeWrite, envelopeOf, putAhead, type Write } from './etcd-envelope.js';
@@ -26,6 +26,8 @@ interface Snapshot {
   readonly committed: CommittedState | null;
   /** The revision the snapshot was read at. */
   readonly revision: number;
+  /** Its lists as read: a follower's next read fetches only the entries appended since. */
+  readonly lists: Readonly<Record<string, StoredList>>;
 }
 
 export interface EtcdStoreOptions {
@@ -89,17 +91,20 @@ export class EtcdStore implements Store {
     const stop = new AbortController();
     const pollMs = this.#options.pollMs ?? 1000;
     let delivered = this.#lastRead;
+    let known: Snapshot['lists'] = {};
     let tail = Promise.resolve();
     let watching: AbortController | undefined;
     const deliver = (read: Snapshot) => {
       if (read.committed && read.committed.revision > delivered && !stop.signal.aborted) {
         delivered = read.committed.revision;
+        known = read.lists;
         listener(read.committed);
       }
     };
-    const catchUp = (revision: number) => {
+    // The watch event carries the state itself: only the list entries appended since are read.
+    const catchUp = (stateKv: KeyValue) => {
       tail = tail.then(async () => {
-        if (revision > delivered && !stop.signal.aborted) deliver(await this.#read(revision));
+        if (stateKv.modRevision > delivered && !stop.signal.aborted) deliver(await this.#readNext(stateKv, known));
       }).catch(onError);
     };
     const watch = async () => {
@@ -111,7 +116,7 @@ export class EtcdStore implements Store {
           deliver(latest);
           await this.#client.watch(this.stateKey, latest.revision + 1, (events) => {
             const last = events.filter((e) => e.type === 'PUT').at(-1);
-            if (last) catchUp(last.kv.modRevision);
+            if (last) catchUp(last.kv);
           }, signal);
         } catch (error) {
           if (!signal.aborted) onError(error);
@@ -158,37 +163,58 @@ export class EtcdStore implements Store {
     }
   }
 
-  /** The state, its revision and its writer's term, read in one snapshot (at `revision`, or the latest). */
-  async #read(revision = 0): Promise<Snapshot> {
-    const snapshot = await this.#client.txn(
-      [],
-      [op.get(this.stateKey, revision), op.getPrefix(`${this.#options.prefix}log/`, revision)],
-    );
+  /** The state, its revision and its writer's term, read in one snapshot (the latest). */
+  async #read(): Promise<Snapshot> {
+    const snapshot = await this.#client.txn([], [op.get(this.stateKey), op.getPrefix(`${this.#options.prefix}log/`)]);
     const stateKv = snapshot.ranges[0]?.[0];
-    const latest = revision === 0;
-    if (latest) this.#lastRead = stateKv?.modRevision ?? 0;
+    this.#lastRead = stateKv?.modRevision ?? 0;
     if (stateKv === undefined) {
-      if (latest) this.#seenBy(0, {});
-      return { committed: null, revision: revision || snapshot.revision };
+      this.#seenBy(0, {});
+      return { committed: null, revision: snapshot.revision, lists: {} };
     }
+    const read = this.#assemble(stateKv, snapshot.ranges[1] ?? [], {});
+    this.#seenBy(stateKv.modRevision, read.lists);
+    return { ...read, revision: snapshot.revision };
+  }
+
+  /**
+   * The state `stateKv` holds (a watch event's), reading only the list entries that `known` lacks:
+   * an index is written once, so the entries of a committed layout never change under it.
+   */
+  async #readNext(stateKv: KeyValue, known: Snapshot['lists']): Promise<Snapshot> {
+    const { prefix } = this.#options;
+    const reads: Operation[] = [];
+    for (const [name, { first, next }] of Object.entries(envelopeOf(stateKv, this.location).logs)) {
+      const had = reusable(known[name], first);
+      const from = had ? Math.max(first, had.next) : first;
+      if (from >= next) continue;
+      reads.push(op.getRange(entryKey(prefix, name, from), entryKey(prefix, name, next), stateKv.modRevision));
+    }
+    const ranges = reads.length === 0 ? [] : (await this.#client.txn([], reads)).ranges;
+    return { ...this.#assemble(stateKv, ranges.flat(), known), revision: stateKv.modRevision };
+  }
+
+  /** The committed state of `stateKv`, its lists' entries from `entries` or else `known`. */
+  #assemble(stateKv: KeyValue, entries: readonly KeyValue[], known: Snapshot['lists']): Omit<Snapshot, 'revision'> {
     const envelope = envelopeOf(stateKv, this.location);
-    const entries = new Map((snapshot.ranges[1] ?? []).map((kv) => [kv.key, kv.value]));
+    const texts = new Map(entries.map((kv) => [kv.key, kv.value]));
     const stored: Record<string, StoredList> = {};
     const lists: Record<string, unknown[]> = {};
     for (const [name, { first, next }] of Object.entries(envelope.logs)) {
-      const texts: string[] = [];
+      const had = reusable(known[name], first);
+      const list: string[] = [];
       for (let i = first; i < next; i++) {
-        const text = entries.get(entryKey(this.#options.prefix, name, i));
+        const text = had && had.first <= i && i < had.next
+          ? had.texts[i - had.first]
+          : texts.get(entryKey(this.#options.prefix, name, i));
         if (text === undefined) throw new StateError(`${this.location}: entry ${i} of ${name} is missing. It was left untouched.`);
-        texts.push(text);
+        list.push(text);
       }
-      stored[name] = { first, next, texts };
-      lists[name] = texts.map((t) => JSON.parse(t) as unknown);
+      stored[name] = { first, next, texts: list };
+      lists[name] = list.map((t) => JSON.parse(t) as unknown);
     }
     const state = parseState(joinState(envelope.state, lists), this.location);
-    if (latest) this.#seenBy(stateKv.modRevision, stored);
-    const committed = { state, term: envelope.term, revision: stateKv.modRevision };
-    return { committed, revision: revision || snapshot.revision };
+    return { committed: { state, term: envelope.term, revision: stateKv.modRevision }, lists: stored };
   }
 
   /** Under a leadership, what was read is the base of its next write. */
@@ -219,6 +245,11 @@ export class EtcdStore implements Store {
     if (found.write === write.envelope.write) return { revision: kv.modRevision };
     return { found: { version: Number(found.state.version), term: found.term, writer: found.writer } };
   }
+}
+
+/** What was read of a list whose entries start at `first` now: none of it if it started later (a list made anew). */
+function reusable(had: StoredList | undefined, first: number): StoredList | undefined {
+  return had && had.first <= first ? had : undefined;
 }
 
 function refusal(leadership: Leadership, leader: KeyValue | undefined, state: KeyValue | undefined): string {
