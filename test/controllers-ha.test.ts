@@ -172,6 +172,11 @@ describe('several controllers on etcd', () => {
     const dir = cluster.dir;
     const ha = await startHa({ clusterExtra: extra(dir), agents: at === 'agents-applied' ? 3 : 2 });
     const leader = await ha.waitLeader(10_000);
+    // The leader knows every agent (those heard by the others come through etcd) before app3 stops.
+    await waitFor(async () => {
+      const status = await ha.use(leader.index).adminRequest('GET', '/v1/status');
+      return ((await status.json()) as { agents_current: number }).agents_current === ha.agents.length;
+    }, 10_000, 'the leader to know every agent');
     if (at === 'agents-applied') await ha.agents[2]!.proc!.kill('SIGKILL');
     await cluster.master.kill('SIGKILL');
     await waitFor(async () => {

@@ -299,6 +299,13 @@ const vetoScenarios: Scenario[] = [
     says: ['but 3 of 5 app server(s) that answered still do (app3, app4, app5)'],
   },
   {
+    name: 'a fleet that still reaches it, in no order: five named alphabetically, the rest counted',
+    replicas: [lost('mysql2')],
+    agents: reach('app9', 'app3', 'app7', 'app1', 'app8', 'app2', 'app6'),
+    state: 'controller-isolated',
+    says: ['but 7 of 7 app server(s) that answered still do (app1, app2, app3, app6, app7 and 2 more)'],
+  },
+  {
     name: 'two answered, one reaches it: too few to outvote it, a veto',
     replicas: [lost('mysql2')],
     agents: [...blind('app1'), ...reach('app2')],

@@ -76,9 +76,20 @@ export interface Verdict {
 /** At most NAMED names, then how many more: a sentence about 10,000 app servers stays one line. */
 const NAMED = 5;
 
+/**
+ * The first NAMED names in alphabetical order, found in one pass (the list may be the whole fleet,
+ * in no order): the same agents give the same sentence, which is said once, not every round.
+ */
 function names(list: readonly { name?: string; agent?: string }[]): string {
-  const shown = list.slice(0, NAMED).map((x) => x.name ?? x.agent).join(', ');
-  return list.length > NAMED ? `${shown} and ${list.length - NAMED} more` : shown;
+  const first: string[] = [];
+  for (const x of list) {
+    const name = x.name ?? x.agent ?? '';
+    if (first.length === NAMED && name >= first[NAMED - 1]!) continue;
+    const at = first.findIndex((n) => n > name);
+    first.splice(at === -1 ? first.length : at, 0, name);
+    if (first.length > NAMED) first.pop();
+  }
+  return list.length > NAMED ? `${first.join(', ')} and ${list.length - NAMED} more` : first.join(', ');
 }
 
 export function detect(input: DetectorInput): Verdict {
