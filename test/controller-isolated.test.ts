@@ -87,7 +87,10 @@ describe('a controller cut off from a live master', () => {
 
   it('an app server whose clock is an hour behind still vetoes: its report is dated by the controller\'s clock', async () => {
     // Before, the agent's own checked_at (an hour old) made its "I reach mysql1" look stale.
-    fleet = await cutOffFleet(['env', 'FAKETIME_DONT_FAKE_MONOTONIC=1', 'faketime', '-f', '-1h', process.execPath]);
+    // libfaketime preloaded by env, which execs node: the faketime wrapper forks, and killing it by
+    // PID would leave the agent running.
+    const faked = ['FAKETIME_DONT_FAKE_MONOTONIC=1', 'FAKETIME=-1h', 'LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1'];
+    fleet = await cutOffFleet(['env', ...faked, process.execPath]);
     await waitFor(
       async () => /but 2 of 2 app server\(s\) that answered still do \(app1, app2\)/.test((await fleet!.status()).clusters[0]?.health?.sentence ?? ''),
       15_000,
