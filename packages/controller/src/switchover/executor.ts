@@ -103,7 +103,7 @@ class Switchover {
       await this.#save('write-blocked', { old_master_gtid: gtid, write_blocked_at: blockedAt });
       await this.#catchUp(target, gtid, catchupTimeoutS);
       await this.#save('promoting');
-      const semisync = await promoteServer(target, this.#replicationTimeoutMs);
+      const semisync = await promoteServer(target, this.#replicationTimeoutMs, true);
       this.#step('promoted', `${targetName} is writable${semisync ? ` (${semisync})` : ''}`);
       await this.#publish();
     } catch (error) {
