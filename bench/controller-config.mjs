@@ -2,13 +2,17 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * controller.yaml for the benches that measure the controller alone: one cluster whose MySQL
- * servers do not exist (nothing is failed over; the monitor only fails its pings), the token files
- * in `dir` written by the caller. `file`, `stateDir` and `store` (more top-level keys) for one of
- * several controllers (etcdControllerConfig).
+ * controller.yaml for the benches that measure the controller alone: one cluster, nothing failed
+ * over. Its MySQL is the sandbox cluster `mariadb` when given (mysql1 the master, mysql2 the
+ * candidate, mysql3; its logins' passwords written to files in `dir`), as a deployment has it: the
+ * monitor pings a live master once an interval. Without it, servers that do not exist (port 1 on
+ * 127.0.10.x): the monitor fails its pings and re-checks every 100 ms, which costs the controller
+ * CPU, so only for benches that do not measure it. The token files in `dir` are written by the
+ * caller. `file`, `stateDir` and `store` (more top-level keys) for one of several controllers
+ * (etcdControllerConfig).
  */
-export async function writeControllerConfig(dir, port, { file = 'controller.yaml', stateDir = 'state', store = '' } = {}) {
-  await writeFile(join(dir, 'pw'), 'x\n');
+export async function writeControllerConfig(dir, port, { file = 'controller.yaml', stateDir = 'state', store = '', mariadb } = {}) {
+  const { mysql, servers } = mariadb ? await sandboxServers(dir, mariadb) : await absentServers(dir);
   await writeFile(
     join(dir, file),
     `listen: 127.0.0.1:${port}
@@ -17,21 +21,42 @@ ${store}auth: { agent_tokens_file: ${join(dir, 'agent-tokens')}, admin_tokens_fi
 clusters:
   - name: myservice
     master_hostnames: [mysql-master.myservice.com]
-    mysql: { port: 1, user: u, password_file: ${join(dir, 'pw')}, replication_user: r, replication_password_file: ${join(dir, 'pw')} }
+    mysql: { port: ${mysql.port}, user: ${mysql.user}, password_file: ${mysql.passwordFile}, replication_user: ${mysql.replUser}, replication_password_file: ${mysql.replPasswordFile} }
     servers:
-      - { name: mysql1, address: 127.0.10.1 }
-      - { name: mysql2, address: 127.0.10.2, candidate: true }
-`,
+${servers.map((s, i) => `      - { name: ${s.name}, address: ${s.address}${i === 1 ? ', candidate: true' : ''} }\n`).join('')}`,
   );
 }
 
 /**
- * Controller `index` (named c1, c2…) of several sharing `endpoints`' etcd under `prefix`: its config
- * is controller-<index + 1>.yaml, beside its own state dir. Returns the file's path.
+ * Controller `index` (named c1, c2…) of several sharing `endpoints`' etcd under `prefix`, on
+ * `mariadb` if given: its config is controller-<index + 1>.yaml, beside its own state dir. Returns
+ * the file's path.
  */
-export async function etcdControllerConfig(dir, port, index, { endpoints, prefix }) {
+export async function etcdControllerConfig(dir, port, index, { endpoints, prefix, mariadb }) {
   const file = `controller-${index + 1}.yaml`;
   const store = `store: { etcd: { endpoints: [${endpoints.join(', ')}], prefix: ${prefix}, name: c${index + 1} } }\n`;
-  await writeControllerConfig(dir, port, { file, stateDir: `state-${index + 1}`, store });
+  await writeControllerConfig(dir, port, { file, stateDir: `state-${index + 1}`, store, mariadb });
   return join(dir, file);
+}
+
+async function sandboxServers(dir, mariadb) {
+  const secret = async (name, password) => {
+    await writeFile(join(dir, name), `${password}\n`, { mode: 0o600 });
+    return join(dir, name);
+  };
+  const mysql = {
+    port: mariadb.master.port,
+    user: mariadb.admin.user,
+    passwordFile: await secret('mysql-password', mariadb.admin.password),
+    replUser: mariadb.repl.user,
+    replPasswordFile: await secret('repl-password', mariadb.repl.password),
+  };
+  return { mysql, servers: mariadb.servers.map((s) => ({ name: s.name, address: s.address })) };
+}
+
+async function absentServers(dir) {
+  const pw = join(dir, 'pw');
+  await writeFile(pw, 'x\n');
+  const mysql = { port: 1, user: 'u', passwordFile: pw, replUser: 'r', replPasswordFile: pw };
+  return { mysql, servers: [1, 2].map((n) => ({ name: `mysql${n}`, address: `127.0.10.${n}` })) };
 }

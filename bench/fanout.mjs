@@ -1,11 +1,14 @@
 // npm run bench:fanout -- --agents N [--controllers K] [--workers W] [--restart] [--disk] [--profile DIR]
-// N real agents (long-poll connection, hosts file write, report each) and one controller process;
-// one publish; publish→applied and publish→reported percentiles, CPU and the controller's RSS.
+// N real agents (long-poll connection, hosts file write, report each) and one controller process,
+// its cluster a real MariaDB sandbox (id 52: mysql1 the live master, as in a deployment, so the
+// monitor pings once a second); one publish (set-master mysql2, which does not touch MySQL);
+// publish→applied and publish→reported percentiles, CPU and the controller's RSS.
 // --controllers K (K > 1): then the same with K controllers on a three-member etcd, each agent given
 // every URL (it polls the one its name ranks first), the publish through the leader; each
 // controller's CPU and RSS, and their CPU against the single controller's on the same publish.
 // --restart: then the controller is SIGTERMed and started again under the N connected agents.
-// Every child is stopped however the bench ends: a throw, Ctrl-C, SIGTERM, or its IPC pipe gone.
+// Every child, mariadbd and etcd member is stopped however the bench ends: a throw, Ctrl-C,
+// SIGTERM, or its IPC pipe gone (a SIGKILL of the bench: the servers' watchdogs).
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -13,7 +16,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ETCD, freePort, startEtcd } from '@pullover/sandbox';
+import { ETCD, freePort, startCluster, startEtcd } from '@pullover/sandbox';
+import { requireMariadb } from '../scripts/lib/failover-rig.mjs';
 import { agentToken } from './fanout-token.mjs';
 import { n, quantiles } from './stats.mjs';
 import { etcdControllerConfig, writeControllerConfig } from './controller-config.mjs';
@@ -39,13 +43,15 @@ const usage = (problem) => {
 };
 if (!Number.isInteger(K) || K < 1 || K > 5) usage('--controllers takes 1 to 5');
 if (K > 1 && values.restart) usage('--restart restarts the one controller: not with --controllers');
+requireMariadb();
 if (K > 1 && !existsSync(ETCD)) {
   console.error(`--controllers ${K} needs etcd (${ETCD}); install it with: sudo apt-get install -y etcd-server`);
   process.exit(1);
 }
 const idleMs = K > 1 ? 5000 : 2000;
-// Its own sandbox id: no test or demo starts etcd 81.
+// Its own sandbox ids: no test or demo starts etcd 81; MariaDB 52 is the benches' (one at a time).
 const ETCD_ID = 81;
+const MARIADB_ID = 52;
 const root = new URL('..', import.meta.url).pathname;
 // tmpfs by default: the figure is the fan-out, not this VM's fsync latency.
 const base = !values.disk && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -113,10 +119,10 @@ const api = (c, path, init = {}) =>
 const healthy = async (c) => (await fetch(`${c.url}/healthz`).catch(() => ({ ok: false }))).ok;
 
 /**
- * One publish to N agents on K controllers (K > 1: on `etcd`), measured from start to the last
- * acknowledgement. Returns the figures and what is still running (stop() ends it).
+ * One publish to N agents on K controllers of the cluster `mariadb` (K > 1: on `etcd`), measured
+ * from start to the last acknowledgement. Returns the figures and what is still running (stop() ends it).
  */
-async function measure(K, etcd) {
+async function measure(K, mariadb, etcd) {
   const runDir = await mkdtemp(join(dir, `k${K}-`));
   await writeFile(join(runDir, 'admin-tokens'), `${adminToken}\n`);
   await writeFile(join(runDir, 'agent-tokens'), tokenLines);
@@ -125,8 +131,8 @@ async function measure(K, etcd) {
   for (let i = 0; i < K; i++) {
     const port = await freePort();
     const config = K === 1
-      ? (await writeControllerConfig(runDir, port), join(runDir, 'controller.yaml'))
-      : await etcdControllerConfig(runDir, port, i, { endpoints: etcd.endpoints, prefix });
+      ? (await writeControllerConfig(runDir, port, { mariadb }), join(runDir, 'controller.yaml'))
+      : await etcdControllerConfig(runDir, port, i, { endpoints: etcd.endpoints, prefix, mariadb });
     ctl.push({ name: K === 1 ? 'controller' : `c${i + 1}`, url: `http://127.0.0.1:${port}`, config });
   }
   for (const c of ctl) c.proc = startController(c.config);
@@ -170,11 +176,10 @@ async function measure(K, etcd) {
   const setup = Date.now() - t_start;
   const setupLog = await agentLog();
 
-  // What each controller spends with nothing to do but hold the polls: its monitor pinging the
-  // bench's absent MySQL, mostly, a round every 100 ms while the master does not answer, each
-  // going over every agent's sightings (a follower's too: it keeps its view warm). Printed, and
-  // taken off, to put the publish's CPU in proportion. Comparing controllers, over 5 s: the net
-  // figures are differences of a few hundred ms, and garbage collection comes in bursts.
+  // What each controller spends with nothing to do but hold the polls: its monitor's round once a
+  // second (a ping of the live master, a look at each server; a follower's too: it keeps its view
+  // warm), timers, on etcd its lease and the fleet share. Printed, and taken off, to put the
+  // publish's CPU in proportion. Comparing controllers, over 5 s: garbage collection comes in bursts.
   const pids = ctl.map((c) => c.proc.pid);
   const idle0 = await cpuOf(pids);
   await new Promise((r) => setTimeout(r, idleMs));
@@ -218,7 +223,7 @@ async function measure(K, etcd) {
   const etcdCpu = (await cpuOf(etcdPids)).reduce((sum, ms, i) => sum + ms - etcdCpu0[i], 0);
   for (const c of ctl) {
     c.peak = await rss(c.proc.pid, 'VmHWM');
-    // Net: less what the controller spends idle over as long (its monitor pinging the absent MySQL).
+    // Net: less what the controller spends idle over as long.
     c.net = c.cpu - (c.idlePerS * t_reported) / 1000;
   }
   const healthMs = await health.stop();
@@ -298,20 +303,25 @@ function printComparison(alone, several) {
   console.log(`  until all applied     ${ratio((c) => c.cpuApplied, false)}`);
 }
 
-let etcd;
 let run;
+const [mariadb, etcd] = await Promise.all([
+  startCluster({ id: MARIADB_ID }),
+  K > 1 ? startEtcd({ id: ETCD_ID }) : undefined,
+]);
+watchdog(mariadb.servers.map((s) => s.pid), mariadb.dir);
+if (etcd) watchdog(etcd.members.map((m) => m.pid), etcd.dir);
+const where = `MariaDB sandbox id ${MARIADB_ID} (${mariadb.servers.map((s) => `${s.name} ${s.address}:${s.port}`).join(', ')}; mysql1 the master)`;
 if (K === 1) {
-  run = await measure(1);
+  console.log(`one controller; ${where}\n`);
+  run = await measure(1, mariadb);
   printRun(run);
 } else {
-  etcd = await startEtcd({ id: ETCD_ID });
-  watchdog(etcd);
-  console.log(`one controller alone (its state dir), then ${K} on etcd (three members, etcd id ${ETCD_ID}); ${n(N)} agents each time\n`);
-  const alone = await measure(1);
+  console.log(`one controller alone (its state dir), then ${K} on etcd (three members, etcd id ${ETCD_ID}); ${n(N)} agents each time; ${where}\n`);
+  const alone = await measure(1, mariadb);
   printRun(alone);
   await alone.stop();
   console.log(`\n${K} controllers on etcd`);
-  run = await measure(K, etcd);
+  run = await measure(K, mariadb, etcd);
   printRun(run);
   printComparison(alone, run);
 }
@@ -340,25 +350,29 @@ if (values.profile) console.log(`profile marks (µs)     ${marks.join(', ')}`);
 
 exiting = true;
 await run.stop();
-await etcd?.destroy();
+// The sandbox unrefs its servers and etcd members: without a handle of ours, Node would exit while
+// awaiting their end (the exit hooks would still kill them, but not remove their dirs).
+const keepAlive = setInterval(() => {}, 1000);
+await Promise.all([etcd?.destroy(), mariadb.destroy()]);
+clearInterval(keepAlive);
 
 function fail(error) {
   console.error(error.message);
   process.exit(1);
 }
 /**
- * etcd's members are not our children (the sandbox detaches them): a small process SIGKILLs them,
- * by PID and only while their command line names this run's dir, when our end of its stdin
- * closes — also after a SIGKILL of the bench. The other exits are the sandbox's own exit hook's.
+ * etcd's members and the mariadbd are not our children (the sandbox detaches them): a small
+ * process SIGKILLs `pids`, each only while its command line names `dir` (the cluster's), and
+ * removes `dir`, when our end of its stdin closes — also after a SIGKILL of the bench. The other
+ * exits are the sandbox's own exit hook's.
  */
-function watchdog(cluster) {
-  const pids = JSON.stringify(cluster.members.map((m) => m.pid));
+function watchdog(pids, dir) {
   const code = `const fs = require('node:fs');
 process.stdin.on('end', () => {
-  for (const pid of ${pids}) {
-    try { if (fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes(${JSON.stringify(cluster.dir)})) process.kill(pid, 'SIGKILL'); } catch {}
+  for (const pid of ${JSON.stringify(pids)}) {
+    try { if (fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes(${JSON.stringify(dir)})) process.kill(pid, 'SIGKILL'); } catch {}
   }
-  fs.rmSync(${JSON.stringify(cluster.dir)}, { recursive: true, force: true });
+  fs.rmSync(${JSON.stringify(dir)}, { recursive: true, force: true });
 }).resume();`;
   const dog = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   dog.unref();
