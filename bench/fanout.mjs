@@ -8,7 +8,7 @@
 // controller's CPU and RSS, and their CPU against the single controller's on the same publish.
 // --restart: then the controller is SIGTERMed and started again under the N connected agents.
 // Every child, mariadbd and etcd member is stopped however the bench ends: a throw, Ctrl-C,
-// SIGTERM, or its IPC pipe gone (a SIGKILL of the bench: the servers' watchdogs).
+// SIGTERM, or its IPC pipe gone (a SIGKILL of the bench: the watchdogs).
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
@@ -56,6 +56,8 @@ const root = new URL('..', import.meta.url).pathname;
 // tmpfs by default: the figure is the fan-out, not this VM's fsync latency.
 const base = !values.disk && existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const dir = await mkdtemp(join(base, 'pullover-bench-'));
+// Its 10,000 agents' files are in memory on tmpfs: removed also after a SIGKILL of the bench.
+watchdog([], dir);
 
 /** Every child process: killed at exit, whatever the reason. */
 const children = new Set();
@@ -361,10 +363,11 @@ function fail(error) {
   process.exit(1);
 }
 /**
- * etcd's members and the mariadbd are not our children (the sandbox detaches them): a small
- * process SIGKILLs `pids`, each only while its command line names `dir` (the cluster's), and
- * removes `dir`, when our end of its stdin closes — also after a SIGKILL of the bench. The other
- * exits are the sandbox's own exit hook's.
+ * When our end of its stdin closes, also after a SIGKILL of the bench, a small process SIGKILLs
+ * `pids` (etcd's members, the mariadbd: the sandbox detaches them, so they are not our children),
+ * each only while its command line names `dir`, and removes `dir` once our own children, which stop
+ * when their pipes to us close, are done writing there. The other exits are killAll's and the
+ * sandbox's own exit hook's.
  */
 function watchdog(pids, dir) {
   const code = `const fs = require('node:fs');
@@ -372,7 +375,7 @@ process.stdin.on('end', () => {
   for (const pid of ${JSON.stringify(pids)}) {
     try { if (fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes(${JSON.stringify(dir)})) process.kill(pid, 'SIGKILL'); } catch {}
   }
-  fs.rmSync(${JSON.stringify(dir)}, { recursive: true, force: true });
+  setTimeout(() => fs.rmSync(${JSON.stringify(dir)}, { recursive: true, force: true, maxRetries: 5 }), 2000);
 }).resume();`;
   const dog = spawn(process.execPath, ['-e', code], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   dog.unref();
