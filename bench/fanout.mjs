@@ -49,6 +49,8 @@ if (K > 1 && !existsSync(ETCD)) {
   process.exit(1);
 }
 const idleMs = K > 1 ? 5000 : 2000;
+/** A child told to stop is SIGKILLed after this long (the bench says so). */
+const STOP_MS = 10_000;
 // Its own sandbox ids: no test or demo starts etcd 81; MariaDB 52 is the benches' (one at a time).
 const ETCD_ID = 81;
 const MARIADB_ID = 52;
@@ -243,8 +245,16 @@ async function measure(K, mariadb, etcd) {
     stopping = true;
     for (const w of workers) w.send({ type: 'stop' });
     for (const c of ctl) c.proc.kill('SIGTERM');
-    const mine = [...workers, ...ctl.map((c) => c.proc)].filter((p) => p.exitCode === null && p.signalCode === null);
-    await Promise.all(mine.map((p) => new Promise((r) => p.once('exit', r))));
+    const mine = [...workers.map((w) => ['worker', w]), ...ctl.map((c) => [c.name, c.proc])];
+    await Promise.all(mine.filter(([, p]) => p.exitCode === null && p.signalCode === null).map(async ([name, p]) => {
+      const exited = new Promise((r) => p.once('exit', r));
+      const late = new Promise((r) => setTimeout(r, STOP_MS, 'late').unref());
+      if ((await Promise.race([exited, late])) !== 'late') return;
+      // Seen once: a controller's close() waiting on connections that never sent a request.
+      console.error(`bench: ${name} ${p.pid} still running ${STOP_MS} ms after being told to stop: SIGKILL`);
+      p.kill('SIGKILL');
+      await exited;
+    }));
   };
   return {
     ctl, leader, setup, setupLog, t_answered, healthMs, applied, workerCpu, t_reported, reported, publishLog, etcdCpu,
