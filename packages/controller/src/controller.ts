@@ -18,6 +18,9 @@ import { ClusterMonitors } from './monitor/cluster-monitors.js';
 import { reconcile } from './state/reconcile.js';
 import type { Store } from './state/store.js';
 
+/** How long close() waits for connections to end by themselves before it cuts them. */
+const CLOSE_GRACE_MS = 3000;
+
 export interface ControllerOptions {
   /** Default: a FileStore in the config's state_dir. */
   readonly store?: Store;
@@ -150,7 +153,10 @@ export async function startController(
       unwatch();
       controller.monitors.stop();
       await controller.role?.stop();
-      await app.close();
+      // Parked polls are answered at once (preClose); a connection that never sent a request (a
+      // leftover of a start-up rush, its client long gone) would hold close() forever: cut after a grace.
+      const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+      await app.close().finally(() => clearTimeout(cut));
       await lock?.release();
     },
   };

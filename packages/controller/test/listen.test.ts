@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Mapping } from '@pullover/protocol';
 import { Agent, request } from 'undici';
@@ -32,6 +34,18 @@ describe('listening on a real port', () => {
     expect(res.statusCode).toBe(200);
     expect(Mapping.parse(await res.body.json()).version).toBe(1);
   });
+
+  it('closes even with a connection that never sent a request (a start-up rush leftover)', async () => {
+    const c = await start(await tempDir());
+    const { port } = new URL(c.url);
+    const silent = connect(Number(port), '127.0.0.1');
+    await once(silent, 'connect');
+    running.splice(running.indexOf(c), 1);
+    const started = Date.now();
+    await c.close();
+    silent.destroy();
+    expect(Date.now() - started).toBeLessThan(6000);
+  }, 15_000);
 
   it('answers parked polls with 503 when it closes', async () => {
     const c = await start(await tempDir());
