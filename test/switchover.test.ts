@@ -140,6 +140,8 @@ describe('switchover and rejoin on real MariaDB', () => {
     await waitAgentsOn(fleet, mysql2);
     await mysql2.query('INSERT INTO app.writes (v) VALUES (?)', ['on mysql2'], { as: 'app' });
     await mysql1.start();
+    // The fencer kills every client of a fenced server that answers again: ours too, until it has.
+    await waitFor(async () => (await fleet.controller?.log())?.includes('fenced mysql1 answers again') === true, 10_000, 'the fence of mysql1');
     expect(await mysql1.variable('read_only')).toBe('1');
 
     // Written on the fenced server behind everyone's back (pullover's user ignores read_only).

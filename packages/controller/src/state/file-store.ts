@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { AtomicWriteError, formatPath, issueLines, writeFileAtomic } from '@pullover/protocol';
 import { describeCause, StateError, StateWriteError } from '../errors.js';
 import { ControllerState, migrateState, STATE_FORMAT } from './schema.js';
@@ -17,6 +18,36 @@ export interface StateDirLock {
 
 const RESTORE =
   'It was left untouched. Restore it from a backup: starting without it would restart the version at 1, and agents refuse versions older than the one they applied.';
+
+/** How long a lock whose named holder has exited is tried again: its flock process ends a moment later. */
+const HOLDER_GONE_GRACE_MS = 2000;
+
+/** flock(1) holding `file`, or undefined if another process holds it. */
+async function flockChild(file: string): Promise<ChildProcessByStdio<Writable, Readable, null> | undefined> {
+  const child = spawn('flock', ['--exclusive', '--nonblock', file, 'sh', '-c', 'echo locked; exec cat'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const outcome = await new Promise<'locked' | 'busy' | Error>((resolve) => {
+    child.stdout.once('data', () => resolve('locked'));
+    child.once('exit', () => resolve('busy'));
+    child.once('error', resolve);
+  });
+  if (outcome instanceof Error) {
+    throw new StateError(`cannot lock ${file}: flock (util-linux) did not run: ${describeCause(outcome)}`);
+  }
+  return outcome === 'locked' ? child : undefined;
+}
+
+function isAlive(pid: string): boolean {
+  if (!/^\d+$/.test(pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, someone else's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * `state_dir/state.json`, replaced atomically (protocol's writeFileAtomic): a crash at any instant
@@ -76,23 +107,23 @@ export class FileStore implements Store {
   async lock(): Promise<StateDirLock> {
     const file = join(this.dir, 'controller.lock');
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const child = spawn('flock', ['--exclusive', '--nonblock', file, 'sh', '-c', 'echo locked; exec cat'], {
-      stdio: ['pipe', 'pipe', 'ignore'],
-    });
-    const outcome = await new Promise<'locked' | 'busy' | Error>((resolve) => {
-      child.stdout.once('data', () => resolve('locked'));
-      child.once('exit', () => resolve('busy'));
-      child.once('error', resolve);
-    });
-    if (outcome instanceof Error) {
-      throw new StateError(`cannot lock ${file}: flock (util-linux) did not run: ${describeCause(outcome)}`);
-    }
-    if (outcome === 'busy') {
+    const deadline = performance.now() + HOLDER_GONE_GRACE_MS;
+    for (;;) {
+      const child = await flockChild(file);
+      if (child) return this.#held(file, child);
       const holder = (await readFile(file, 'utf8').catch(() => '')).trim() || 'unknown';
+      // A holder killed a moment ago lets go only once its flock process has read the end of the pipe.
+      if (!isAlive(holder) && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
       throw new StateError(
         `${this.dir} is in use by another pullover-controller (pid ${holder}, holding ${file}); two controllers on one state dir would both act on the same MySQL servers. Stop that one, or give this one its own state_dir.`,
       );
     }
+  }
+
+  async #held(file: string, child: ChildProcessByStdio<Writable, Readable, null>): Promise<StateDirLock> {
     // Same inode, never replaced: the lock is on the file, the PID only names its holder.
     await writeFile(file, `${process.pid}\n`, { mode: 0o600 });
     // A forgotten lock must not keep a process alive; exiting releases it.
