@@ -1,4 +1,5 @@
-// npm run bench:fanout -- --agents N [--controllers K] [--workers W] [--restart] [--disk] [--profile DIR]
+// npm run bench:fanout -- --agents N [--controllers K] [--workers W] [--warm] [--restart] [--disk]
+//   [--node-options "…"] [--profile DIR]
 // N real agents (long-poll connection, hosts file write, report each) and one controller process,
 // its cluster a real MariaDB sandbox (id 52: mysql1 the live master, as in a deployment, so the
 // monitor pings once a second); one publish (set-master mysql2, which does not touch MySQL);
@@ -6,6 +7,8 @@
 // --controllers K (K > 1): then the same with K controllers on a three-member etcd, each agent given
 // every URL (it polls the one its name ranks first), the publish through the leader; each
 // controller's CPU and RSS, and their CPU against the single controller's on the same publish.
+// --warm: a first publish (set-master mysql3) unmeasured, so that the measured one runs on compiled
+// code; each controller's CPU is split between its main thread and V8's helper threads either way.
 // --restart: then the controller is SIGTERMed and started again under the N connected agents.
 // Every child, mariadbd and etcd member is stopped however the bench ends: a throw, Ctrl-C,
 // SIGTERM, or its IPC pipe gone (a SIGKILL of the bench: the watchdogs).
@@ -24,14 +27,19 @@ import { etcdControllerConfig, writeControllerConfig } from './controller-config
 
 const { values } = parseArgs({
   options: {
-    agents: { type: 'string', default: '1000' },
-    workers: { type: 'string', default: '2' },
-    controllers: { type: 'string', default: '1' },
-    restart: { type: 'boolean', default: false },
+    'agents': { type: 'string', default: '1000' },
+    'workers': { type: 'string', default: '2' },
+    'controllers': { type: 'string', default: '1' },
+    'restart': { type: 'boolean', default: false },
+    // One publish first, unmeasured: the measured one then runs on code the JIT has compiled, as in
+    // a controller whose agents have been polling for a while (their holds end every few seconds).
+    'warm': { type: 'boolean', default: false },
     // Files on disk (the bench's temp dir under os.tmpdir()), so fsync's cost is in the figures.
-    disk: { type: 'boolean', default: false },
+    'disk': { type: 'boolean', default: false },
+    // Node options for each controller process, e.g. "--max-semi-space-size=4", to try V8 settings.
+    'node-options': { type: 'string', default: '' },
     // Writes V8 CPU profiles of the controller and the workers there, to see where the time goes.
-    profile: { type: 'string' },
+    'profile': { type: 'string' },
   },
 });
 const N = Number(values.agents);
@@ -88,6 +96,7 @@ const probeToken = agentToken(tokenSeed, 'bench-probe');
 const tokenLines = `${Array.from({ length: N }, (_, i) => `app${i} ${agentToken(tokenSeed, `app${i}`)}`).join('\n')}\nbench-probe ${probeToken}\n`;
 
 const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`] : [];
+const nodeOptions = values['node-options'].split(/\s+/).filter(Boolean);
 /** On the monotonic clock of the CPU profiles: where to look in them. */
 const marks = [];
 const mark = (what) => marks.push(`${what} ${process.hrtime.bigint() / 1000n}`);
@@ -97,6 +106,7 @@ function startController(config) {
     process.execPath,
     [
       ...profile,
+      ...nodeOptions,
       // The controller stops when the bench's end of its stdin closes, even after a SIGKILL of the bench.
       '--import',
       'data:text/javascript,process.stdin.on("end",()=>process.kill(process.pid,"SIGTERM")).resume().unref()',
@@ -179,6 +189,15 @@ async function measure(K, mariadb, etcd) {
   await until(parked, 120_000, `${N} parked long-polls`, 500);
   const setup = Date.now() - t_start;
   const setupLog = await agentLog();
+  // The measured publish makes this version current; a warm-up one makes the one before it.
+  const version = values.warm ? 3 : 2;
+  if (values.warm) {
+    const warmed = fromWorkers('applied', (m) => m.version === 2);
+    const answer = await api(leader, '/v1/clusters/myservice/set-master', { method: 'POST', body: JSON.stringify({ server: 'mysql3' }) });
+    if (!answer.ok) throw new Error(`set-master (warm-up): HTTP ${answer.status} ${await answer.text()}`);
+    await warmed;
+    await until(parked, 60_000, `${N} parked long-polls after the warm-up publish`, 500);
+  }
 
   // What each controller spends with nothing to do but hold the polls: its monitor's round once a
   // second (a ping of the live master, a look at each server; a follower's too: it keeps its view
@@ -199,9 +218,10 @@ async function measure(K, mariadb, etcd) {
   await new Promise((r) => setTimeout(r, 100));
   const etcdPids = etcd?.members.map((m) => m.pid) ?? [];
   const cpu0 = await cpuOf(pids);
+  const mainCpu0 = await cpuOf(pids.map((pid) => `${pid}/task/${pid}`));
   const etcdCpu0 = await cpuOf(etcdPids);
-  const published = fromWorkers('applied', (m) => m.version === 2);
-  const served = ctl.map(servedAfter);
+  const published = fromWorkers('applied', (m) => m.version === version);
+  const served = ctl.map((c) => servedAfter(c, version - 1));
   // Asked all along the publish: it must stay answered while 10,000 agents are.
   const health = probeHealth(leader);
   mark('publish');
@@ -220,10 +240,12 @@ async function measure(K, mariadb, etcd) {
   // Each controller's own line says when the last agent's acknowledgement reached it (on etcd, the
   // others' agents through the fleet share): no need to ask for a status of 10,000 agents (a large
   // answer) while they are being measured.
-  await Promise.all(ctl.map(async (c) => (c.rollout = c.applied.length > 0 ? await rolloutLine(c, c.eventsBefore, 2) : 'no agent')));
+  await Promise.all(ctl.map(async (c) => (c.rollout = c.applied.length > 0 ? await rolloutLine(c, c.eventsBefore, version) : 'no agent')));
   const t_reported = Date.now() - t0;
   mark('reported');
   (await cpuOf(pids)).forEach((ms, i) => (ctl[i].cpu = ms - cpu0[i]));
+  // The rest is V8's helper threads: compiling hot code (again after a deoptimization) and collecting garbage.
+  (await cpuOf(pids.map((pid) => `${pid}/task/${pid}`))).forEach((ms, i) => (ctl[i].mainCpu = ms - mainCpu0[i]));
   const etcdCpu = (await cpuOf(etcdPids)).reduce((sum, ms, i) => sum + ms - etcdCpu0[i], 0);
   for (const c of ctl) {
     c.peak = await rss(c.proc.pid, 'VmHWM');
@@ -285,7 +307,7 @@ function printRun(r) {
   if (one) {
     const [c] = r.ctl;
     console.log(
-      `CPU after publish      workers ${r.workerCpu.join(' + ')} ms until all applied; controller ${c.cpuApplied} ms until then, ${c.cpu} ms until all reported: ${(c.cpu / N).toFixed(3)} ms per agent, ${(c.net / N).toFixed(3)} net of its ${n(c.idlePerS)} ms/s when idle`,
+      `CPU after publish      workers ${r.workerCpu.join(' + ')} ms until all applied; controller ${c.cpuApplied} ms until then, ${c.cpu} ms until all reported (${helpers(c)}): ${(c.cpu / N).toFixed(3)} ms per agent, ${(c.net / N).toFixed(3)} net of its ${n(c.idlePerS)} ms/s when idle`,
     );
     console.log(
       `controller RSS         ${(c.rssParked / 1024).toFixed(0)} MB with ${n(N)} parked long-polls, peak ${(c.peak / 1024).toFixed(0)} MB during the publish (+${((c.peak - c.rssParked) / 1024).toFixed(0)} MB)`,
@@ -295,9 +317,14 @@ function printRun(r) {
   console.log(`CPU after publish      workers ${r.workerCpu.join(' + ')} ms until all applied; etcd's three members ${n(r.etcdCpu)} ms until all reported`);
   for (const c of r.ctl) {
     console.log(
-      `  ${`${c.name} (${c.role})`.padEnd(21)}${n(c.cpuApplied)} ms until all applied, ${n(c.cpu)} ms until all reported, ${n(c.net)} net of its ${n(c.idlePerS)} ms/s idle; RSS ${(c.rssParked / 1024).toFixed(0)} MB parked, peak ${(c.peak / 1024).toFixed(0)} MB`,
+      `  ${`${c.name} (${c.role})`.padEnd(21)}${n(c.cpuApplied)} ms until all applied, ${n(c.cpu)} ms until all reported (${helpers(c)}), ${n(c.net)} net of its ${n(c.idlePerS)} ms/s idle; RSS ${(c.rssParked / 1024).toFixed(0)} MB parked, peak ${(c.peak / 1024).toFixed(0)} MB`,
     );
   }
+}
+
+/** How much of a controller's CPU its main thread spent; the rest was V8's helper threads. */
+function helpers(c) {
+  return `${n(c.mainCpu)} on its main thread, ${n(c.cpu - c.mainCpu)} on V8's helpers`;
 }
 
 /** The several controllers' CPU on the publish against the one controller's: together, and the busiest. */
@@ -392,12 +419,12 @@ process.stdin.on('end', () => {
   dog.stdin.unref();
 }
 /**
- * When controller `c` (epoch ms) first serves a version newer than 1, asked every 10 ms until it
+ * When controller `c` (epoch ms) first serves a version newer than `after`, asked every 10 ms until it
  * does: a parked poll would tell when its turn came in the fan-out, not when the version arrived.
  */
-async function servedAfter(c) {
+async function servedAfter(c, after) {
   for (;;) {
-    const response = await fetch(`${c.url}/v1/mapping?after=1&wait=0`, { headers: { authorization: `Bearer ${probeToken}` } });
+    const response = await fetch(`${c.url}/v1/mapping?after=${after}&wait=0`, { headers: { authorization: `Bearer ${probeToken}` } });
     const at = Date.now();
     await response.body?.cancel();
     if (response.status === 200) return at;
@@ -453,6 +480,7 @@ async function metric(c, name) {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line ? Number(line.split(' ')[1]) : Number.NaN;
 }
+/** CPU ms of each process, or of one thread given as `PID/task/TID`. */
 function cpuOf(pids) {
   return Promise.all(pids.map(cpuMs));
 }

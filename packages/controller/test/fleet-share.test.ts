@@ -57,6 +57,14 @@ describe('chunks of agent records', () => {
     expect(decoded).toEqual({ records: [{ ...plain, via: 'c2' }, { ...odd, via: 'c2' }] });
   });
 
+  it('a reader leaves out, before building them, the records it has as new or newer', () => {
+    const text = encodeChunk([record('app1', 7, T0), record('app2', 7, T0 + 10)]);
+    const asked: [string, number][] = [];
+    const decoded = decodeChunk(text, 'c2', (name, receivedMs) => (asked.push([name, receivedMs]), name === 'app2'));
+    expect(asked).toEqual([['app1', T0], ['app2', T0 + 10]]);
+    expect(decoded).toEqual({ records: [{ ...record('app2', 7, T0 + 10), via: 'c2' }] });
+  });
+
   it('a chunk that cannot be read says why instead of giving records', () => {
     expect(decodeChunk('{', 'c2')).toEqual({ problem: 'not JSON' });
     expect(decodeChunk('{"f":2,"t":[],"a":[]}', 'c2')).toMatchObject({ problem: expect.stringContaining('format 2') });
@@ -209,6 +217,28 @@ describe('what a controller writes', () => {
     writes.length = 0;
     await share.flush();
     expect(writes).toEqual([]);
+  });
+
+  it('stragglers of a rollout keep it going: the chunks are written once, after the last of them', async () => {
+    const { registry, share, writes } = setup();
+    const names = Array.from({ length: 300 }, (_, i) => `app${i}`);
+    for (const name of names) registry.record(name, report(1), '10.1.0.1', new Date(T0), true);
+    await share.flush();
+    writes.length = 0;
+    const [burst, tail] = [names.slice(0, 250), names.slice(250)];
+    for (const name of burst) registry.acknowledge(name, 2, 'b'.repeat(64), '10.1.0.1', new Date(T0 + 1000), true);
+    await share.flush();
+    // A few a round: fewer than a burst, and still a rollout.
+    for (const stragglers of [tail.slice(0, 20), tail.slice(20, 40), tail.slice(40)]) {
+      for (const name of stragglers) registry.acknowledge(name, 2, 'b'.repeat(64), '10.1.0.1', new Date(T0 + 2000), true);
+      await share.flush();
+      expect(writes).toEqual([]);
+    }
+    await share.flush();
+    const chunks = new Set(names.map((name) => chunkOf(name)));
+    const written = writes.flatMap((w) => w.put);
+    expect(written).toHaveLength(chunks.size);
+    expect(new Set(written).size).toBe(chunks.size);
   });
 
   it('an agent taken over by another controller leaves the chunk; an emptied chunk is deleted', async () => {

@@ -14,7 +14,7 @@ export async function awaitAgents(
 ): Promise<string> {
   const started = performance.now();
   const live = registry.live(now);
-  let pending = live.map((a) => a.name);
+  let pending = live.map((a) => a.name).sort();
   const applied: [string, number][] = [];
   while (performance.now() < started + timeoutMs) {
     const ms = Math.round(performance.now() - started);

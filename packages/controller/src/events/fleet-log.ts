@@ -66,7 +66,8 @@ export class FleetLog implements PublishListener {
   published(version: number): void {
     if (this.#rollout) this.#endRollout(this.#rollout.rollout.cut(`before version ${version} was published`, performance.now()));
     const live = this.#registry.live(this.#now());
-    const behind = live.filter((a) => a.report.applied_version < version).map((a) => a.name);
+    // Sorted: the rollout's line names the first few still behind.
+    const behind = live.filter((a) => a.report.applied_version < version).map((a) => a.name).sort();
     if (behind.length === 0) return;
     const rollout = new Rollout(version, behind, live.length, performance.now());
     const { rolloutMs } = this.#times;

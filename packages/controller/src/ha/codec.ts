@@ -53,13 +53,36 @@ export function revisionOf(raw: string | undefined): number {
 }
 
 export function keyValueOf(raw: RawKeyValue): KeyValue {
-  return {
-    key: decode(raw.key),
-    value: decode(raw.value),
-    createRevision: revisionOf(raw.create_revision),
-    modRevision: revisionOf(raw.mod_revision),
-    lease: raw.lease ?? '0',
-  };
+  return new LazyKeyValue(raw);
+}
+
+/**
+ * The value is decoded when first read: a watch of `fleet/` brings back this controller's own
+ * chunk writes too (hundreds of kilobytes in a rollout), which it recognises by their key alone.
+ */
+class LazyKeyValue implements KeyValue {
+  readonly key: string;
+  readonly createRevision: number;
+  readonly modRevision: number;
+  readonly lease: string;
+  #raw: string | undefined;
+  #value: string | undefined;
+
+  constructor(raw: RawKeyValue) {
+    this.key = decode(raw.key);
+    this.createRevision = revisionOf(raw.create_revision);
+    this.modRevision = revisionOf(raw.mod_revision);
+    this.lease = raw.lease ?? '0';
+    this.#raw = raw.value;
+  }
+
+  get value(): string {
+    if (this.#value === undefined) {
+      this.#value = decode(this.#raw);
+      this.#raw = undefined;
+    }
+    return this.#value;
+  }
 }
 
 /** The end of the range holding every key that starts with `prefix` (etcd's "prefix + 1"), base64. */

@@ -85,8 +85,16 @@ export function encodeChunk(records: Iterable<AgentRecord>): string {
   return JSON.stringify({ f: FORMAT, t: texts, a: agents });
 }
 
-/** The records of a chunk, each marked `via` the controller that wrote it; or why it cannot be read. */
-export function decodeChunk(text: string, via: string): { records: AgentRecord[] } | { problem: string } {
+/**
+ * The records of a chunk, each marked `via` the controller that wrote it; or why it cannot be read.
+ * `wanted(name, receivedMs)` leaves out a record before it is built (one no newer than what the
+ * reader holds): a rewritten chunk brings back mostly the same records.
+ */
+export function decodeChunk(
+  text: string,
+  via: string,
+  wanted: (name: string, receivedMs: number) => boolean = () => true,
+): { records: AgentRecord[] } | { problem: string } {
   let parsed: { f?: unknown; t?: unknown; a?: unknown };
   try {
     parsed = JSON.parse(text) as typeof parsed;
@@ -102,6 +110,9 @@ export function decodeChunk(text: string, via: string): { records: AgentRecord[]
   }
   const records: AgentRecord[] = [];
   for (const tuple of agents as unknown[]) {
+    if (Array.isArray(tuple) && typeof tuple[0] === 'string' && typeof tuple[3] === 'number' && !wanted(tuple[0], tuple[3])) {
+      continue;
+    }
     const record = recordOf(tuple, texts as string[], via);
     if (!record) return { problem: `a malformed agent record: ${JSON.stringify(tuple).slice(0, 200)}` };
     records.push(record);

@@ -43,7 +43,7 @@ export interface FleetShareOptions {
 // A watch whose member went silent (paused, cut off) keeps its stream open: when our own write
 // has not come back through it for this long, it is started again from a fresh read.
 const STALL_MS = 3000;
-/** More acknowledgements than this since the last flush round: a rollout is under way (see #due). */
+/** More acknowledgements than this since the last flush round: a rollout has begun (see #due). */
 const ROLLOUT_ACKS = 100;
 const ACK_HOLD_MS = 3000;
 
@@ -74,6 +74,7 @@ export class FleetShare {
   /** Per chunk, since when acknowledgements wait in it; how many waited after the last round. */
   readonly #heldSince = new Map<number, number>();
   #held = 0;
+  #rollout = false;
   /** What the last round found with nothing left to write (see #due). */
   #quiet = { changes: -1, urgentUntil: 0, until: 0 };
   #askRevision = 0;
@@ -180,7 +181,11 @@ export class FleetShare {
     }
     let acked = 0;
     for (const n of acks.values()) acked += n;
-    const rollout = acked - this.#held >= ROLLOUT_ACKS;
+    // Begun by a burst, a rollout lasts while acknowledgements keep coming: its stragglers must not
+    // have every chunk written a second time, a few hundred ms after the burst's.
+    const arrived = acked - this.#held;
+    this.#rollout = arrived >= ROLLOUT_ACKS || (this.#rollout && arrived > 0);
+    const rollout = this.#rollout;
     this.#held = 0;
     for (const [chunk, n] of acks) {
       const since = this.#heldSince.get(chunk) ?? nowMs;
@@ -196,6 +201,10 @@ export class FleetShare {
     this.#quiet = { changes, urgentUntil: this.#urgentUntil, until: this.#held > 0 || due.size > 0 ? nowMs : until };
     return due;
   }
+
+  /** A record received after the one held for `name` (absorb keeps the newest). */
+  readonly #newer = (name: string, receivedMs: number): boolean =>
+    (this.#options.registry.get(name)?.received_at.getTime() ?? -Infinity) < receivedMs;
 
   #mark(chunk: number, records: readonly AgentRecord[]): void {
     for (const name of this.#written.get(chunk)?.names ?? []) this.#sent.delete(name);
@@ -242,7 +251,7 @@ export class FleetShare {
     }
     const at = chunkOfKey(this.#keys.agents, kv.key);
     if (!at || (at.controller === this.#options.name && !initial)) return 0;
-    const decoded = decodeChunk(kv.value, at.controller);
+    const decoded = decodeChunk(kv.value, at.controller, this.#newer);
     if ('problem' in decoded) {
       this.#problem(kv.key, `${kv.key} cannot be read (${decoded.problem}); its agents are left out`);
       return 0;

@@ -16,7 +16,7 @@ export async function requestSwitchover(
   const { cluster, keeper, registry, observer, now } = deps;
   const master = observer.server(masterName);
   const live = registry.live(now());
-  const behind = live.filter((a) => a.report.applied_version !== keeper.state.version).map((a) => a.name);
+  const behind = live.filter((a) => a.report.applied_version !== keeper.state.version).map((a) => a.name).sort();
   const checked = checkSwitchover({
     master: { name: master.name, address: master.address, port: cluster.mysql.port },
     servers: cluster.servers,
