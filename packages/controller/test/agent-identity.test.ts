@@ -113,6 +113,19 @@ describe('TokenAuth', () => {
     expect(() => auth.check('agent', bearer('unknown-token-0123456789'), 'web1')).toThrow('unknown token');
   });
 
+  it('a connection let in once is let in again with the same header only, and not after its token is removed', () => {
+    const own = new TokenAuth({ agents, admin: [ADMIN_TOKEN] });
+    const [conn, other] = [{}, {}];
+    expect(own.check('agent', bearer(NAMED_TOKENS.web1), 'web1', conn)).toEqual({ role: 'agent', owner: 'web1' });
+    expect(own.check('agent', bearer(NAMED_TOKENS.web1), 'web1', conn)).toEqual({ role: 'agent', owner: 'web1' });
+    expect(() => own.check('agent', bearer(NAMED_TOKENS.web1), 'app9', conn)).toThrow(WrongAgent);
+    expect(() => own.check('agent', bearer('unknown-token-0123456789'), 'web1', conn)).toThrow('unknown token');
+    expect(() => own.check('admin', bearer(NAMED_TOKENS.web1), undefined, other)).toThrow('needs an admin token');
+    own.check('agent', bearer(NAMED_TOKENS.web1), 'web1', conn);
+    own.replaceAgents({ file: 'agent-tokens', lines: parseAgentTokens(`${AGENT_TOKEN}\n`).lines });
+    expect(() => own.check('agent', bearer(NAMED_TOKENS.web1), 'web1', conn)).toThrow('unknown token');
+  });
+
   it('logs a refusal once a minute per owner and name, then counts the ones it held back', () => {
     let now = 0;
     const refusals = new RefusalLog(() => now);

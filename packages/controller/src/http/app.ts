@@ -51,6 +51,7 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
         config?.access ?? 'public',
         request.headers.authorization,
         typeof claimed === 'string' ? claimed : undefined,
+        request.raw.socket,
       );
     } catch (error) {
       const line = error instanceof WrongAgent ? refusals.line(error, request.ip) : undefined;
