@@ -1,5 +1,5 @@
 import { Mapping } from '@pullover/protocol';
-import { ControllerClosing } from '../errors.js';
+import { ControllerClosing, type NotServing } from '../errors.js';
 import { DeadlineWheel } from './deadline-wheel.js';
 
 /** A published mapping and its JSON, encoded once: every parked poll is answered with the same bytes. */
@@ -22,11 +22,13 @@ export interface PublishListener {
   answered(version: number, count: number, ms: number): void;
 }
 
-// Per parked poll: this object and its promise. Kept tiny — the target is 10,000 parked polls.
+/** How a parked poll ends: a newer mapping, null at its deadline or when its client left, or a refusal (a 503). */
+export type Answer = (outcome: Published | null | ControllerClosing | NotServing) => void;
+
+// Per parked poll: this object alone. Kept tiny — the target is 10,000 parked polls.
 interface Waiter {
   readonly after: number;
-  readonly resolve: (value: Published | null) => void;
-  readonly reject: (error: Error) => void;
+  readonly answer: Answer;
   slot: number;
   departure: Departure | undefined;
   onLeave: (() => void) | undefined;
@@ -112,17 +114,25 @@ export class MappingPublisher {
    * Rejects with ControllerClosing once `close()` was called.
    */
   wait(after: number, ms: number, departure?: Departure): Promise<Published | null> {
-    if (this.#closed) return Promise.reject(new ControllerClosing());
-    if (this.version > after) return Promise.resolve(this.#current);
-    if (ms <= 0) return Promise.resolve(null);
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { after, resolve, reject, slot: 0, departure, onLeave: undefined, settled: false };
-      waiter.slot = this.#wheel.add(waiter, Date.now() + ms);
-      if (departure) {
-        waiter.onLeave = () => this.#settle(waiter, null);
-        departure.once('close', waiter.onLeave);
-      }
+      this.park(after, ms, departure, (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
     });
+  }
+
+  /**
+   * wait() without a promise: `answer` is called once, at once if there is nothing to wait for. A
+   * parked poll of the HTTP route holds no async frame nor promise this way, only its Waiter.
+   */
+  park(after: number, ms: number, departure: Departure | undefined, answer: Answer): void {
+    if (this.#closed) return answer(new ControllerClosing());
+    if (this.version > after) return answer(this.#current);
+    if (ms <= 0) return answer(null);
+    const waiter: Waiter = { after, answer, slot: 0, departure, onLeave: undefined, settled: false };
+    waiter.slot = this.#wheel.add(waiter, Date.now() + ms);
+    if (departure) {
+      waiter.onLeave = () => this.#settle(waiter, null);
+      departure.once('close', waiter.onLeave);
+    }
   }
 
   /**
@@ -137,7 +147,7 @@ export class MappingPublisher {
   }
 
   /** Answers every parked poll with `error` (a 503): this controller must not hold them now. */
-  release(error: Error): number {
+  release(error: NotServing): number {
     const waiters = this.#waiters();
     this.#inTurns(waiters, (waiter) => this.#settle(waiter, error));
     return waiters.length;
@@ -165,15 +175,14 @@ export class MappingPublisher {
     turn(0);
   }
 
-  #settle(waiter: Waiter, outcome: Published | null | Error): void {
+  #settle(waiter: Waiter, outcome: Published | null | ControllerClosing | NotServing): void {
     if (waiter.settled) return;
     waiter.settled = true;
     this.#wheel.remove(waiter, waiter.slot);
     if (waiter.departure && waiter.onLeave) waiter.departure.off('close', waiter.onLeave);
     waiter.departure = undefined;
     waiter.onLeave = undefined;
-    if (outcome instanceof Error) waiter.reject(outcome);
-    else waiter.resolve(outcome);
+    waiter.answer(outcome);
   }
 }
 

@@ -1,7 +1,7 @@
 import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/protocol';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ControllerClosing, NotServing } from '../../errors.js';
+import { ControllerClosing, describeCause, NotServing } from '../../errors.js';
 import { AnswersFirst } from '../../mapping/answers-first.js';
 import type { Published } from '../../mapping/publisher.js';
 import { isBound } from '../auth.js';
@@ -54,6 +54,22 @@ function send(reply: FastifyReply, published: Published): FastifyReply {
   return reply;
 }
 
+/** How a parked poll ends, written straight to the socket: it holds no fastify request any more. */
+function answer(reply: FastifyReply, outcome: Published | null | ControllerClosing | NotServing): void {
+  if (reply.raw.destroyed) return;
+  // Every parked poll ends so at shutdown (10,000 of them held a restart up 1.8 s when each was an error line).
+  if (outcome instanceof ControllerClosing) sendRefusal(reply, CLOSING);
+  else if (outcome instanceof NotServing) sendRefusal(reply, encodeRefusal(outcome));
+  else if (outcome === null) noNews(reply);
+  else send(reply, outcome);
+}
+
+/** The hold ran out, or the client left: nothing newer (204). */
+function noNews(reply: FastifyReply): void {
+  reply.raw.writeHead(204, { 'cache-control': 'no-store' });
+  reply.raw.end();
+}
+
 /** A restart takes about a second; the agents come back after 1 to 2 times this, at random. */
 const CLOSING = encodeRefusal(new ControllerClosing());
 
@@ -94,20 +110,20 @@ export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publishe
     }
     if (publisher.version > after) return send(reply, publisher.current);
     if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
+    // Answered from here on without fastify: the parked poll holds no async frame nor promise.
+    reply.hijack();
     // The request emits 'close' when the client leaves: its waiter is dropped at once, not at the
     // deadline. Not request.signal: an AbortController per parked poll is memory 10,000 times over.
-    let published: Published | null;
-    try {
-      published = await publisher.wait(after, wait * 1000, request.raw);
-    } catch (error) {
-      // Every parked poll ends so at shutdown (10,000 of them held a restart up 1.8 s when each was an error line).
-      if (error instanceof ControllerClosing) return sendRefusal(reply, CLOSING);
-      if (error instanceof NotServing) return sendRefusal(reply, encodeRefusal(error));
-      throw error;
-    }
-    if (!published) return reply.code(204).send();
-    send(reply, published);
-    answersFirst.hold(request.raw.socket);
+    publisher.park(after, wait * 1000, request.raw, (outcome) => {
+      // Called from within a publish, for each parked poll: one answer that fails must fail alone.
+      try {
+        answer(reply, outcome);
+        if (outcome !== null && !(outcome instanceof Error)) answersFirst.hold(request.raw.socket);
+      } catch (error) {
+        app.log.error(`could not answer a parked poll from ${request.ip}: ${describeCause(error)}`);
+        reply.raw.destroy();
+      }
+    });
     return reply;
   });
 };
