@@ -183,6 +183,16 @@ describe('what a controller writes', () => {
     return { registry, share, key, writes: etcd.writes };
   };
 
+  /** `count` agents reported at version 1, their chunks written, the writes forgotten. */
+  const reportedOnce = async (count: number) => {
+    const fleet = setup();
+    const names = Array.from({ length: count }, (_, i) => `app${i}`);
+    for (const name of names) fleet.registry.record(name, report(1), '10.1.0.1', new Date(T0), true);
+    await fleet.share.flush();
+    fleet.writes.length = 0;
+    return { ...fleet, names };
+  };
+
   it('news at the next flush, the same facts heard again only when the chunk is due or after an ask', async () => {
     const { registry, share, key, writes } = setup();
     registry.record('app1', report(1), '10.1.0.1', new Date(T0), true);
@@ -203,11 +213,7 @@ describe('what a controller writes', () => {
   });
 
   it('during a rollout, versions applied are written once the acknowledgements stop coming', async () => {
-    const { registry, share, writes } = setup();
-    const names = Array.from({ length: 150 }, (_, i) => `app${i}`);
-    for (const name of names) registry.record(name, report(1), '10.1.0.1', new Date(T0), true);
-    await share.flush();
-    writes.length = 0;
+    const { registry, share, writes, names } = await reportedOnce(150);
     for (const name of names) registry.acknowledge(name, 2, 'b'.repeat(64), '10.1.0.1', new Date(T0 + 1000), true);
     await share.flush();
     expect(writes).toEqual([]);
@@ -220,11 +226,7 @@ describe('what a controller writes', () => {
   });
 
   it('stragglers of a rollout keep it going: the chunks are written once, after the last of them', async () => {
-    const { registry, share, writes } = setup();
-    const names = Array.from({ length: 300 }, (_, i) => `app${i}`);
-    for (const name of names) registry.record(name, report(1), '10.1.0.1', new Date(T0), true);
-    await share.flush();
-    writes.length = 0;
+    const { registry, share, writes, names } = await reportedOnce(300);
     const [burst, tail] = [names.slice(0, 250), names.slice(250)];
     for (const name of burst) registry.acknowledge(name, 2, 'b'.repeat(64), '10.1.0.1', new Date(T0 + 1000), true);
     await share.flush();
