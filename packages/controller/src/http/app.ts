@@ -12,8 +12,9 @@ import { eventRoutes } from './routes/events.js';
 import { failoverRoutes } from './routes/failover.js';
 import { healthRoutes } from './routes/health.js';
 import { leaderRoutes } from './routes/leader.js';
-import { mappingRoutes } from './routes/mapping.js';
+import { MappingEndpoint, mappingRoutes } from './routes/mapping.js';
 import { statusPageRoutes } from './routes/status-page.js';
+import { serverFirst } from './server.js';
 
 /**
  * The controller's HTTP API. Does not listen: tests drive it with inject(), startController listens.
@@ -25,6 +26,8 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
   const fleet = new FleetLog(sink, deps.registry, now);
   deps.publisher.listen(fleet);
   const full: AppDeps = { ...deps, now, sink, fleet };
+  const refusals = new RefusalLog();
+  const polls = new MappingEndpoint(full, refusals);
   const app = fastify({
     loggerInstance: full.sink.logger,
     // One line per request would be 10,000 lines per poll cycle; events are logged as sentences instead.
@@ -34,11 +37,11 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
     childLoggerFactory: (logger) => logger,
     bodyLimit: MAX_REPORT_BYTES,
     return503OnClosing: true,
-    ...(deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}),
+    // The agents' long-polls skip fastify: see MappingEndpoint.
+    serverFactory: serverFirst(polls, deps.https),
   }) as unknown as FastifyInstance;
 
   installErrorHandlers(app);
-  const refusals = new RefusalLog();
   // null, not an object: fastify refuses a shared reference as a request decoration's initial value.
   app.decorateRequest('caller', null as never);
   app.decorateRequest('actingChecked', false);
@@ -73,7 +76,8 @@ export function buildApp(deps: Omit<AppDeps, 'now' | 'sink' | 'fleet'> & Partial
   });
 
   // Each route file is a plugin: it sees only what it is given, and nothing imports this file back.
-  const plugins = [mappingRoutes, eventRoutes, agentRoutes, adminRoutes, failoverRoutes, healthRoutes, leaderRoutes];
+  app.register(mappingRoutes, { endpoint: polls });
+  const plugins = [eventRoutes, agentRoutes, adminRoutes, failoverRoutes, healthRoutes, leaderRoutes];
   for (const routes of plugins) {
     app.register(routes, full);
   }

@@ -8,28 +8,33 @@ export function errorBody(statusCode: number, code: string, message: string): Er
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
 
+/**
+ * The ErrorBody of a failed request. `actingChecked`: an admin write this controller accepted as
+ * leader, so a NotLeader from then on means it was deposed mid-way.
+ */
+export function errorBodyOf(error: FastifyError | PulloverError | Error, actingChecked = false): ErrorBody {
+  if (error instanceof NotLeader && actingChecked) {
+    // Refused after it began: it may have changed something, so it must not be sent to the leader again.
+    const deposed = new Deposed(error.message);
+    return errorBody(deposed.statusCode, deposed.code, deposed.message);
+  }
+  if (error instanceof NotLeader) {
+    return { ...errorBody(error.statusCode, error.code, error.message), leader: error.leader };
+  }
+  if (error instanceof PulloverError) return errorBody(error.statusCode, error.code, error.message);
+  if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
+    // fastify's own request errors (bad JSON, wrong content type, body too large) keep their FST_ codes.
+    const message =
+      error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `request body is larger than ${MAX_REPORT_BYTES} bytes` : error.message;
+    return errorBody(error.statusCode, error.code ?? 'PULLOVER_BAD_REQUEST', message);
+  }
+  return errorBody(500, 'PULLOVER_INTERNAL', `internal error: ${error.message}`);
+}
+
 /** Every non-2xx answer is an ErrorBody with a stable code, whichever layer raised it. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | PulloverError | Error, request, reply) => {
-    let body: ErrorBody;
-    if (error instanceof NotLeader && request.actingChecked) {
-      // Refused after it began: it may have changed something, so it must not be sent to the leader again.
-      const deposed = new Deposed(error.message);
-      body = errorBody(deposed.statusCode, deposed.code, deposed.message);
-    } else if (error instanceof NotLeader) {
-      body = { ...errorBody(error.statusCode, error.code, error.message), leader: error.leader };
-    } else if (error instanceof PulloverError) {
-      body = errorBody(error.statusCode, error.code, error.message);
-    } else if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode < 500) {
-      // fastify's own request errors (bad JSON, wrong content type, body too large) keep their FST_ codes.
-      const message =
-        error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? `request body is larger than ${MAX_REPORT_BYTES} bytes`
-          : error.message;
-      body = errorBody(error.statusCode, error.code ?? 'PULLOVER_BAD_REQUEST', message);
-    } else {
-      body = errorBody(500, 'PULLOVER_INTERNAL', `internal error: ${error.message}`);
-    }
+    const body = errorBodyOf(error, request.actingChecked);
     if (body.statusCode >= 500) {
       request.log.error(
         { err: error },

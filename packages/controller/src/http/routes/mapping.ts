@@ -1,13 +1,17 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
 import { DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS, MappingQuery } from '@pullover/protocol';
-import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { ControllerClosing, describeCause, NotServing } from '../../errors.js';
+import { ControllerClosing, describeCause, NotServing, WrongAgent } from '../../errors.js';
 import { AnswersFirst } from '../../mapping/answers-first.js';
 import type { Published } from '../../mapping/publisher.js';
-import { isBound } from '../auth.js';
+import { isBound, type RefusalLog } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { errorBody } from '../error-handler.js';
 import { parseInput } from '../input.js';
+import { CLOSING, encodeRefusal, writeError, writeMapping, writeNoNews, writeRefusal } from '../raw-answers.js';
+
+const PATH = '/v1/mapping';
 
 const PollQuery = MappingQuery.extend({
   // Clamped rather than refused: an agent configured for a longer hold still gets its answers.
@@ -39,91 +43,98 @@ class AheadWarning {
 }
 
 /**
- * Written straight to the socket: a publish answers every parked poll in one burst (10,000 of
- * them in the fan-out bench), and fastify's reply pipeline per answer would double that burst.
- * Nothing is lost by it here: the body is pre-encoded JSON and no hook acts on this route's answer.
+ * GET /v1/mapping, the long-poll of every agent, served on Node's request and response alone.
+ * It is most of what the controller serves: each agent's poll parks until the next publish, which
+ * answers them all in one burst. Through fastify each poll also built a request, a reply and a
+ * response listener, kept while it was parked (10,000 of them promoted to the old generation,
+ * freed only by a major collection after the publish) and run again for each answer. The server
+ * hands these requests here before fastify sees them (`serverFactory`); its checks are the app's
+ * own: the same token check, query schema and error bodies.
  */
-function send(reply: FastifyReply, published: Published): FastifyReply {
-  reply.hijack();
-  reply.raw.writeHead(200, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': published.body.length,
-    'cache-control': 'no-store',
-  });
-  reply.raw.end(published.body);
-  return reply;
-}
+export class MappingEndpoint {
+  readonly #deps: AppDeps;
+  readonly #refusals: RefusalLog;
+  readonly #log: FastifyBaseLogger;
+  readonly #ahead = new AheadWarning();
+  readonly answersFirst = new AnswersFirst();
 
-/** How a parked poll ends, written straight to the socket: it holds no fastify request any more. */
-function answer(reply: FastifyReply, outcome: Published | null | ControllerClosing | NotServing): void {
-  if (reply.raw.destroyed) return;
-  // Every parked poll ends so at shutdown (10,000 of them held a restart up 1.8 s when each was an error line).
-  if (outcome instanceof ControllerClosing) sendRefusal(reply, CLOSING);
-  else if (outcome instanceof NotServing) sendRefusal(reply, encodeRefusal(outcome));
-  else if (outcome === null) noNews(reply);
-  else send(reply, outcome);
-}
+  constructor(deps: AppDeps, refusals: RefusalLog) {
+    this.#deps = deps;
+    this.#refusals = refusals;
+    this.#log = deps.sink.logger;
+    deps.publisher.listen(this.answersFirst);
+  }
 
-/** The hold ran out, or the client left: nothing newer (204). */
-function noNews(reply: FastifyReply): void {
-  reply.raw.writeHead(204, { 'cache-control': 'no-store' });
-  reply.raw.end();
-}
+  /** Whether the request is a poll of this endpoint (HEAD and the rest go to fastify). */
+  serves(req: IncomingMessage): boolean {
+    const url = req.url ?? '';
+    return req.method === 'GET' && url.startsWith(PATH) && (url.length === PATH.length || url[PATH.length] === '?');
+  }
 
-/** A restart takes about a second; the agents come back after 1 to 2 times this, at random. */
-const CLOSING = encodeRefusal(new ControllerClosing());
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      this.#poll(req, res);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (writeError(res, failure) >= 500) this.#log.error({ err: failure }, `GET ${PATH}: ${failure.message}`);
+    }
+  }
 
-function encodeRefusal(error: ControllerClosing | NotServing): Buffer {
-  return Buffer.from(JSON.stringify(errorBody(503, error.code, error.message)), 'utf8');
+  #poll(req: IncomingMessage, res: ServerResponse): void {
+    const { auth, role, publisher, registry, fleet, now } = this.#deps;
+    const url = req.url ?? PATH;
+    const query = parseQueryString(url.length > PATH.length ? url.slice(PATH.length + 1) : '');
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    let caller;
+    // Before anything else is read: an unauthenticated client cannot make us parse its query.
+    try {
+      caller = auth.check('agent', req.headers.authorization, typeof query.agent === 'string' ? query.agent : undefined, req.socket);
+    } catch (error) {
+      const line = error instanceof WrongAgent ? this.#refusals.line(error, ip) : undefined;
+      if (line) this.#deps.sink.say(line);
+      throw error;
+    }
+    // Cut off from etcd for longer than the lease: a newer version may exist that this one cannot see.
+    const cutOff = role?.servingProblem();
+    if (cutOff !== undefined) return writeRefusal(res, encodeRefusal(new NotServing(cutOff)));
+    const { after, wait, agent, block } = parseInput(PollQuery, query, 'query');
+    if (agent !== undefined && block !== undefined) {
+      fleet.heard(agent, after, registry.acknowledge(agent, after, block, ip, now(), isBound(caller)));
+    }
+    if (publisher.version > after) return writeMapping(res, publisher.current);
+    if (after > publisher.version) this.#ahead.note(this.#log, ip, after, publisher.version);
+    // The request emits 'close' when the client leaves: its waiter is dropped at once, not at the
+    // deadline. Not an AbortSignal: one per parked poll is memory 10,000 times over.
+    publisher.park(after, wait * 1000, req, (outcome) => {
+      // Called from within a publish, for each parked poll: one answer that fails must fail alone.
+      try {
+        this.#answer(res, outcome);
+        if (outcome !== null && !(outcome instanceof Error)) this.answersFirst.hold(req.socket);
+      } catch (error) {
+        this.#log.error(`could not answer a parked poll from ${ip}: ${describeCause(error)}`);
+        res.destroy();
+      }
+    });
+  }
+
+  #answer(res: ServerResponse, outcome: Published | null | ControllerClosing | NotServing): void {
+    if (res.destroyed) return;
+    // Every parked poll ends so at shutdown (10,000 of them held a restart up 1.8 s when each was an error line).
+    if (outcome instanceof ControllerClosing) writeRefusal(res, CLOSING);
+    else if (outcome instanceof NotServing) writeRefusal(res, encodeRefusal(outcome));
+    else if (outcome === null) writeNoNews(res);
+    else writeMapping(res, outcome);
+  }
 }
 
 /**
- * A parked poll refused (the controller is closing, or cut off from etcd): expected by the
- * thousand, so no error line each, written straight to the socket as the answers are.
+ * The same endpoint as a fastify route: for what does not come through the server (app.inject in
+ * tests) and for HEAD. The endpoint checks the token itself, so the route is public to the app's hook.
  */
-function sendRefusal(reply: FastifyReply, body: Buffer): FastifyReply {
-  reply.hijack();
-  reply.raw.writeHead(503, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': body.length,
-    'retry-after': '1',
-    // Else the server's close() waits for each agent's next request on its keep-alive connection.
-    'connection': 'close',
-  });
-  reply.raw.end(body);
-  return reply;
-}
-
-export const mappingRoutes: FastifyPluginAsync<AppDeps> = async (app, { publisher, registry, now, fleet, role }) => {
-  const ahead = new AheadWarning();
-  const answersFirst = new AnswersFirst();
-  publisher.listen(answersFirst);
-  app.addHook('preClose', async () => answersFirst.releaseAll());
-  const speaksFor = (request: FastifyRequest) => (request.query as { agent?: unknown }).agent;
-  app.get('/v1/mapping', { config: { access: 'agent', speaksFor } }, async (request, reply) => {
-    // Cut off from etcd for longer than the lease: a newer version may exist that this one cannot see.
-    const cutOff = role?.servingProblem();
-    if (cutOff !== undefined) return sendRefusal(reply, encodeRefusal(new NotServing(cutOff)));
-    const { after, wait, agent, block } = parseInput(PollQuery, request.query, 'query');
-    if (agent !== undefined && block !== undefined) {
-      fleet.heard(agent, after, registry.acknowledge(agent, after, block, request.ip, now(), isBound(request.caller)));
-    }
-    if (publisher.version > after) return send(reply, publisher.current);
-    if (after > publisher.version) ahead.note(app.log, request.ip, after, publisher.version);
-    // Answered from here on without fastify: the parked poll holds no async frame nor promise.
+export const mappingRoutes: FastifyPluginAsync<{ endpoint: MappingEndpoint }> = async (app, { endpoint }) => {
+  app.addHook('preClose', async () => endpoint.answersFirst.releaseAll());
+  app.get(PATH, (request, reply) => {
     reply.hijack();
-    // The request emits 'close' when the client leaves: its waiter is dropped at once, not at the
-    // deadline. Not request.signal: an AbortController per parked poll is memory 10,000 times over.
-    publisher.park(after, wait * 1000, request.raw, (outcome) => {
-      // Called from within a publish, for each parked poll: one answer that fails must fail alone.
-      try {
-        answer(reply, outcome);
-        if (outcome !== null && !(outcome instanceof Error)) answersFirst.hold(request.raw.socket);
-      } catch (error) {
-        app.log.error(`could not answer a parked poll from ${request.ip}: ${describeCause(error)}`);
-        reply.raw.destroy();
-      }
-    });
-    return reply;
+    endpoint.handle(request.raw, reply.raw);
   });
 };
