@@ -7,7 +7,7 @@ import { Agent, request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selfSignedCert } from '../../../test/support/tls.js';
 import { loadConfig, type RunningController, startController } from '../src/index.js';
-import { agentAuth, configDoc, LOOPBACK_CLUSTER, tempDir, writeSecrets } from './helpers.js';
+import { ADMIN_TOKEN, agentAuth, configDoc, LOOPBACK_CLUSTER, namedAuth, tempDir, writeSecrets } from './helpers.js';
 
 const running: RunningController[] = [];
 afterEach(async () => {
@@ -71,6 +71,44 @@ describe('listening on a real port', () => {
     await expect(parked).rejects.toThrow();
     for (let i = 0; i < 100 && c.publisher.parked > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(c.publisher.parked).toBe(0);
+  });
+
+  it('answers the agents\' polls on the socket as the app answers any request: refusals, a parked poll, HEAD', async () => {
+    const c = await start(await tempDir());
+    const get = (path: string, headers: Record<string, string> = {}) => request(`${c.url}${path}`, { headers });
+    const none = await get('/v1/mapping?after=0');
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+    expect(await none.body.json()).toMatchObject({ statusCode: 401, code: 'PULLOVER_UNAUTHORIZED', error: 'Unauthorized' });
+    const block = 'a'.repeat(64);
+    const impostor = await get(`/v1/mapping?after=1&agent=web2&block=${block}`, namedAuth('web1'));
+    expect(impostor.statusCode).toBe(403);
+    expect((await impostor.body.json()) as object).toMatchObject({ code: 'PULLOVER_WRONG_AGENT' });
+    const unknown = await get('/v1/mapping?after=0&since=3', agentAuth);
+    expect(unknown.statusCode).toBe(400);
+    expect(await unknown.body.json()).toMatchObject({ code: 'PULLOVER_BAD_REQUEST', message: 'query.since: unknown field' });
+    // Not the endpoint's path: fastify's 404, as before.
+    expect((await (await get('/v1/mapping/', agentAuth)).body.json()) as object).toMatchObject({ code: 'PULLOVER_NOT_FOUND' });
+    const head = await request(`${c.url}/v1/mapping?after=0`, { method: 'HEAD', headers: agentAuth });
+    expect(head.statusCode).toBe(200);
+    await head.body.dump();
+
+    const parked = get(`/v1/mapping?after=1&wait=60&agent=web1&block=${block}`, namedAuth('web1'));
+    while (c.publisher.parked === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(c.registry.get('web1')?.report.applied_version).toBe(1);
+    const moved = await request(`${c.url}/v1/clusters/myservice/set-master`, {
+      method: 'POST',
+      headers: { 'authorization': `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ server: 'mysql2' }),
+    });
+    expect(moved.statusCode).toBe(200);
+    await moved.body.dump();
+    const res = await parked;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const mapping = Mapping.parse(await res.body.json());
+    expect(mapping.version).toBe(2);
+    expect(mapping.clusters[0]?.master).toBe('mysql2');
   });
 
   it('serves HTTPS when tls is configured; a client without the CA is refused', async () => {
