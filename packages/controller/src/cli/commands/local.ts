@@ -1,4 +1,5 @@
 // The commands that run on this host: the daemon, the pre-flight check, the MHA import.
+import { setFlagsFromString } from 'node:v8';
 import { isHostname, Name } from '@pullover/protocol';
 import { ConfigError, describeCause, UsageError } from '../../errors.js';
 import { local } from '../spec.js';
@@ -8,6 +9,19 @@ const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const CONFIG = {
   config: { type: 'string', arg: 'FILE', required: true, help: 'the controller\'s config, e.g. /etc/pullover/controller.yaml' },
 } as const;
+
+/**
+ * A publish answers every parked poll and the agents' acknowledgements park again: each parked
+ * request lives until the next publish, so V8 has moved it to the old generation, and a publish to
+ * 10,000 agents turns ~10,000 of them (~3 KB each) into garbage only a major collection frees. With
+ * V8's default heap growth that collection came after the publish, and the controller's memory grew
+ * by 33-46 MB during one; growing the heap by half of the live size instead of its default factor
+ * (up to 4x) starts it while the publish is going on: +7-32 MB, at no more CPU per publish
+ * (bench:fanout). Set before the server holds anything.
+ */
+function tuneHeapForParkedPolls(): void {
+  setFlagsFromString('--heap-growing-percent=50');
+}
 
 export const RUN = local({
   summary: 'monitor MySQL, fail over, serve the mapping (LEVEL: debug, info, warn, error)',
@@ -22,6 +36,7 @@ export const RUN = local({
     return { config: values.config, logLevel };
   },
   run: async ({ config: file, logLevel }, io) => {
+    tuneHeapForParkedPolls();
     // Loaded here only: the admin commands stay quick without fastify and the server stack.
     const { loadConfig } = await import('../../config/load.js');
     const { startController } = await import('../../controller.js');
