@@ -15,9 +15,9 @@ const CONFIG = {
  * request lives until the next publish, so V8 has moved it to the old generation, and a publish to
  * 10,000 agents turns ~10,000 of them (~3 KB each) into garbage only a major collection frees. With
  * V8's default heap growth that collection came after the publish, and the controller's memory grew
- * by 33-46 MB during one; growing the heap by half of the live size instead of its default factor
- * (up to 4x) starts it while the publish is going on: +7-32 MB, at no more CPU per publish
- * (bench:fanout). Set before the server holds anything.
+ * by up to 46 MB during one; growing the heap by half of the live size instead of its default
+ * factor starts it while the publish is going on: +6-33 MB, at no more CPU per publish
+ * (bench:fanout, 9 runs each way). Set before the server holds anything.
  */
 function tuneHeapForParkedPolls(): void {
   setFlagsFromString('--heap-growing-percent=50');
