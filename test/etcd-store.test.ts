@@ -87,6 +87,9 @@ describe('the state in etcd', () => {
     const stop = b.store.follow((c) => seen.push(c));
     try {
       await a.store.save(stateAt(1));
+      // follow() starts with a read of the latest state: a state superseded before that read is
+      // passed over (the latest holds everything), so the second write waits for the first to arrive.
+      await waitFor(() => seen.at(-1)?.state.version === 1, 3000, 'version 1 followed');
       await a.store.save(stateAt(2, [entry(1), entry(2)]));
       await waitFor(() => seen.at(-1)?.state.version === 2, 3000, 'version 2 followed');
       expect(seen.map((c) => c.state.version)).toEqual([1, 2]);
