@@ -1,10 +1,12 @@
 // Real etcd clusters (Debian's etcd-server, v3 API) on loopback for the several-controllers tests:
 // every member a process we started, signalled only by its PID, its data under a temp dir.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { keepOnExit, removeOnExit } from './exit.js';
+import { OwnedProcess } from './owned-process.js';
 import { eventually } from './wait.js';
 
 export const ETCD = '/usr/bin/etcd';
@@ -15,43 +17,11 @@ export interface EtcdOptions {
   members?: 1 | 3 | 5;
 }
 
-// Members we started, killed when the test process exits or is interrupted before destroy().
-// (server.ts keeps the same for mariadbd; etcd's are kept apart so neither module reaches into the other.)
-const live = new Set<ChildProcess>();
-const dirs = new Set<string>();
-let hooked = false;
-function killAllSync(): void {
-  for (const child of live) {
-    try {
-      process.kill(child.pid as number, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-  live.clear();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  dirs.clear();
-}
-function hookProcessExit(): void {
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', killAllSync);
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      killAllSync();
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
 /** One etcd member: its data and log under `dir`, its PID in `dir/etcd.pid` for the next run's reaping. */
-export class EtcdMember {
+export class EtcdMember extends OwnedProcess {
   readonly clientUrl: string;
   readonly peerUrl: string;
   readonly logFile: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private paused = false;
 
   constructor(
     readonly name: string,
@@ -61,21 +31,10 @@ export class EtcdMember {
     clientPort: number,
     peerPort: number,
   ) {
+    super();
     this.clientUrl = `http://${address}:${clientPort}`;
     this.peerUrl = `http://${address}:${peerPort}`;
     this.logFile = join(dir, 'etcd.log');
-  }
-
-  get pid(): number | undefined {
-    return this.isRunning ? this.child?.pid : undefined;
-  }
-
-  get isRunning(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  get isPaused(): boolean {
-    return this.isRunning && this.paused;
   }
 
   /** Starts the member on its data dir; resolves once the process runs (the cluster may still lack quorum). */
@@ -85,47 +44,8 @@ export class EtcdMember {
     const log = openSync(this.logFile, 'a');
     const child = spawn(ETCD, [...this.args], { stdio: ['ignore', log, log], detached: true });
     closeSync(log);
-    child.unref();
-    this.child = child;
-    this.paused = false;
-    live.add(child);
-    hookProcessExit();
-    this.exited = new Promise((done) => {
-      const gone = () => {
-        live.delete(child);
-        done();
-      };
-      child.once('exit', gone);
-      child.once('error', gone);
-    });
+    this.adopt(child);
     await writeFile(join(this.dir, 'etcd.pid'), `${child.pid}\n`);
-  }
-
-  /** Sends `signal` by PID and waits until the process has exited. */
-  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
-    const pid = this.pid;
-    if (pid === undefined) return;
-    process.kill(pid, signal);
-    // A stopped process only acts on SIGTERM once continued.
-    if (this.paused) this.resume();
-    // Polled, not just awaited: the child is unref'd, so a bare await would let a script's event loop end.
-    await eventually(() => !this.isRunning, 30_000, `${this.name} (pid ${pid}) to exit after ${signal}`);
-    await this.exited;
-  }
-
-  /** SIGSTOP: the member keeps its sockets (connections are accepted, nothing is answered). */
-  pause(): void {
-    const pid = this.pid;
-    if (pid === undefined) throw new Error(`${this.name} is not running`);
-    process.kill(pid, 'SIGSTOP');
-    this.paused = true;
-  }
-
-  resume(): void {
-    const pid = this.pid;
-    if (pid === undefined) throw new Error(`${this.name} is not running`);
-    process.kill(pid, 'SIGCONT');
-    this.paused = false;
   }
 
   /** True when this member answers /health with a leader it can reach (a quorum). */
@@ -173,8 +93,8 @@ export class EtcdCluster {
     await Promise.all(this.members.map((m) => m.kill('SIGKILL').catch(() => undefined)));
     await rm(this.dir, { recursive: true, force: true });
     await rm(stateFile(this.id), { force: true });
-    dirs.delete(this.dir);
-    dirs.delete(stateFile(this.id));
+    keepOnExit(this.dir);
+    keepOnExit(stateFile(this.id));
   }
 }
 
@@ -185,9 +105,8 @@ export async function startEtcd(opts: EtcdOptions): Promise<EtcdCluster> {
   await reapPrevious(id);
   const dir = await mkdtemp(join(tmpdir(), `pullover-etcd-${id}-`));
   await writeFile(stateFile(id), dir);
-  hookProcessExit();
-  dirs.add(dir);
-  dirs.add(stateFile(id));
+  removeOnExit(dir);
+  removeOnExit(stateFile(id));
   const numbers = Array.from({ length: count }, (_, i) => i + 1);
   const peer = (n: number) => `http://127.0.${id}.${n}:${23800 + n}`;
   const initial = numbers.map((n) => `etcd${n}=${peer(n)}`).join(',');

@@ -1,6 +1,6 @@
 // Whatever ends a test process (a crash, SIGTERM from vitest, Ctrl-C), nothing the sandbox created
-// outlives it: every mariadbd started is SIGKILLed by its PID, the network set up for the servers
-// is torn down, and the files of clusters not destroyed yet are removed — in that order.
+// outlives it: every process started (mariadbd, etcd) is SIGKILLed by its PID, the network set up
+// for the servers is torn down, and the files of clusters not destroyed yet are removed — in that order.
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 

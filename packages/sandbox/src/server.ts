@@ -1,13 +1,13 @@
 // One mariadbd of a sandbox cluster: its lifecycle (start, signals by PID, restart) and the
 // connections tests open to it.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { type Connection, type ConnectionOptions, createConnection } from 'mysql2/promise';
-import { killOnExit } from './exit.js';
 import { renderMyCnf, type Semisync, TEST_SLAVE_NET_TIMEOUT_S } from './mycnf.js';
+import { OwnedProcess } from './owned-process.js';
 
 export { PRODUCTION_SEMISYNC_TIMEOUT_MS, type Semisync } from './mycnf.js';
 
@@ -54,7 +54,7 @@ export interface ServerSpec {
 }
 
 /** One mariadbd we own: its files live under `dir`, and it is only ever signalled by its PID. */
-export class Server {
+export class Server extends OwnedProcess {
   readonly name: string;
   readonly address: string;
   readonly port: number;
@@ -65,11 +65,9 @@ export class Server {
   readonly pidFile: string;
   readonly logFile: string;
   readonly configFile: string;
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-  private paused = false;
 
   constructor(private readonly spec: ServerSpec) {
+    super();
     this.name = spec.name;
     this.address = spec.address;
     this.port = spec.port;
@@ -82,21 +80,8 @@ export class Server {
     this.configFile = join(spec.dir, 'my.cnf');
   }
 
-  get pid(): number | undefined {
-    return this.isRunning ? this.child?.pid : undefined;
-  }
-
-  /** True while the process exists, paused or not. */
-  get isRunning(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
   get semisync(): Semisync {
     return this.spec.semisync;
-  }
-
-  get isPaused(): boolean {
-    return this.isRunning && this.paused;
   }
 
   async writeConfig(): Promise<void> {
@@ -112,16 +97,7 @@ export class Server {
     const command = [MARIADBD, `--defaults-file=${this.configFile}`];
     // `ip netns exec` execs mariadbd in place: the PID we get is mariadbd's own.
     if (this.spec.netns) command.unshift('ip', 'netns', 'exec', this.spec.netns);
-    const child = spawn(command[0] as string, command.slice(1), { stdio: 'ignore', detached: true });
-    // A test that forgets destroy() must not keep its worker alive; the exit hooks kill it instead.
-    child.unref();
-    this.child = child;
-    this.paused = false;
-    killOnExit(child);
-    this.exited = new Promise((done) => {
-      child.once('exit', () => done());
-      child.once('error', () => done());
-    });
+    this.adopt(spawn(command[0] as string, command.slice(1), { stdio: 'ignore', detached: true }));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!this.isRunning) throw new Error(`${this.name} exited while starting:\n${await this.logTail()}`);
@@ -135,20 +111,6 @@ export class Server {
     }
   }
 
-  /** Sends `signal` by PID; for a terminating signal, waits until the process has exited. */
-  async kill(signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL', timeoutMs = 30_000): Promise<void> {
-    const pid = this.pid;
-    if (pid === undefined) return;
-    process.kill(pid, signal);
-    // A stopped process only acts on SIGTERM once continued.
-    if (this.paused && signal === 'SIGTERM') this.resume();
-    const timedOut = await Promise.race([
-      this.exited.then(() => false),
-      new Promise<boolean>((r) => setTimeout(() => r(true), timeoutMs).unref()),
-    ]);
-    if (timedOut) throw new Error(`${this.name} (pid ${pid}) still running ${timeoutMs} ms after ${signal}`);
-  }
-
   /** Clean shutdown, SIGKILL if it takes longer than `timeoutMs`. */
   async stop(timeoutMs = 20_000): Promise<void> {
     try {
@@ -156,20 +118,6 @@ export class Server {
     } catch {
       await this.kill('SIGKILL');
     }
-  }
-
-  pause(): void {
-    const pid = this.pid;
-    if (pid === undefined) throw new Error(`${this.name} is not running`);
-    process.kill(pid, 'SIGSTOP');
-    this.paused = true;
-  }
-
-  resume(): void {
-    const pid = this.pid;
-    if (pid === undefined) throw new Error(`${this.name} is not running`);
-    process.kill(pid, 'SIGCONT');
-    this.paused = false;
   }
 
   /** Same datadir and config; a server started read-only comes back read-only. */
