@@ -18,8 +18,12 @@ export type SwitchoverRequest = z.infer<typeof SwitchoverRequest>;
 export const SwitchoverStep = z.strictObject({
   /** `resumed`: it goes on from its journal rather than as planned (a restarted controller, or a target that took writes of its own). */
   name: z.enum(['checked', 'write-blocked', 'caught-up', 'promoted', 'published', 'repointed', 'agents-applied', 'rolled-back', 'resumed']),
+  /** When the step ended (absent from switchovers journaled by older controllers). */
+  at: z.iso.datetime({ offset: true }).optional(),
   ms: z.number().min(0),
   detail: z.string().max(2000),
+  /** The step ran but did not do all it should (a server not repointed): a human must look. */
+  failed: z.boolean().optional(),
 });
 export type SwitchoverStep = z.infer<typeof SwitchoverStep>;
 

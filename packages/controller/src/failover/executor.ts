@@ -1,8 +1,8 @@
-import type { FailoverRecord, FailoverStep, FailoverStepName } from '@pullover/protocol';
+import type { FailoverRecord, FailoverStep } from '@pullover/protocol';
 import { awaitAgents } from '../agents/convergence.js';
 import type { AgentRegistry } from '../agents/registry.js';
 import type { ClusterConfig, ServerConfig } from '../config/load.js';
-import { describeCause, NotLeader } from '../errors.js';
+import { describeCause } from '../errors.js';
 import type { LogLine } from '../log-line.js';
 import { promoteServer } from '../mysql/promote.js';
 import { failureOf, type MysqlSession } from '../mysql/session.js';
@@ -14,6 +14,7 @@ import { CatchUp, FailoverAborted } from './catch-up.js';
 import { fenceServer } from './fence.js';
 import type { FenceKeeper } from './fence-keeper.js';
 import { repointServer, verifyReplicating } from './repoint.js';
+import { StepRunner } from './step-runner.js';
 
 export interface ExecutorDeps {
   readonly cluster: ClusterConfig;
@@ -32,9 +33,6 @@ export interface ExecutorDeps {
  */
 const FENCE_REACH_MS = 250;
 
-/** How long a repointed replica may take to run both threads on the new master before it counts as not repointed. */
-const REPLICATING_WITHIN_MS = 10_000;
-
 /**
  * Carries out a planned failover: fence → catch up → promote → repoint →
  * publish → wait for the agents. Every step is safe to run again: a controller killed at any
@@ -44,7 +42,7 @@ export class FailoverExecutor {
   readonly #deps: ExecutorDeps;
   #record: FailoverRecord;
   readonly #running: RunningFailover;
-  #stepStarted = performance.now();
+  readonly #steps: StepRunner<FailoverStep>;
   /** The new master's executed position right after promotion: every repointed replica must be contained in it. */
   #promotedAt = '';
   readonly #catchUp: CatchUp;
@@ -54,11 +52,12 @@ export class FailoverExecutor {
     this.#deps = deps;
     this.#running = running;
     this.#record = running.record;
+    this.#steps = new StepRunner(`failover ${deps.cluster.name}`, deps.log, deps.now, running.record.steps);
     this.#catchUp = new CatchUp(deps, this.#server(running.record.old_master), this.#survivors(), fenceKeeper);
   }
 
   get record(): FailoverRecord {
-    return this.#record;
+    return { ...this.#record, steps: [...this.#steps.steps] };
   }
 
   async run(): Promise<FailoverRecord> {
@@ -69,32 +68,32 @@ export class FailoverExecutor {
     // meanwhile cannot move the goal after it was read. Undone if the failover stops before promotion.
     const freezing = this.#catchUp.freeze();
     let promoted = false;
-    try {
-      await this.#fence(old);
-      this.#step('caught-up', await this.#catchUp.run(target, await freezing));
-      // A master that woke up by now was fenced by the fence keeper: what it executed is applied
-      // before there are two writable servers. One still silent acknowledges nothing alone.
-      if (await this.#catchUp.oldMasterWoke()) this.#step('caught-up', await this.#catchUp.run(target, await freezing));
-      await this.#promote(target);
-      promoted = true;
-      const repointed = await this.#repoint(target);
-      const version = await keeper.publishFailover(cluster.name, this.#record, target.name);
-      this.#record = { ...this.#record, version };
-      this.#step('published', `${cluster.master_hostnames.join(', ')} → ${target.name} (${target.address}), version ${version}`);
-      void this.#afterHooks(old, target);
-      // Checked while the agents apply the new version: the app servers need not wait for it.
-      await Promise.all([this.#waitForAgents(version), this.#verifyRepointed(repointed, target)]);
-      this.#record = { ...this.#record, outcome: 'done', finished_at: this.#deps.now().toISOString() };
-    } catch (error) {
-      // Deposed: not a failed step. The next leader takes the journal forward; this one does nothing more.
-      if (error instanceof NotLeader) throw error;
-      const message = describeCause(error);
-      this.#record = { ...this.#record, outcome: 'failed', error: message, finished_at: this.#deps.now().toISOString() };
-      this.#deps.log({ level: 'warn', message: `failover ${cluster.name} ${old.name} → ${target.name} failed: ${message}` });
-      if (!promoted) await this.#catchUp.unfreeze(await freezing);
-    }
-    await keeper.finishFailover(cluster.name, this.#record);
-    return this.#record;
+    await this.#steps.run(
+      async () => {
+        await this.#fence(old);
+        this.#steps.done('caught-up', await this.#catchUp.run(target, await freezing));
+        // A master that woke up by now was fenced by the fence keeper: what it executed is applied
+        // before there are two writable servers. One still silent acknowledges nothing alone.
+        if (await this.#catchUp.oldMasterWoke()) this.#steps.done('caught-up', await this.#catchUp.run(target, await freezing));
+        await this.#promote(target);
+        promoted = true;
+        const repointed = await this.#repoint(target);
+        const version = await keeper.publishFailover(cluster.name, this.record, target.name);
+        this.#record = { ...this.#record, version };
+        this.#steps.done('published', `${cluster.master_hostnames.join(', ')} → ${target.name} (${target.address}), version ${version}`);
+        void this.#afterHooks(old, target);
+        // Checked while the agents apply the new version: the app servers need not wait for it.
+        await Promise.all([this.#waitForAgents(version), this.#verifyRepointed(repointed, target)]);
+        this.#record = { ...this.#record, outcome: 'done', finished_at: this.#deps.now().toISOString() };
+      },
+      async (message) => {
+        this.#record = { ...this.#record, outcome: 'failed', error: message, finished_at: this.#deps.now().toISOString() };
+        this.#deps.log({ level: 'warn', message: `failover ${cluster.name} ${old.name} → ${target.name} failed: ${message}` });
+        if (!promoted) await this.#catchUp.unfreeze(await freezing);
+      },
+    );
+    await keeper.finishFailover(cluster.name, this.record);
+    return this.record;
   }
 
   /**
@@ -108,14 +107,6 @@ export class FailoverExecutor {
 
   #server(name: string): ServerConfig {
     return this.#deps.observer.server(name);
-  }
-
-  #step(name: FailoverStepName, detail: string, failed = false): void {
-    const ms = Math.round(performance.now() - this.#stepStarted);
-    const step: FailoverStep = { name, at: this.#deps.now().toISOString(), ms, detail, ...(failed ? { failed } : {}) };
-    this.#record = { ...this.#record, steps: [...this.#record.steps, step] };
-    this.#deps.log({ level: failed ? 'warn' : 'info', message: `failover ${this.#deps.cluster.name}: ${name}${failed ? ' FAILED' : ''} in ${ms} ms: ${detail}` });
-    this.#stepStarted = performance.now();
   }
 
   #details(event: FailoverDetails['event'], old: ServerConfig, target: ServerConfig | null): FailoverDetails {
@@ -175,11 +166,11 @@ export class FailoverExecutor {
       if (gone) parts.push(`going on: ${old.name}'s host refused the connection, no mysqld runs there`);
       else if (this.#running.force) parts.push('going on: forced by the operator (failover --force)');
       else {
-        this.#step('fenced', parts.join('; '), true);
+        this.#steps.done('fenced', parts.join('; '), { failed: true });
         throw new FailoverAborted(`${failed.join(' and ')} failed, so ${old.name} may still take writes: make sure it is down (or fix the fence), then run pullover-controller failover --cluster ${cluster.name} --force`);
       }
     }
-    this.#step('fenced', parts.join('; '));
+    this.#steps.done('fenced', parts.join('; '));
   }
 
   /** Every server that may take part: neither fenced (the old master, former masters) nor gone from the config. */
@@ -194,7 +185,7 @@ export class FailoverExecutor {
     const [row] = await session.query<{ read_only: string | number; gtid: string }[]>(session.dialect.overview);
     if (Number(row?.read_only) === 1) throw new FailoverAborted(`${target.name} is still read_only after promotion`);
     this.#promotedAt = String(row?.gtid ?? '');
-    this.#step('promoted', `${target.name} is writable at ${row?.gtid || 'empty'}${semisync ? ` (${semisync})` : ''}`);
+    this.#steps.done('promoted', `${target.name} is writable at ${row?.gtid || 'empty'}${semisync ? ` (${semisync})` : ''}`);
   }
 
   /** Resolves with the servers repointed (checked later: verifyRepointed). */
@@ -206,26 +197,21 @@ export class FailoverExecutor {
       ),
     );
     const failed = results.some((r) => !r.ok);
-    this.#step('repointed', results.length > 0 ? results.map((r) => r.detail).join('; ') : 'no other replica', failed);
+    this.#steps.done('repointed', results.length > 0 ? results.map((r) => r.detail).join('; ') : 'no other replica', { failed });
     return results.filter((r) => r.ok).map((r) => r.name);
   }
 
   /** "Repointed" means both threads run on the new master: a replica that does not is a failed step, not a log line. */
   async #verifyRepointed(names: readonly string[], target: ServerConfig): Promise<void> {
     const { observer } = this.#deps;
-    const results = await Promise.all(names.map((n) => verifyReplicating(observer, n, target, REPLICATING_WITHIN_MS)));
+    const results = await Promise.all(names.map((n) => verifyReplicating(observer, n, target)));
     const bad = results.filter((r) => !r.ok);
-    if (bad.length === 0) return;
-    const steps = this.#record.steps.map((step) =>
-      step.name === 'repointed' ? { ...step, failed: true, detail: `${step.detail}; then: ${bad.map((r) => r.detail).join('; ')}` } : step,
-    );
-    this.#record = { ...this.#record, steps };
-    this.#deps.log({ level: 'warn', message: `failover ${this.#deps.cluster.name}: repointed FAILED: ${bad.map((r) => r.detail).join('; ')}` });
+    if (bad.length > 0) this.#steps.failLater('repointed', bad.map((r) => r.detail).join('; '));
   }
 
   async #waitForAgents(version: number): Promise<void> {
     const { registry, cluster, now } = this.#deps;
-    this.#step('agents-applied', await awaitAgents(registry, version, cluster.failover.agents_timeout, now()));
+    this.#steps.done('agents-applied', await awaitAgents(registry, version, cluster.failover.agents_timeout, now()));
   }
 
   async #afterHooks(old: ServerConfig, target: ServerConfig): Promise<void> {

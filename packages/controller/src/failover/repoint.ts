@@ -23,6 +23,9 @@ export interface RepointDeps {
 /** How often a repointed replica is looked at until both its threads run. */
 const POLL_MS = 50;
 
+/** How long a repointed replica may take to run both threads on its new source before it counts as not repointed. */
+const REPLICATING_WITHIN_MS = 10_000;
+
 /**
  * Makes `name` a read-only replica of `source`, whose executed position is `sourceExecuted`. A
  * server holding transactions the source lacks is left read-only and out of replication: applying
@@ -67,7 +70,7 @@ export async function verifyReplicating(
   observer: ClusterObserver,
   name: string,
   source: ServerConfig,
-  timeoutMs: number,
+  timeoutMs = REPLICATING_WITHIN_MS,
 ): Promise<RepointOutcome> {
   const deadline = performance.now() + timeoutMs;
   let why = 'not observed';

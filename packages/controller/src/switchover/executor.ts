@@ -1,9 +1,10 @@
 import type { SwitchoverResponse, SwitchoverStep } from '@pullover/protocol';
 import { awaitAgents } from '../agents/convergence.js';
-import { describeCause, NotLeader } from '../errors.js';
+import { describeCause } from '../errors.js';
 import type { ExecutorDeps } from '../failover/executor.js';
 import { fenceServer, runningWrites, unfenceServer } from '../failover/fence.js';
 import { repointServer, verifyReplicating } from '../failover/repoint.js';
+import { StepRunner } from '../failover/step-runner.js';
 import { gtidContains, gtidMissing } from '../mysql/gtid.js';
 import { promoteServer } from '../mysql/promote.js';
 import type { MysqlSession } from '../mysql/session.js';
@@ -29,9 +30,6 @@ const FENCE_WAIT_S = 1;
 
 /** A write statement running this long on the master refuses the switchover up front (MHA's running_updates_limit). */
 const LONG_WRITE_S = 1;
-
-/** How long a repointed server may take to run both threads on its new master. */
-const REPLICATING_WITHIN_MS = 10_000;
 
 /**
  * Why the master cannot be switched over now, or undefined: writes running long enough that
@@ -80,38 +78,40 @@ export function resumeSwitchover(deps: SwitchoverDeps, journal: RunningSwitchove
 class Switchover {
   readonly #deps: SwitchoverDeps;
   #journal: RunningSwitchover;
-  #mark = performance.now();
+  readonly #steps: StepRunner<SwitchoverStep>;
   /** When the old master's writes were blocked, in this process (undefined after a restart). */
   #blockedAt: number | undefined;
 
   constructor(deps: SwitchoverDeps, journal: RunningSwitchover) {
     this.#deps = deps;
     this.#journal = journal;
+    this.#steps = new StepRunner(`switchover ${deps.cluster.name}`, deps.log, deps.now, journal.steps);
   }
 
   async run(catchupTimeoutS: number): Promise<SwitchoverResponse> {
     const { observer } = this.#deps;
     const { old_master: oldName, target: targetName } = this.#journal;
-    try {
-      const old = await observer.session(oldName);
-      const target = await observer.session(targetName);
-      this.#blockedAt = performance.now();
-      const blockedAt = this.#deps.now().toISOString();
-      const { killed } = await fenceServer(old, { waitS: FENCE_WAIT_S });
-      const gtid = await executed(old);
-      this.#step('write-blocked', `${oldName} read_only, ${killed} client connection(s) killed, at ${gtid || 'empty'}`);
-      await this.#save('write-blocked', { old_master_gtid: gtid, write_blocked_at: blockedAt });
-      await this.#catchUp(target, gtid, catchupTimeoutS);
-      await this.#save('promoting');
-      const semisync = await promoteServer(target, this.#replicationTimeoutMs, true);
-      this.#step('promoted', `${targetName} is writable${semisync ? ` (${semisync})` : ''}`);
-      await this.#publish();
-    } catch (error) {
-      // Deposed: the next leader undoes or finishes it as the journal says; this one does nothing more.
-      if (error instanceof NotLeader) throw error;
-      return this.#undo(describeCause(error));
-    }
-    return this.#finish();
+    const undone = await this.#steps.run<SwitchoverResponse | undefined>(
+      async () => {
+        const old = await observer.session(oldName);
+        const target = await observer.session(targetName);
+        this.#blockedAt = performance.now();
+        const blockedAt = this.#deps.now().toISOString();
+        const { killed } = await fenceServer(old, { waitS: FENCE_WAIT_S });
+        const gtid = await executed(old);
+        this.#step('write-blocked', `${oldName} read_only, ${killed} client connection(s) killed, at ${gtid || 'empty'}`);
+        await this.#save('write-blocked', { old_master_gtid: gtid, write_blocked_at: blockedAt });
+        await this.#catchUp(target, gtid, catchupTimeoutS);
+        await this.#save('promoting');
+        const semisync = await promoteServer(target, this.#replicationTimeoutMs, true);
+        this.#step('promoted', `${targetName} is writable${semisync ? ` (${semisync})` : ''}`);
+        await this.#publish();
+        return undefined;
+      },
+      (error) => this.#undo(error),
+    );
+    // Published: from here on it is only finished, never undone.
+    return undone ?? this.#finish();
   }
 
   async resume(): Promise<SwitchoverResponse> {
@@ -133,11 +133,9 @@ class Switchover {
     return this.#deps.cluster.failover.catchup_timeout;
   }
 
-  #step(name: SwitchoverStep['name'], detail: string): void {
-    const ms = Math.round(performance.now() - this.#mark);
-    this.#journal = { ...this.#journal, steps: [...this.#journal.steps, { name, ms, detail }] };
-    this.#deps.log({ level: name === 'rolled-back' || name === 'resumed' ? 'warn' : 'info', message: `switchover ${this.#deps.cluster.name}: ${name} in ${ms} ms: ${detail}` });
-    this.#mark = performance.now();
+  #step(name: SwitchoverStep['name'], detail: string, failed = false): void {
+    this.#steps.done(name, detail, { failed, warn: name === 'rolled-back' || name === 'resumed' });
+    this.#journal = { ...this.#journal, steps: [...this.#steps.steps] };
   }
 
   async #save(reached: SwitchoverReached, change: Partial<RunningSwitchover> = {}): Promise<void> {
@@ -186,10 +184,10 @@ class Switchover {
       this.#journal.repoint.map(async (name) => {
         const opts = { formerMaster: name === oldName, timeoutMs: this.#replicationTimeoutMs };
         const repointed = await repointServer(this.#deps, name, target, position, opts);
-        return repointed.ok ? verifyReplicating(observer, name, target, REPLICATING_WITHIN_MS) : repointed;
+        return repointed.ok ? verifyReplicating(observer, name, target) : repointed;
       }),
     );
-    this.#step('repointed', results.map((r) => r.detail).join('; ') || 'no other server');
+    this.#step('repointed', results.map((r) => r.detail).join('; ') || 'no other server', results.some((r) => !r.ok));
     this.#step('agents-applied', await agents);
     return this.#file('done');
   }
@@ -218,7 +216,7 @@ class Switchover {
       const oldServer = observer.server(oldName);
       const opts = { formerMaster: true, timeoutMs: this.#replicationTimeoutMs };
       const back = await repointServer(this.#deps, targetName, oldServer, oldGtid, opts);
-      const checked = back.ok ? await verifyReplicating(observer, targetName, oldServer, REPLICATING_WITHIN_MS) : back;
+      const checked = back.ok ? await verifyReplicating(observer, targetName, oldServer) : back;
       parts.push(checked.detail);
       if (!checked.ok) {
         fence.push(targetName);

@@ -11,9 +11,6 @@ import type { ServerObservation } from '../topology/observation.js';
 
 type Outcome = ReplicaHeartbeatResponse['replicas'][number];
 
-/** How long a replica may take to run both threads again after its heartbeat changed. */
-const REPLICATING_WITHIN_MS = 10_000;
-
 /** Why `o` is left alone, or undefined when its heartbeat may be changed. */
 function leftAlone(o: ServerObservation, master: { name: string; address: string }): string | undefined {
   if (!o.reachable) return `does not answer (${o.failure?.message ?? 'not observed'})`;
@@ -56,7 +53,7 @@ async function change(
   try {
     const session = await observer.session(name);
     await session.run(session.dialect.setHeartbeat(wantS), cluster.failover.catchup_timeout);
-    const replicating = await verifyReplicating(observer, name, observer.server(master.name), REPLICATING_WITHIN_MS);
+    const replicating = await verifyReplicating(observer, name, observer.server(master.name));
     if (!replicating.ok) return { name, outcome: 'failed', detail: `${what}, but ${replicating.detail}` };
     return { name, outcome: 'set', detail: `${what}, replicating from ${master.name} again` };
   } catch (error) {
