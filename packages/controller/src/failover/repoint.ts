@@ -86,3 +86,10 @@ export async function verifyReplicating(
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
+
+/** Repoints `name` and waits until it runs on `source`: for callers with nothing to publish in between. */
+export async function repointChecked(...args: Parameters<typeof repointServer>): Promise<RepointOutcome> {
+  const [deps, name, source] = args;
+  const repointed = await repointServer(...args);
+  return repointed.ok ? verifyReplicating(deps.observer, name, source) : repointed;
+}

@@ -3,7 +3,7 @@ import { awaitAgents } from '../agents/convergence.js';
 import { describeCause } from '../errors.js';
 import type { ExecutorDeps } from '../failover/executor.js';
 import { fenceServer, runningWrites, unfenceServer } from '../failover/fence.js';
-import { repointServer, verifyReplicating } from '../failover/repoint.js';
+import { repointChecked } from '../failover/repoint.js';
 import { StepRunner } from '../failover/step-runner.js';
 import { gtidContains, gtidMissing } from '../mysql/gtid.js';
 import { promoteServer } from '../mysql/promote.js';
@@ -181,10 +181,9 @@ class Switchover {
     // Each server's executed set must be contained in this: none is put on top of transactions the target lacks.
     const position = await observer.session(targetName).then(executed);
     const results = await Promise.all(
-      this.#journal.repoint.map(async (name) => {
+      this.#journal.repoint.map((name) => {
         const opts = { formerMaster: name === oldName, timeoutMs: this.#replicationTimeoutMs };
-        const repointed = await repointServer(this.#deps, name, target, position, opts);
-        return repointed.ok ? verifyReplicating(observer, name, target) : repointed;
+        return repointChecked(this.#deps, name, target, position, opts);
       }),
     );
     this.#step('repointed', results.map((r) => r.detail).join('; ') || 'no other server', results.some((r) => !r.ok));
@@ -215,8 +214,7 @@ class Switchover {
     if (reached === 'promoting') {
       const oldServer = observer.server(oldName);
       const opts = { formerMaster: true, timeoutMs: this.#replicationTimeoutMs };
-      const back = await repointServer(this.#deps, targetName, oldServer, oldGtid, opts);
-      const checked = back.ok ? await verifyReplicating(observer, targetName, oldServer) : back;
+      const checked = await repointChecked(this.#deps, targetName, oldServer, oldGtid, opts);
       parts.push(checked.detail);
       if (!checked.ok) {
         fence.push(targetName);

@@ -1,9 +1,9 @@
 import type { RejoinResponse } from '@pullover/protocol';
 import type { ClusterConfig } from '../config/load.js';
 import { fenceServer } from '../failover/fence.js';
+import { repointChecked } from '../failover/repoint.js';
 import { errantTransactions, type Holdings } from '../mysql/gtid.js';
 import type { MysqlSession } from '../mysql/session.js';
-import { replicateFrom, sourceFor } from '../mysql/replicate.js';
 import { semisyncAsMaster } from '../mysql/semisync.js';
 import type { StateKeeper } from '../state/keeper.js';
 import type { ClusterObserver } from '../topology/observer.js';
@@ -42,12 +42,10 @@ export async function rejoin(deps: RejoinDeps, server: string): Promise<RejoinRe
       detail: `${server} has transactions ${master} lacks (${errant}); it stays read_only and fenced.${caveat ? ` Note: ${caveat}.` : ''} Look at them on ${server} (SHOW BINLOG EVENTS, mysqlbinlog); re-apply on ${master} what must be kept, then rebuild ${server} from a backup or clone of ${master} and run rejoin again`,
     };
   }
-  const source = observer.server(master);
-  await replicateFrom(
-    session,
-    sourceFor(cluster, source, deps.replication),
-    { formerMaster: true, timeoutMs: cluster.failover.catchup_timeout },
-  );
+  // The same repoint as a failover's: rejoined means both threads run on the master, checked.
+  const opts = { formerMaster: true, timeoutMs: cluster.failover.catchup_timeout };
+  const repointed = await repointChecked(deps, server, observer.server(master), theirs.executed, opts);
+  if (!repointed.ok) return { ...base, outcome: 'refused', errant: '', detail: `${repointed.detail}; it stays read_only and fenced` };
   await keeper.unfence(cluster.name, server);
   return {
     ...base,
