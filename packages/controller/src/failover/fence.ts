@@ -1,3 +1,4 @@
+import { QUICK_FENCE_S } from '../mysql/dialect.js';
 import { semisyncAsMaster } from '../mysql/semisync.js';
 import type { MysqlSession } from '../mysql/session.js';
 
@@ -54,9 +55,6 @@ async function killClients(session: MysqlSession): Promise<number> {
   }
   return killed;
 }
-
-/** How long a failover's fence waits for running writes before it kills them: a thawed master must not stay writable. */
-const QUICK_FENCE_S = 0.2;
 
 /** read_only could not be had within its bound: running writes held it off. */
 export class FenceWaited extends Error {}
