@@ -11,9 +11,10 @@ const RETRY_MS = 100;
 /**
  * Attempts to reach one silent server at once. A connect to a frozen or cut-off host hangs for the
  * whole connect timeout; started one after another, the fence would come up to that long after the
- * host is back. Overlapping, a new one starts every RETRY_MS.
+ * host is back. Overlapping, a new one starts every RETRY_MS: twice what the default 1 s connect
+ * timeout keeps in flight, so a round never finds every slot taken.
  */
-const MAX_ATTEMPTS = 10;
+const MAX_ATTEMPTS = 20;
 
 /**
  * Keeps former masters read-only for as long as they stay fenced. The moment one answers again
@@ -78,19 +79,33 @@ export class FenceKeeper {
       // Only the acting controller fences: a follower's statements would be refused anyway.
       const fenced = this.observer.acting ? this.keeper.fencedServers(this.cluster).filter((n) => known.has(n)) : [];
       const started = fenced.map((name) => this.#attempt(name));
-      // A server that answers is checked once per round; only silent ones overlap their attempts.
-      if (this.#unreachable.size === 0) await Promise.all(started);
-      const delay = this.#unreachable.size > 0 ? RETRY_MS : this.observer.cluster.monitor.interval;
-      await new Promise<void>((r) => {
-        this.#next = r;
-        this.#timer = setTimeout(r, delay);
-      });
+      // Every server answered within RETRY_MS: the next look after the interval (RETRY_MS for one
+      // that refused). One that did not may hang the whole connect timeout (a frozen or cut-off
+      // host): another attempt starts beside it now, so the fence follows within RETRY_MS of its return.
+      if (await this.#pause(RETRY_MS, Promise.all(started))) {
+        await this.#pause(this.#unreachable.size > 0 ? RETRY_MS : this.observer.cluster.monitor.interval);
+      }
     }
+  }
+
+  /** Resolves true when `until` settled first, false after `ms` or a wake(). */
+  #pause(ms: number, until?: Promise<unknown>): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.#timer = timer;
+      this.#next = () => resolve(false);
+      const settled = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      until?.then(settled, settled);
+    });
   }
 
   #attempt(name: string): Promise<void> {
     const attempts = this.#attempts.get(name) ?? 0;
-    if (attempts >= MAX_ATTEMPTS) return Promise.resolve();
+    // One that answered is being fenced (or rejoined): more attempts would only stand down.
+    if (attempts >= MAX_ATTEMPTS || this.#acting.has(name)) return Promise.resolve();
     this.#attempts.set(name, attempts + 1);
     return this.#check(name).finally(() => this.#attempts.set(name, (this.#attempts.get(name) ?? 1) - 1));
   }
