@@ -68,6 +68,26 @@ describe('failover invariants on real MariaDB', () => {
     expect([await mysql3.variable('rpl_semi_sync_master_enabled'), await mysql2.variable('rpl_semi_sync_master_enabled')]).toEqual(['1', '0']);
   });
 
+  it('a delayed candidate (MASTER_DELAY) is passed over; a writable replica is made read_only before it is repointed', async () => {
+    fleet = await startFailoverFleet(cluster);
+    for (const sql of ['STOP SLAVE', 'CHANGE MASTER TO MASTER_DELAY=30', 'START SLAVE', 'SET GLOBAL read_only=OFF']) await mysql2.query(sql);
+    const hostsFile = fleet.agents[0]!.hostsFile;
+    const writer = new HostnameWriter({ hostsFile, hostname: HOSTNAME, port: mysql1.port, login: cluster.app });
+    writer.start();
+    await waitFor(() => writer.acknowledged.length >= 30, 10_000, 'writes on mysql1');
+    await mysql1.kill('SIGKILL');
+    await waitAgentsOn(fleet, mysql3, 15_000);
+    await writer.stop();
+    expect(await writer.missingOn(mysql3)).toEqual([]);
+    const [record] = await waitFailoversFiled(fleet, 1);
+    expect(record).toMatchObject({ outcome: 'done', new_master: 'mysql3' });
+    expect(record?.steps.find((s) => s.name === 'confirmed')?.detail).toMatch(/promote mysql3/);
+    // Never two writable servers: the delayed copy took no write, and replicates read-only from mysql3.
+    expect(await writableNames(cluster)).toEqual(['mysql3']);
+    expect(await mysql2.variable('read_only')).toBe('1');
+    expect((await mysql2.slaveStatus())?.Master_Host).toBe(mysql3.address);
+  });
+
   it('a master restarted under pause comes back read_only: a named state, and with restart_recovery: auto it is writable again after resume', async () => {
     fleet = await startFailoverFleet(cluster, { clusterExtra: '    restart_recovery: auto\n' });
     expect((await fleet.admin(['pause', '--cluster', 'myservice', '--for', '10m'])).code).toBe(0);
