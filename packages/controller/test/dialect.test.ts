@@ -236,12 +236,15 @@ describe('holdings: what rejoin compares', () => {
 });
 
 describe('MARIADB.fenceAlone', () => {
-  it('is one anonymous block: read_only within 0.05 s, else every client killed, then read_only', () => {
+  it('is one anonymous block: every client killed, read_only within 0.05 s, the latecomers killed, then read_only', () => {
     const sql = MARIADB.fenceAlone ?? '';
     expect(sql).toMatch(/^BEGIN NOT ATOMIC\n/);
+    const firstKill = sql.indexOf('KILL CONNECTION');
     const bounded = sql.indexOf('SET STATEMENT max_statement_time=0.05 FOR SET GLOBAL read_only=ON');
-    expect(bounded).toBeGreaterThan(0);
-    expect(bounded).toBeLessThan(sql.indexOf('KILL CONNECTION'));
+    const secondKill = sql.indexOf('KILL CONNECTION', bounded);
+    expect(firstKill).toBeGreaterThan(0);
+    expect(bounded).toBeGreaterThan(firstKill);
+    expect(secondKill).toBeGreaterThan(bounded);
     expect(sql).toContain(`FROM information_schema.processlist WHERE user <> 'system user'`);
     expect(sql.trimEnd().endsWith('SET GLOBAL read_only=ON;\nEND')).toBe(true);
   });

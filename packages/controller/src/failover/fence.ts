@@ -1,4 +1,4 @@
-import { QUICK_FENCE_S } from '../mysql/dialect.js';
+import { QUICK_FENCE_S } from '../mysql/fence-block.js';
 import { semisyncAsMaster } from '../mysql/semisync.js';
 import type { MysqlSession } from '../mysql/session.js';
 
@@ -8,15 +8,20 @@ export interface FenceOutcome {
 }
 
 /**
- * read_only first, then the client connections: a pooled connection opened before the failover
- * would otherwise keep writing to the old master while new ones write to the new one. When
- * read_only cannot be had within a second, the clients it waits for are killed and it is set then.
+ * read_only, and every client connection killed: a pooled connection opened before the failover
+ * would otherwise keep writing to the old master while new ones write to the new one.
  *
- * With `waitS`, read_only is given up after that many seconds: setting it waits for every running
- * write statement (and LOCK TABLES … WRITE) to end, and new writes queue behind it meanwhile. A
- * switchover must not block writes for as long as a batch job runs, nor have a read_only it gave
- * up on land later, after it made the old master writable again: the server itself abandons the
- * statement (lock_wait_timeout, MariaDB 10.11 and MySQL 8 alike), not only our client.
+ * A master being replaced loses its clients first: after a freeze or a partition their commits
+ * wait for a semi-sync acknowledgement that will never come, and read_only would wait for them
+ * while the server stays writable. Then read_only, given QUICK_FENCE_S; past it, the clients that
+ * came in between are killed and read_only is waited for.
+ *
+ * With `waitS` (a switchover, whose master is alive and serving), read_only comes first and is
+ * given up after that many seconds: setting it waits for every running write statement (and LOCK
+ * TABLES … WRITE) to end, and new writes queue behind it meanwhile. A switchover must not block
+ * writes for as long as a batch job runs, nor have a read_only it gave up on land later, after it
+ * made the old master writable again: the server itself abandons the statement (lock_wait_timeout,
+ * MariaDB 10.11 and MySQL 8 alike), not only our client.
  */
 export function fenceServer(session: MysqlSession, opts: { readonly waitS?: number } = {}): Promise<FenceOutcome> {
   // Never waits for the cluster's lock: the server may be a frozen master whose lock a deposed
@@ -31,12 +36,11 @@ async function fence(session: MysqlSession, opts: { readonly waitS?: number }): 
   if (opts.waitS !== undefined) {
     await fenceWithin(session, opts.waitS);
   } else {
+    killed += await killClients(session);
     try {
       await fenceWithin(session, QUICK_FENCE_S);
     } catch (error) {
       if (!(error instanceof FenceWaited)) throw error;
-      // A master being replaced keeps no client: read_only waits for its running writes (commits
-      // waiting for a semi-sync acknowledgement that will never come, after a freeze), so they go first.
       killed += await killClients(session);
       await session.run(session.dialect.fence);
     }

@@ -1,4 +1,5 @@
 import type { Flavor, Holdings } from './gtid.js';
+import { fenceAlone } from './fence-block.js';
 
 // Every statement pullover sends, per flavor. Pure: tests check the exact SQL for MySQL 8.0/8.4
 // without a MySQL server, and the MariaDB side runs for real in the integration tests.
@@ -99,8 +100,7 @@ export interface Dialect {
   /** Client sessions to kill when fencing: everything but replication and system threads. */
   readonly clientSessions: string;
   /**
-   * The whole fence as one statement the server carries out alone (read_only within QUICK_FENCE_S, else
-   * every client killed, then read_only): queued on a hung master's socket, it runs at the thaw
+   * The whole fence as one statement the server carries out alone (fence-block.ts): queued on a hung master's socket, it runs at the thaw
    * even if the controller is gone by then. Null where the server has no anonymous blocks (MySQL).
    */
   readonly fenceAlone: string | null;
@@ -149,13 +149,6 @@ function lag(row: Record<string, unknown>, key: string): number | null {
 }
 
 // Replication threads and the server's own: killing those would break what fencing must keep.
-/**
- * How long the fence of a master being replaced waits for read_only before it kills the clients
- * that hold it off (commits waiting for a semi-sync acknowledgement after a freeze or a partition).
- * Short: that master's running writes cannot be kept anyway, and it stays writable meanwhile.
- */
-export const QUICK_FENCE_S = 0.05;
-
 const KEEP = `user <> 'system user' AND command NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker') AND id <> CONNECTION_ID()`;
 
 export const MARIADB: Dialect = {
@@ -210,27 +203,7 @@ export const MARIADB: Dialect = {
     logSlaveUpdates: num(row, 'log_slave_updates') === 1,
   }),
   clientSessions: `SELECT id, user, host FROM information_schema.processlist WHERE ${KEEP}`,
-  fenceAlone: `BEGIN NOT ATOMIC
-  DECLARE done INT DEFAULT 0;
-  DECLARE client BIGINT UNSIGNED;
-  DECLARE clients CURSOR FOR SELECT id FROM information_schema.processlist WHERE ${KEEP};
-  DECLARE CONTINUE HANDLER FOR NOT FOUND SET done = 1;
-  BEGIN
-    DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;
-    SET STATEMENT max_statement_time=${QUICK_FENCE_S} FOR SET GLOBAL read_only=ON;
-  END;
-  OPEN clients;
-  kill_clients: LOOP
-    FETCH clients INTO client;
-    IF done THEN LEAVE kill_clients; END IF;
-    BEGIN
-      DECLARE CONTINUE HANDLER FOR SQLEXCEPTION BEGIN END;
-      EXECUTE IMMEDIATE CONCAT('KILL CONNECTION ', client);
-    END;
-  END LOOP;
-  CLOSE clients;
-  SET GLOBAL read_only=ON;
-END`,
+  fenceAlone: fenceAlone(KEEP),
   binlogSettings: 'SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS log_replica_updates',
   stopReceiving: 'STOP SLAVE IO_THREAD',
   startReceiving: 'START SLAVE IO_THREAD',
