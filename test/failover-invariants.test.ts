@@ -31,6 +31,19 @@ async function setWritable(fleet: Fleet): Promise<SetWritableResponse> {
   return (await (await fleet.api('POST', '/v1/clusters/myservice/set-writable', {})).json()) as SetWritableResponse;
 }
 
+/** Writes through the hostname, SIGKILLs the master, waits for every agent on `next`: the acknowledged writes `next` lacks. */
+async function killedUnderWrites(fleet: Fleet, cluster: Cluster, next: Server): Promise<number[]> {
+  const [master] = cluster.servers as [Server];
+  const hostsFile = fleet.agents[0]!.hostsFile;
+  const writer = new HostnameWriter({ hostsFile, hostname: HOSTNAME, port: master.port, login: cluster.app });
+  writer.start();
+  await waitFor(() => writer.acknowledged.length >= 30, 10_000, `writes on ${master.name}`);
+  await master.kill('SIGKILL');
+  await waitAgentsOn(fleet, next, 15_000);
+  await writer.stop();
+  return writer.missingOn(next);
+}
+
 async function writableNames(cluster: Cluster): Promise<string[]> {
   return (await cluster.writableServers()).map((s) => s.name);
 }
@@ -49,14 +62,7 @@ describe('failover invariants on real MariaDB', () => {
   it('a candidate whose SQL thread was stopped by hand is passed over: the healthy replica takes over at once, nothing lost', async () => {
     fleet = await startFailoverFleet(cluster);
     await mysql2.query('STOP SLAVE SQL_THREAD');
-    const hostsFile = fleet.agents[0]!.hostsFile;
-    const writer = new HostnameWriter({ hostsFile, hostname: HOSTNAME, port: mysql1.port, login: cluster.app });
-    writer.start();
-    await waitFor(() => writer.acknowledged.length >= 30, 10_000, 'writes on mysql1');
-    await mysql1.kill('SIGKILL');
-    await waitAgentsOn(fleet, mysql3, 15_000);
-    await writer.stop();
-    expect(await writer.missingOn(mysql3)).toEqual([]);
+    expect(await killedUnderWrites(fleet, cluster, mysql3)).toEqual([]);
     expect(await writableNames(cluster)).toEqual(['mysql3']);
     const [record] = await waitFailoversFiled(fleet, 1);
     expect(record).toMatchObject({ outcome: 'done', new_master: 'mysql3' });
@@ -71,14 +77,7 @@ describe('failover invariants on real MariaDB', () => {
   it('a delayed candidate (MASTER_DELAY) is passed over; a writable replica is made read_only before it is repointed', async () => {
     fleet = await startFailoverFleet(cluster);
     for (const sql of ['STOP SLAVE', 'CHANGE MASTER TO MASTER_DELAY=30', 'START SLAVE', 'SET GLOBAL read_only=OFF']) await mysql2.query(sql);
-    const hostsFile = fleet.agents[0]!.hostsFile;
-    const writer = new HostnameWriter({ hostsFile, hostname: HOSTNAME, port: mysql1.port, login: cluster.app });
-    writer.start();
-    await waitFor(() => writer.acknowledged.length >= 30, 10_000, 'writes on mysql1');
-    await mysql1.kill('SIGKILL');
-    await waitAgentsOn(fleet, mysql3, 15_000);
-    await writer.stop();
-    expect(await writer.missingOn(mysql3)).toEqual([]);
+    expect(await killedUnderWrites(fleet, cluster, mysql3)).toEqual([]);
     const [record] = await waitFailoversFiled(fleet, 1);
     expect(record).toMatchObject({ outcome: 'done', new_master: 'mysql3' });
     expect(record?.steps.find((s) => s.name === 'confirmed')?.detail).toMatch(/promote mysql3/);
